@@ -1,0 +1,3 @@
+module execd-builder/execd
+
+go 1.19

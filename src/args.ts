@@ -1,0 +1,114 @@
+// The command line: `task [options] [TARGET...] [NAME=VALUE...]`.
+import { UsageError } from './errors.ts';
+import { didYouMean } from './suggest.ts';
+
+export interface CliArgs {
+  list: boolean;
+  dryRun: boolean;
+  explain: boolean;
+  question: boolean;
+  force: boolean;
+  jobs: number | undefined;
+  keepGoing: boolean;
+  graph: boolean;
+  clean: boolean;
+  verbose: boolean;
+  help: boolean;
+  version: boolean;
+  directory: string | undefined;
+  taskfile: string | undefined;
+  targets: string[];
+  overrides: Map<string, string>;
+}
+
+const flags = {
+  '-l': 'list', '--list': 'list',
+  '-n': 'dryRun', '--dry-run': 'dryRun',
+  '--explain': 'explain',
+  '-q': 'question', '--question': 'question',
+  '-f': 'force', '--force': 'force',
+  '-k': 'keepGoing', '--keep-going': 'keepGoing',
+  '--graph': 'graph',
+  '--clean': 'clean',
+  '-v': 'verbose', '--verbose': 'verbose',
+  '-h': 'help', '--help': 'help',
+  '--version': 'version',
+} as const;
+
+const withValue = ['-j', '--jobs', '-C', '--taskfile'] as const;
+
+export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
+
+  -l, --list          list tasks and parameters
+  -n, --dry-run       print what would run, in order, and why; run nothing
+      --explain       for every task of the targets: up to date, or why not
+  -q, --question      run nothing; exit 0 if up to date, 1 if there is work
+  -f, --force         rerun the named targets even if up to date
+  -j, --jobs N        run at most N tasks at once (default: number of CPUs)
+  -k, --keep-going    after a failure, go on with what does not depend on it
+      --graph         print the targets' graph in Graphviz DOT
+      --clean         remove the targets' recorded outputs and state (all, if none named)
+  -C DIR              use DIR/Taskfile.ts
+      --taskfile FILE use FILE as the Taskfile
+  -v, --verbose       print commands' output and up-to-date tasks
+  NAME=VALUE          override a parameter the Taskfile declares
+`;
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const args: CliArgs = {
+    list: false, dryRun: false, explain: false, question: false, force: false, jobs: undefined,
+    keepGoing: false, graph: false, clean: false, verbose: false, help: false, version: false,
+    directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
+  };
+  let onlyOperands = false;
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    if (onlyOperands || !arg.startsWith('-') || arg === '-') {
+      const eq = arg.indexOf('=');
+      if (eq > 0) args.overrides.set(arg.slice(0, eq), arg.slice(eq + 1));
+      else args.targets.push(arg);
+      continue;
+    }
+    if (arg === '--') {
+      onlyOperands = true;
+      continue;
+    }
+    let inlineValue: string | undefined;
+    if (arg.startsWith('--') && arg.includes('=')) {
+      inlineValue = arg.slice(arg.indexOf('=') + 1);
+      arg = arg.slice(0, arg.indexOf('='));
+    } else if (/^-[jC]./.test(arg)) {
+      inlineValue = arg.slice(2);
+      arg = arg.slice(0, 2);
+    }
+    if ((withValue as readonly string[]).includes(arg)) {
+      const value = inlineValue ?? argv[++i];
+      if (value === undefined) throw new UsageError(`option ${arg} needs a value`);
+      setValue(args, arg, value);
+      continue;
+    }
+    if (arg in flags) {
+      args[flags[arg as keyof typeof flags]] = true;
+      continue;
+    }
+    // Grouped short flags: -nk.
+    if (/^-[a-zA-Z]{2,}$/.test(arg) && [...arg.slice(1)].every((c) => `-${c}` in flags)) {
+      for (const c of arg.slice(1)) args[flags[`-${c}` as keyof typeof flags]] = true;
+      continue;
+    }
+    throw new UsageError(`unknown option ${arg}${didYouMean(arg, [...Object.keys(flags), ...withValue])}`);
+  }
+  return args;
+}
+
+function setValue(args: CliArgs, option: string, value: string): void {
+  if (option === '-j' || option === '--jobs') {
+    const jobs = Number(value);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`option ${option}: '${value}' is not a positive whole number`);
+    args.jobs = jobs;
+  } else if (option === '-C') {
+    args.directory = value;
+  } else {
+    args.taskfile = value;
+  }
+}

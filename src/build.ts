@@ -1,0 +1,187 @@
+// The executor: for each task the scheduler hands it, decide up to date or not, run it,
+// and record the result. A dry run is the same walk with nothing run and nothing recorded.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Disk } from './disk.ts';
+import { Interrupted, TaskFailure } from './errors.ts';
+import type { BuildSummary, Reporter } from './events.ts';
+import type { FileStamps } from './file-stamps.ts';
+import { canonicalJson, ownParts, sha256 } from './fingerprint.ts';
+import { assess } from './freshness.ts';
+import type { Graph, Node } from './graph.ts';
+import { schedule } from './scheduler.ts';
+import { statePaths, type OutputRecord, type StateStore } from './state.ts';
+import { makeContext } from './task-context.ts';
+import { TaskLog } from './task-log.ts';
+import type { TaskContext } from './types.ts';
+
+/** Runs a task's work. The real one calls `run`; tests pass a fake one. */
+export type TaskRunner = (node: Node, ctx: TaskContext) => Promise<void>;
+
+export const runTaskFunction: TaskRunner = async (node, ctx) => {
+  await node.spec.run?.(ctx);
+};
+
+export interface BuildOptions {
+  graph: Graph;
+  /** The closure of the targets, dependencies first. */
+  order: readonly string[];
+  disk: Disk;
+  store: StateStore;
+  stamps: FileStamps;
+  stateDir: string;
+  reporter: Reporter;
+  runner?: TaskRunner;
+  jobs: number;
+  keepGoing: boolean;
+  /** Targets to rerun even if up to date (-f). */
+  forced: ReadonlySet<string>;
+  /** Decide and report, but run and record nothing (-n, --explain, -q). */
+  dryRun: boolean;
+  signal: AbortSignal;
+}
+
+type Status = 'up-to-date' | 'ran' | 'would-run' | 'failed' | 'skipped' | 'not-started' | 'interrupted';
+
+export async function build(options: BuildOptions): Promise<BuildSummary> {
+  const { graph, store, reporter, disk, signal } = options;
+  const runner = options.runner ?? runTaskFunction;
+  const started = Date.now();
+  const status = new Map<string, Status>();
+  const results = new Map<string, string>();
+  const ranNow = new Set<string>();
+  const summary: BuildSummary = { ran: [], upToDate: [], wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs: 0 };
+  let stopping = false;
+  const logsDir = statePaths(options.stateDir).logs;
+
+  reporter.emit({ type: 'plan', tasks: options.order });
+
+  const settle = (name: string, s: Status) => {
+    status.set(name, s);
+    if (s === 'up-to-date') summary.upToDate.push(name);
+    else if (s === 'ran') summary.ran.push(name);
+    else if (s === 'would-run') summary.wouldRun.push(name);
+    else if (s === 'not-started') summary.notStarted.push(name);
+    else if (s === 'interrupted') summary.interrupted.push(name);
+  };
+
+  const fail = (name: string, error: Error, durationMs: number) => {
+    status.set(name, 'failed');
+    summary.failed.push({ task: name, error });
+    reporter.emit({ type: 'failed', task: name, error, durationMs });
+    if (!options.keepGoing) stopping = true;
+  };
+
+  const contextFor = (node: Node, log: TaskLog, taskSignal: AbortSignal) =>
+    makeContext({ name: node.name, root: graph.root, stateDir: options.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log });
+
+  const runOne = async (name: string): Promise<void> => {
+    const node = graph.nodes.get(name)!;
+    const brokenDep = node.deps.find((dep) => {
+      const s = status.get(dep);
+      return s === 'failed' || s === 'skipped' || s === 'not-started' || s === 'interrupted';
+    });
+    if (brokenDep !== undefined && options.keepGoing && !signal.aborted) {
+      status.set(name, 'skipped');
+      const dependency = status.get(brokenDep) === 'skipped' ? summary.skipped.find((s) => s.task === brokenDep)?.dependency ?? brokenDep : brokenDep;
+      summary.skipped.push({ task: name, dependency });
+      reporter.emit({ type: 'skipped', task: name, dependency });
+      return;
+    }
+    if (brokenDep !== undefined || stopping || signal.aborted) return settle(name, 'not-started');
+
+    const begun = Date.now();
+    let assessment;
+    try {
+      const own = ownParts(node, graph, disk, options.stamps);
+      const deps = Object.fromEntries(node.deps.map((dep) => [dep, results.get(dep) ?? '']));
+      const checkLog = new TaskLog(path.join(logsDir, `${name}.check.log`), () => {});
+      assessment = await assess({
+        node,
+        root: graph.root,
+        disk,
+        parts: { ...own, deps },
+        record: store.get(name),
+        forced: options.forced.has(name),
+        depsRanNow: ranNow,
+        dryRun: options.dryRun,
+        checkContext: () => contextFor(node, checkLog, signal),
+      });
+      checkLog.close();
+    } catch (error) {
+      return fail(name, error as Error, Date.now() - begun);
+    }
+
+    const record = store.get(name);
+    if (assessment.reasons.length === 0 && record) {
+      if (assessment.refreshedOutputs && !options.dryRun) store.put(name, { ...record, outputs: assessment.refreshedOutputs });
+      results.set(name, record.result);
+      settle(name, 'up-to-date');
+      reporter.emit({ type: 'up-to-date', task: name });
+      return;
+    }
+    if (options.dryRun) {
+      results.set(name, `would-run:${name}`);
+      ranNow.add(name);
+      settle(name, 'would-run');
+      reporter.emit({ type: 'would-run', task: name, reasons: assessment.reasons });
+      return;
+    }
+
+    reporter.emit({ type: 'start', task: name, reasons: assessment.reasons });
+    // Removed before the run, written only after success: a failed or killed run is never "up to date".
+    store.delete(name);
+    const log = new TaskLog(path.join(logsDir, `${name}.log`), (line) => reporter.emit({ type: 'output', task: name, line }));
+    const taskSignal = node.spec.timeout ? AbortSignal.any([signal, AbortSignal.timeout(node.spec.timeout)]) : signal;
+    try {
+      await untilAborted(runner(node, contextFor(node, log, taskSignal)), taskSignal);
+      const outputs = recordOutputs(node, graph.root, disk);
+      const fileDigests = Object.entries(outputs).flatMap(([file, out]) => (out.kind === 'file' ? [[file, out.digest]] : []));
+      // Early cutoff: dependents see the output digests, so byte-identical outputs stop the rebuild here.
+      const result = fileDigests.length > 0 ? sha256(canonicalJson(Object.fromEntries(fileDigests))) : `run:${randomUUID()}`;
+      const durationMs = Date.now() - begun;
+      store.put(name, { fingerprint: assessment.fingerprint, parts: assessment.parts, outputs, result, finishedAt: Date.now(), durationMs });
+      results.set(name, result);
+      ranNow.add(name);
+      settle(name, 'ran');
+      reporter.emit({ type: 'done', task: name, durationMs });
+    } catch (error) {
+      if (signal.aborted) {
+        settle(name, 'interrupted');
+        reporter.emit({ type: 'interrupted', task: name });
+      } else if (taskSignal.aborted) {
+        fail(name, new TaskFailure(`task '${name}' timed out after ${node.spec.timeout} ms`), Date.now() - begun);
+      } else {
+        fail(name, error as Error, Date.now() - begun);
+      }
+    } finally {
+      log.close();
+    }
+  };
+
+  await schedule(graph, options.order, options.jobs, runOne);
+  summary.wallMs = Date.now() - started;
+  return summary;
+}
+
+/** Resolves or rejects with the work, or rejects as soon as the signal aborts (a `run` that ignores it). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Interrupted('interrupted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Interrupted('interrupted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Stats and hashes every declared output after a run; a missing one fails the task, naming it. */
+function recordOutputs(node: Node, root: string, disk: Disk): Record<string, OutputRecord> {
+  const outputs: Record<string, OutputRecord> = {};
+  for (const out of node.outputs) {
+    const stat = disk.stat(out);
+    if (!stat) throw new TaskFailure(`task '${node.name}' did not create its declared output ${path.relative(root, out) || out}`);
+    outputs[out] = stat.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: stat.size, mtimeMs: stat.mtimeMs, digest: disk.digest(out) };
+  }
+  return outputs;
+}
+

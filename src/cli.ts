@@ -1,0 +1,183 @@
+// The `task` command: parse, load the Taskfile, check the graph, then list, graph, clean or build.
+// Typed errors are caught here, once, and mapped to the exit status.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs, usage, type CliArgs } from './args.ts';
+import { build } from './build.ts';
+import { clean } from './clean.ts';
+import { realDisk } from './disk.ts';
+import { toDot } from './dot.ts';
+import { TaskError, UsageError } from './errors.ts';
+import type { BuildSummary, Reporter } from './events.ts';
+import { FileStamps } from './file-stamps.ts';
+import { buildGraph, closure, type Graph } from './graph.ts';
+import { acquireLock } from './lock.ts';
+import { PlainReporter, type ReportMode } from './plain-reporter.ts';
+import { loadState, saveState, statePaths } from './state.ts';
+import { commandsSettled, killCommandsNow } from './task-context.ts';
+import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter } from './taskfile.ts';
+
+export interface CliEnvironment {
+  importModule: ModuleImporter;
+  cwd?: string;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
+/** Runs the CLI; resolves to the exit status. */
+export async function main(argv: readonly string[], env: CliEnvironment): Promise<number> {
+  const stderr = env.stderr ?? process.stderr;
+  try {
+    return await run(parseArgs(argv), env);
+  } catch (error) {
+    if (error instanceof TaskError || typeof (error as TaskError)?.exitStatus === 'number') {
+      stderr.write(`task: ${(error as Error).message}\n`);
+      return (error as TaskError).exitStatus;
+    }
+    stderr.write(`task: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 70;
+  }
+}
+
+async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
+  const stdout = env.stdout ?? process.stdout;
+  if (args.help) {
+    stdout.write(usage);
+    return 0;
+  }
+  const cwd = env.cwd ?? process.cwd();
+  const file = locateTaskfile({ taskfile: args.taskfile, directory: args.directory, cwd });
+  const taskfile = await loadTaskfile(file, args.overrides, env.importModule);
+  const graph = buildGraph(taskfile.tasks, taskfile.root);
+  if (args.list) {
+    stdout.write(listing(taskfile));
+    return 0;
+  }
+  const targets = args.targets.length > 0 ? args.targets : args.clean ? [] : [defaultTarget(taskfile)];
+  if (args.clean) return cleanTargets(graph, targets, stdout);
+  const order = closure(graph, targets);
+  if (args.graph) {
+    stdout.write(toDot(graph, order));
+    return 0;
+  }
+  const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
+  return runBuild({ args, graph, order, targets, mode, stdout });
+}
+
+function defaultTarget(taskfile: LoadedTaskfile): string {
+  if (taskfile.defaultTarget === undefined) {
+    throw new UsageError(`${taskfile.file} has no default export; name a target: ${[...taskfile.tasks.keys()].join(', ')}`);
+  }
+  return taskfile.defaultTarget;
+}
+
+function listing(taskfile: LoadedTaskfile): string {
+  const names = [...taskfile.tasks.keys()];
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = ['tasks:'];
+  for (const def of taskfile.tasks.values()) {
+    const mark = def.name === taskfile.defaultTarget ? ' (default)' : '';
+    lines.push(`  ${def.name.padEnd(width)}  ${def.spec.description ?? ''}${mark}`.trimEnd());
+  }
+  if (taskfile.params.size > 0) {
+    lines.push('parameters (NAME=VALUE):');
+    for (const p of taskfile.params.values()) {
+      const current = p.value === p.defaultValue ? '' : ` (now ${JSON.stringify(p.value)})`;
+      lines.push(`  ${p.name}=${JSON.stringify(p.defaultValue)}  ${p.description}${current}`.trimEnd());
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function cleanTargets(graph: Graph, targets: string[], stdout: NodeJS.WritableStream): Promise<number> {
+  if (targets.length > 0) closure(graph, targets); // checks the names
+  const stateDir = statePaths(path.join(graph.root, '.task')).dir;
+  if (!fs.existsSync(stateDir)) {
+    stdout.write('task: nothing recorded\n');
+    return 0;
+  }
+  const release = acquireLock(statePaths(stateDir).lock);
+  try {
+    const store = loadState(stateDir, { journal: true });
+    const lines = clean(store, targets, graph.root, realDisk);
+    await saveState(stateDir, store, store.files);
+    stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : 'task: nothing recorded\n');
+    return 0;
+  } finally {
+    release();
+  }
+}
+
+async function runBuild(options: { args: CliArgs; graph: Graph; order: string[]; targets: string[]; mode: ReportMode; stdout: NodeJS.WritableStream }): Promise<number> {
+  const { args, graph, mode } = options;
+  const stateDir = path.join(graph.root, '.task');
+  const paths = statePaths(stateDir);
+  const building = mode === 'build';
+  let release = () => {};
+  if (building) {
+    fs.mkdirSync(stateDir, { recursive: true });
+    release = acquireLock(paths.lock);
+  }
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      // Second Ctrl-C: no more waiting. Records of finished tasks are already in the journal.
+      killCommandsNow();
+      release();
+      process.exit(130);
+    }
+    process.stderr.write(`\ntask: ${signal}: stopping running commands (Ctrl-C again to kill them now)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const store = loadState(stateDir, { journal: building });
+    const stamps = new FileStamps(realDisk, store.files);
+    const reporter = await makeReporter(mode, args.verbose, options.stdout);
+    for (const message of store.warnings) reporter.emit({ type: 'warning', message });
+    const summary = await build({
+      graph,
+      order: options.order,
+      disk: realDisk,
+      store,
+      stamps,
+      stateDir,
+      reporter,
+      jobs: args.jobs ?? os.availableParallelism(),
+      keepGoing: args.keepGoing,
+      forced: new Set(args.force ? options.targets : []),
+      dryRun: !building,
+      signal: controller.signal,
+    });
+    await commandsSettled();
+    if (building && (store.changed || stamps.dirty || store.warnings.length > 0)) {
+      await saveState(stateDir, store, stamps.toJSON());
+    }
+    await reporter.finish(summary);
+    return exitStatus(summary, mode, controller.signal.aborted);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    release();
+  }
+}
+
+function exitStatus(summary: BuildSummary, mode: ReportMode, interrupted: boolean): number {
+  if (interrupted) return 130;
+  // A Taskfile mistake found while building (an input nothing produces) is a Taskfile error.
+  if (summary.failed.some(({ error }) => (error as TaskError).exitStatus === 2)) return 2;
+  if (summary.failed.length > 0) return 1;
+  if (mode === 'question' && summary.wouldRun.length > 0) return 1;
+  return 0;
+}
+
+async function makeReporter(mode: ReportMode, verbose: boolean, stdout: NodeJS.WritableStream): Promise<Reporter> {
+  const tty = (stdout as NodeJS.WriteStream).isTTY === true && !process.env.CI && mode === 'build' && !verbose;
+  if (tty) {
+    const { LazyTerminalReporter } = await import('./terminal-reporter.ts');
+    return new LazyTerminalReporter(stdout as NodeJS.WriteStream);
+  }
+  return new PlainReporter({ out: stdout, mode, verbose });
+}

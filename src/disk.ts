@@ -1,0 +1,69 @@
+// The disk seam (ninja's DiskInterface): everything the engine asks of the file system.
+// Tests swap in an in-memory disk; the real one is synchronous because a no-op build is
+// thousands of stats, and sync stats are cheaper than promises.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const requireGlob = (): typeof import('tinyglobby') => require('tinyglobby');
+
+/** What the engine needs of a stat. */
+export interface Stat {
+  kind: 'file' | 'dir' | 'other';
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+export interface Disk {
+  /** The stat of a path (following symlinks), or undefined when it does not exist. */
+  stat(file: string): Stat | undefined;
+  /** sha256 of a file's contents, hex. */
+  digest(file: string): string;
+  /** Every file under a folder, recursively, as absolute paths. */
+  walk(dir: string): string[];
+  /** Files matching a glob pattern relative to `cwd`, as absolute paths, sorted. */
+  glob(pattern: string, cwd: string): string[];
+  /** Removes a file or folder tree; no error if it is missing. */
+  remove(file: string): void;
+  /** Milliseconds since the epoch, from the disk's clock. */
+  now(): number;
+}
+
+function toStat(s: fs.Stats): Stat {
+  return {
+    kind: s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other',
+    size: s.size,
+    mtimeMs: s.mtimeMs,
+    ctimeMs: s.ctimeMs,
+    ino: s.ino,
+  };
+}
+
+/** The real file system. */
+export const realDisk: Disk = {
+  stat(file) {
+    const s = fs.statSync(file, { throwIfNoEntry: false });
+    return s ? toStat(s) : undefined;
+  },
+  digest(file) {
+    return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  },
+  walk(dir) {
+    const files: string[] = [];
+    for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) files.push(`${entry.parentPath ?? entry.path}/${entry.name}`);
+    }
+    return files.sort();
+  },
+  glob(pattern, cwd) {
+    // Loaded here only: most builds name their inputs and never glob.
+    return requireGlob().globSync(pattern, { cwd, absolute: true, onlyFiles: true, dot: true }).sort();
+  },
+  remove(file) {
+    fs.rmSync(file, { recursive: true, force: true });
+  },
+  now: () => Date.now(),
+};

@@ -1,0 +1,53 @@
+// Content digests of input files, cached by (size, mtime, ctime, inode) as git's index does,
+// so a no-op build stats files but does not read them.
+import type { Disk, Stat } from './disk.ts';
+
+/** A cached digest and the stat it was taken at. */
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  digest: string;
+}
+
+/** A file modified this close to when it was hashed may change again within the same mtime tick. */
+const racyWindowMs = 1000;
+
+export class FileStamps {
+  #stamps: Map<string, FileStamp>;
+  #disk: Disk;
+  dirty = false;
+
+  constructor(disk: Disk, stamps: Record<string, FileStamp> = {}) {
+    this.#disk = disk;
+    this.#stamps = new Map(Object.entries(stamps));
+  }
+
+  /** The file's digest; reads it only when its stat differs from the cached one. */
+  digest(file: string, stat: Stat): string {
+    const cached = this.#stamps.get(file);
+    if (
+      cached &&
+      cached.size === stat.size &&
+      cached.mtimeMs === stat.mtimeMs &&
+      cached.ctimeMs === stat.ctimeMs &&
+      cached.ino === stat.ino
+    ) {
+      return cached.digest;
+    }
+    const digest = this.#disk.digest(file);
+    if (this.#disk.now() - stat.mtimeMs > racyWindowMs) {
+      this.#stamps.set(file, { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, digest });
+      this.dirty = true;
+    } else if (cached) {
+      this.#stamps.delete(file);
+      this.dirty = true;
+    }
+    return digest;
+  }
+
+  toJSON(): Record<string, FileStamp> {
+    return Object.fromEntries(this.#stamps);
+  }
+}

@@ -1,0 +1,90 @@
+// A task's fingerprint: one sorted JSON object of everything the task reads, hashed.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Disk } from './disk.ts';
+import { TaskFailure, TaskfileError } from './errors.ts';
+import type { FileStamps } from './file-stamps.ts';
+import type { Graph, Node } from './graph.ts';
+import type { Value } from './types.ts';
+
+/** The parts a fingerprint is made of, kept so `--explain` can say which one changed. */
+export interface FingerprintParts {
+  name: string;
+  runSource: string;
+  checkSource: string;
+  values: Record<string, Value>;
+  inputs: Record<string, string>;
+  outputs: string[];
+  deps: Record<string, string>;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** JSON with object keys sorted, so equal data gives equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+export function fingerprintOf(parts: FingerprintParts): string {
+  return sha256(canonicalJson(parts));
+}
+
+const globChars = /[*?[\]{}]/;
+
+/**
+ * Digests of a task's inputs, keyed by path relative to the root. A folder stands for every
+ * file under it; a glob for the files it matches. A missing input fails the task, naming it.
+ */
+export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileStamps): Record<string, string> {
+  const { root } = graph;
+  const digests: Record<string, string> = {};
+  const add = (file: string) => {
+    const stat = disk.stat(file);
+    if (stat?.kind !== 'file') return;
+    digests[path.relative(root, file) || file] = stamps.digest(file, stat);
+  };
+  for (const input of node.inputs) {
+    if (globChars.test(input)) {
+      const matches = disk.glob(input, root);
+      if (matches.length === 0) throw new TaskFailure(`task '${node.name}': input pattern '${input}' matches no file`);
+      matches.forEach(add);
+      continue;
+    }
+    const file = path.resolve(root, input);
+    const stat = disk.stat(file);
+    if (stat === undefined) {
+      const producer = graph.producers.get(file);
+      if (producer === undefined) {
+        throw new TaskfileError(`task '${node.name}': input ${input} does not exist, and no task declares it as an output`);
+      }
+      throw new TaskFailure(`task '${node.name}': input ${input} does not exist (task '${producer}' declares it as an output)`);
+    }
+    if (stat.kind === 'dir') disk.walk(file).forEach(add);
+    else add(file);
+  }
+  return digests;
+}
+
+/** Source text of a function, for the fingerprint: editing `run` reruns the task. */
+export function sourceOf(fn: unknown): string {
+  return typeof fn === 'function' ? sha256(fn.toString()) : '';
+}
+
+/** Everything but the dependency results, which are known only when the dependencies are done. */
+export function ownParts(node: Node, graph: Graph, disk: Disk, stamps: FileStamps): Omit<FingerprintParts, 'deps'> {
+  const { root } = graph;
+  return {
+    name: node.name,
+    runSource: sourceOf(node.spec.run),
+    checkSource: sourceOf(node.spec.check),
+    values: node.spec.values ?? {},
+    inputs: inputDigests(node, graph, disk, stamps),
+    outputs: node.outputs.map((out) => path.relative(root, out) || out),
+  };
+}

@@ -1,0 +1,170 @@
+// Is a task up to date? DESIGN.md's five rules, in order of cost, with every reason kept as data
+// so that `--explain` and `-n` can name the file or value that changed.
+import path from 'node:path';
+import type { Disk } from './disk.ts';
+import { fingerprintOf, type FingerprintParts } from './fingerprint.ts';
+import type { Node } from './graph.ts';
+import type { OutputRecord, TaskRecord } from './state.ts';
+import type { TaskContext, Value } from './types.ts';
+
+/** Why a task has to run. */
+export type Reason =
+  | { kind: 'forced' }
+  | { kind: 'always' }
+  | { kind: 'no-record' }
+  | { kind: 'run-changed' }
+  | { kind: 'check-changed' }
+  | { kind: 'value-changed'; key: string; old: Value | undefined; now: Value | undefined }
+  | { kind: 'input-changed'; file: string }
+  | { kind: 'input-added'; file: string }
+  | { kind: 'input-removed'; file: string }
+  | { kind: 'outputs-changed'; old: string[]; now: string[] }
+  | { kind: 'dep-ran'; dep: string; dryRun: boolean }
+  | { kind: 'dep-changed'; dep: string }
+  | { kind: 'output-missing'; file: string }
+  | { kind: 'output-modified'; file: string }
+  | { kind: 'check-failed' }
+  | { kind: 'check-threw'; message: string };
+
+function unreachable(x: never): never {
+  throw new Error(`unhandled reason ${JSON.stringify(x)}`);
+}
+
+const show = (value: Value | undefined) => (value === undefined ? '(none)' : JSON.stringify(value));
+
+/** One line naming what changed, with old and new values where there are any. */
+export function describeReason(reason: Reason): string {
+  switch (reason.kind) {
+    case 'forced': return 'forced (-f)';
+    case 'always': return 'always runs';
+    case 'no-record': return 'no record of a previous successful run';
+    case 'run-changed': return 'its run function changed';
+    case 'check-changed': return 'its check function changed';
+    case 'value-changed': return `value ${reason.key} changed: ${show(reason.old)} -> ${show(reason.now)}`;
+    case 'input-changed': return `input ${reason.file} changed`;
+    case 'input-added': return `input ${reason.file} is new`;
+    case 'input-removed': return `input ${reason.file} is gone`;
+    case 'outputs-changed': return `declared outputs changed: ${show(reason.old)} -> ${show(reason.now)}`;
+    case 'dep-ran': return reason.dryRun ? `dependency ${reason.dep} will run` : `dependency ${reason.dep} ran`;
+    case 'dep-changed': return `dependency ${reason.dep} changed since this task last ran`;
+    case 'output-missing': return `output ${reason.file} is missing`;
+    case 'output-modified': return `output ${reason.file} was modified since it was built`;
+    case 'check-failed': return 'its check found the live state out of date';
+    case 'check-threw': return `its check failed: ${reason.message}`;
+    default: return unreachable(reason);
+  }
+}
+
+/** The differences between a recorded fingerprint and the current one. */
+export function diffParts(old: FingerprintParts, now: FingerprintParts, depsRanNow: ReadonlySet<string>, dryRun: boolean): Reason[] {
+  const reasons: Reason[] = [];
+  if (old.runSource !== now.runSource) reasons.push({ kind: 'run-changed' });
+  if (old.checkSource !== now.checkSource) reasons.push({ kind: 'check-changed' });
+  for (const key of new Set([...Object.keys(old.values), ...Object.keys(now.values)])) {
+    if (JSON.stringify(old.values[key]) !== JSON.stringify(now.values[key])) {
+      reasons.push({ kind: 'value-changed', key, old: old.values[key], now: now.values[key] });
+    }
+  }
+  for (const [file, digest] of Object.entries(now.inputs)) {
+    const before = old.inputs[file];
+    if (before === undefined) reasons.push({ kind: 'input-added', file });
+    else if (before !== digest) reasons.push({ kind: 'input-changed', file });
+  }
+  for (const file of Object.keys(old.inputs)) {
+    if (!(file in now.inputs)) reasons.push({ kind: 'input-removed', file });
+  }
+  if (JSON.stringify(old.outputs) !== JSON.stringify(now.outputs)) {
+    reasons.push({ kind: 'outputs-changed', old: old.outputs, now: now.outputs });
+  }
+  for (const [dep, result] of Object.entries(now.deps)) {
+    if (old.deps[dep] !== result) {
+      reasons.push(depsRanNow.has(dep) ? { kind: 'dep-ran', dep, dryRun } : { kind: 'dep-changed', dep });
+    }
+  }
+  return reasons;
+}
+
+export interface Assessment {
+  reasons: Reason[];
+  parts: FingerprintParts;
+  fingerprint: string;
+  /** Output records refreshed because a file's mtime changed but its contents did not. */
+  refreshedOutputs?: Record<string, OutputRecord>;
+}
+
+export interface AssessOptions {
+  node: Node;
+  root: string;
+  disk: Disk;
+  parts: FingerprintParts;
+  record: TaskRecord | undefined;
+  forced: boolean;
+  depsRanNow: ReadonlySet<string>;
+  dryRun: boolean;
+  /** Builds the context handed to `check`. */
+  checkContext: () => TaskContext;
+}
+
+/** Decides whether a task is up to date; an empty `reasons` means it is. */
+export async function assess(options: AssessOptions): Promise<Assessment> {
+  const { node, record, parts } = options;
+  const fingerprint = fingerprintOf(parts);
+  const result = (reasons: Reason[], refreshedOutputs?: Record<string, OutputRecord>): Assessment => ({
+    reasons,
+    parts,
+    fingerprint,
+    refreshedOutputs,
+  });
+  if (options.forced) return result([{ kind: 'forced' }]);
+  if (node.spec.always) return result([{ kind: 'always' }]);
+  if (!record) return result([{ kind: 'no-record' }]);
+  if (record.fingerprint !== fingerprint) {
+    const reasons = diffParts(record.parts, parts, options.depsRanNow, options.dryRun);
+    // A changed fingerprint always has a nameable reason; keep a generic one should a part be new.
+    return result(reasons.length > 0 ? reasons : [{ kind: 'run-changed' }]);
+  }
+  const outputs = checkOutputs(options);
+  if (outputs.reasons.length > 0) return result(outputs.reasons);
+  if (node.spec.check) {
+    try {
+      if (!(await node.spec.check(options.checkContext()))) return result([{ kind: 'check-failed' }]);
+    } catch (error) {
+      return result([{ kind: 'check-threw', message: (error as Error).message }]);
+    }
+  }
+  return result([], outputs.refreshed);
+}
+
+/** Every declared output exists, and files still have their recorded digest. */
+function checkOutputs(options: AssessOptions): { reasons: Reason[]; refreshed?: Record<string, OutputRecord> } {
+  const { node, record, disk, root } = options;
+  const reasons: Reason[] = [];
+  let refreshed: Record<string, OutputRecord> | undefined;
+  for (const out of node.outputs) {
+    const shown = path.relative(root, out) || out;
+    const recorded = record?.outputs[out];
+    const stat = disk.stat(out);
+    if (!stat || !recorded) {
+      reasons.push({ kind: 'output-missing', file: shown });
+      continue;
+    }
+    if (recorded.kind === 'dir') {
+      if (stat.kind !== 'dir') reasons.push({ kind: 'output-modified', file: shown });
+      continue;
+    }
+    if (stat.kind !== 'file') {
+      reasons.push({ kind: 'output-modified', file: shown });
+      continue;
+    }
+    if (stat.size === recorded.size && stat.mtimeMs === recorded.mtimeMs) continue;
+    const digest = stat.size === recorded.size ? disk.digest(out) : undefined;
+    if (digest !== recorded.digest) {
+      reasons.push({ kind: 'output-modified', file: shown });
+      continue;
+    }
+    // Touched but byte-identical: still up to date; remember the new mtime to skip the rehash next time.
+    refreshed ??= { ...record!.outputs };
+    refreshed[out] = { ...recorded, mtimeMs: stat.mtimeMs };
+  }
+  return { reasons, refreshed };
+}

@@ -1,0 +1,145 @@
+// The task graph, pure: no I/O. Resolves names, finds cycles and conflicting outputs,
+// takes the closure of the targets and orders it.
+import path from 'node:path';
+import { TaskfileError, UsageError } from './errors.ts';
+import type { TaskDef } from './registry.ts';
+import { didYouMean } from './suggest.ts';
+import type { TaskSpec } from './types.ts';
+
+/** A task in the graph, with its names resolved and its paths made absolute. */
+export interface Node {
+  name: string;
+  spec: TaskSpec;
+  deps: string[];
+  dependents: string[];
+  /** Absolute paths of declared outputs. */
+  outputs: string[];
+  /** Declared inputs, as written (relative to the root, or absolute; may be globs). */
+  inputs: string[];
+}
+
+export interface Graph {
+  root: string;
+  nodes: Map<string, Node>;
+  /** Output path -> the task that declares it. */
+  producers: Map<string, string>;
+}
+
+const taskNamePattern = /^[A-Za-z0-9_][A-Za-z0-9_.:@+-]*$/;
+
+/** Builds the whole graph of a Taskfile's declarations, or throws a TaskfileError. */
+export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
+  const nodes = new Map<string, Node>();
+  const producers = new Map<string, string>();
+  for (const def of defs.values()) {
+    if (!taskNamePattern.test(def.name)) {
+      throw new TaskfileError(`task name '${def.name}' is not valid: use letters, digits and _ . : @ + -`);
+    }
+    const deps: string[] = [];
+    for (const dep of def.spec.deps ?? []) {
+      const name = typeof dep === 'string' ? dep : dep?.name;
+      if (typeof name !== 'string') throw new TaskfileError(`task '${def.name}': a dependency is neither a task nor a name`);
+      if (!defs.has(name)) {
+        throw new TaskfileError(`task '${def.name}' depends on unknown task '${name}'${didYouMean(name, defs.keys())}`);
+      }
+      if (!deps.includes(name)) deps.push(name);
+    }
+    const outputs = (def.spec.outputs ?? []).map((out) => path.resolve(root, out));
+    for (const out of outputs) {
+      const other = producers.get(out);
+      if (other !== undefined && other !== def.name) {
+        throw new TaskfileError(`tasks '${other}' and '${def.name}' both declare the output ${path.relative(root, out) || out}`);
+      }
+      producers.set(out, def.name);
+    }
+    nodes.set(def.name, { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs: [...(def.spec.inputs ?? [])] });
+  }
+  for (const node of nodes.values()) {
+    for (const dep of node.deps) nodes.get(dep)?.dependents.push(node.name);
+  }
+  const cycle = findCycle(nodes);
+  if (cycle) throw new TaskfileError(`dependency cycle: ${cycle.join(' -> ')}`);
+  return { root, nodes, producers };
+}
+
+/** A cycle as a list of names whose first and last are the same, or undefined. Iterative: deep chains are fine. */
+export function findCycle(nodes: Map<string, Pick<Node, 'deps'>>): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  for (const start of nodes.keys()) {
+    if (state.has(start)) continue;
+    const stack: Array<{ name: string; next: number }> = [{ name: start, next: 0 }];
+    state.set(start, 'visiting');
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const deps = nodes.get(top.name)?.deps ?? [];
+      if (top.next < deps.length) {
+        const dep = deps[top.next++]!;
+        const seen = state.get(dep);
+        if (seen === 'visiting') {
+          const names = stack.map((frame) => frame.name);
+          return [...names.slice(names.indexOf(dep)), dep];
+        }
+        if (seen === undefined) {
+          state.set(dep, 'visiting');
+          stack.push({ name: dep, next: 0 });
+        }
+      } else {
+        state.set(top.name, 'done');
+        stack.pop();
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Checks target names, with "did you mean" for unknown ones. */
+export function checkTargets(graph: Graph, targets: readonly string[]): void {
+  for (const target of targets) {
+    if (!graph.nodes.has(target)) {
+      throw new UsageError(`unknown task '${target}'${didYouMean(target, graph.nodes.keys())}`);
+    }
+  }
+}
+
+/** The targets and everything they depend on, in an order where dependencies come first. */
+export function closure(graph: Graph, targets: readonly string[]): string[] {
+  checkTargets(graph, targets);
+  const order: string[] = [];
+  const seen = new Set<string>();
+  // Iterative post-order, so a 10,000-task chain does not overflow the stack.
+  for (const target of targets) {
+    if (seen.has(target)) continue;
+    const stack: Array<{ name: string; next: number }> = [{ name: target, next: 0 }];
+    seen.add(target);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const deps = graph.nodes.get(top.name)!.deps;
+      if (top.next < deps.length) {
+        const dep = deps[top.next++]!;
+        if (!seen.has(dep)) {
+          seen.add(dep);
+          stack.push({ name: dep, next: 0 });
+        }
+      } else {
+        order.push(top.name);
+        stack.pop();
+      }
+    }
+  }
+  return order;
+}
+
+/** Length of the longest chain from each task to the end of the build: ninja's critical path. */
+export function criticalPathLengths(graph: Graph, order: readonly string[]): Map<string, number> {
+  const inClosure = new Set(order);
+  const lengths = new Map<string, number>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const name = order[i]!;
+    let longest = 0;
+    for (const dependent of graph.nodes.get(name)!.dependents) {
+      if (inClosure.has(dependent)) longest = Math.max(longest, lengths.get(dependent) ?? 0);
+    }
+    lengths.set(name, longest + 1);
+  }
+  return lengths;
+}

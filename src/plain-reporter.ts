@@ -1,0 +1,123 @@
+// Plain lines, for output that is not a terminal (CI, pipes) and for -n, --explain and -q.
+
+import { CommandFailed } from './errors.ts';
+import type { BuildEvent, BuildSummary, Reporter } from './events.ts';
+import { formatDuration } from './format.ts';
+import { describeReason, type Reason } from './freshness.ts';
+
+export type ReportMode = 'build' | 'dry-run' | 'explain' | 'question';
+
+const reasonsText = (reasons: Reason[]) => reasons.map(describeReason).join('; ');
+
+export class PlainReporter implements Reporter {
+  #out: NodeJS.WritableStream;
+  #mode: ReportMode;
+  #verbose: boolean;
+  #total = 0;
+  #settled = 0;
+
+  constructor(options: { out: NodeJS.WritableStream; mode: ReportMode; verbose?: boolean }) {
+    this.#out = options.out;
+    this.#mode = options.mode;
+    this.#verbose = options.verbose ?? false;
+  }
+
+  #print(line: string): void {
+    this.#out.write(`${line}\n`);
+  }
+
+  #count(): string {
+    this.#settled++;
+    return `[${this.#settled}/${this.#total}]`;
+  }
+
+  emit(event: BuildEvent): void {
+    if (this.#mode === 'question' && event.type !== 'warning') return;
+    switch (event.type) {
+      case 'plan':
+        this.#total = event.tasks.length;
+        return;
+      case 'start':
+        this.#print(`${event.task}: running (${reasonsText(event.reasons)})`);
+        return;
+      case 'output':
+        if (this.#verbose) this.#print(`${event.task} | ${event.line}`);
+        return;
+      case 'up-to-date': {
+        const count = this.#count();
+        if (this.#mode === 'explain' || this.#verbose) this.#print(`${count} ${event.task}: up to date`);
+        return;
+      }
+      case 'would-run':
+        this.#print(
+          this.#mode === 'explain'
+            ? `${this.#count()} ${event.task}: out of date: ${reasonsText(event.reasons)}`
+            : `would run ${event.task}: ${reasonsText(event.reasons)}`,
+        );
+        return;
+      case 'done':
+        this.#print(`${this.#count()} ${event.task}: done in ${formatDuration(event.durationMs)}`);
+        return;
+      case 'failed':
+        this.#print(`${this.#count()} ${event.task}: FAILED after ${formatDuration(event.durationMs)}: ${event.error.message}`);
+        return;
+      case 'skipped':
+        this.#print(`${this.#count()} ${event.task}: skipped, dependency ${event.dependency} failed`);
+        return;
+      case 'interrupted':
+        this.#print(`${this.#count()} ${event.task}: interrupted`);
+        return;
+      case 'warning':
+        process.stderr.write(`task: warning: ${event.message}\n`);
+        return;
+      default:
+        return unreachable(event);
+    }
+  }
+
+  async finish(summary: BuildSummary): Promise<void> {
+    if (this.#mode === 'question') return;
+    for (const line of summaryLines(summary, this.#mode)) this.#print(line);
+  }
+}
+
+function unreachable(x: never): never {
+  throw new Error(`unhandled event ${JSON.stringify(x)}`);
+}
+
+/** The closing summary and, for each failure, its command, exit code, output tail and log. */
+export function summaryLines(summary: BuildSummary, mode: ReportMode): string[] {
+  const lines: string[] = [];
+  for (const { task, error } of summary.failed) {
+    lines.push(`task '${task}' failed: ${error.message}`);
+    if (error instanceof CommandFailed) {
+      if (error.tail.length > 0) {
+        lines.push('  last lines of its output:');
+        for (const line of error.tail) lines.push(`    ${line}`);
+      }
+      lines.push(`  full log: ${error.logPath}`);
+    } else if (!(error instanceof Error) || !('exitStatus' in error)) {
+      // Not one of ours: a bug in a run function; its stack says where.
+      const stack = (error as Error).stack?.split('\n').slice(1, 6) ?? [];
+      for (const line of stack) lines.push(`  ${line.trim()}`);
+    }
+  }
+  const parts: string[] = [];
+  const add = (count: number, what: string) => count > 0 && parts.push(`${count} ${what}`);
+  if (mode === 'build') {
+    add(summary.ran.length, 'ran');
+    add(summary.upToDate.length, 'up to date');
+    add(summary.failed.length, 'failed');
+    add(summary.skipped.length, 'skipped');
+    add(summary.notStarted.length, 'not started');
+    add(summary.interrupted.length, 'interrupted');
+    if (summary.ran.length === 0 && summary.failed.length === 0 && summary.interrupted.length === 0) parts.unshift('nothing to do');
+  } else {
+    add(summary.wouldRun.length, 'would run');
+    add(summary.upToDate.length, 'up to date');
+    add(summary.failed.length, 'failed');
+    if (summary.wouldRun.length === 0 && summary.failed.length === 0) parts.unshift('nothing to do');
+  }
+  lines.push(`task: ${parts.join(', ')} (${formatDuration(summary.wallMs)})`);
+  return lines;
+}

@@ -1,0 +1,180 @@
+// The state store: one record per task of its last successful run, plus the input digest cache.
+// On disk: `.task/state.json` (versioned, replaced atomically) and `.task/journal`, an append-only
+// log of changes made since, so that removing a record before a task runs is on disk at once
+// without rewriting the whole store for every task.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FileStamp } from './file-stamps.ts';
+import type { FingerprintParts } from './fingerprint.ts';
+
+export const stateVersion = 1;
+
+/** A recorded output: a file by size, mtime and digest; a folder by existence only. */
+export type OutputRecord =
+  | { kind: 'file'; size: number; mtimeMs: number; digest: string }
+  | { kind: 'dir' };
+
+/** What a task's last successful run was made of, and what it produced. */
+export interface TaskRecord {
+  /** sha256 of `parts`; equal fingerprints mean nothing the task reads has changed. */
+  fingerprint: string;
+  /** Kept so that `--explain` can name what changed, with old and new values. */
+  parts: FingerprintParts;
+  /** Absolute output path -> what was recorded. */
+  outputs: Record<string, OutputRecord>;
+  /** What dependents see: digest of the file outputs, or the identity of this run. */
+  result: string;
+  /** When the run finished, ms since the epoch, and how long it took. */
+  finishedAt: number;
+  durationMs: number;
+}
+
+interface StoreFile {
+  version: number;
+  tasks: Record<string, TaskRecord>;
+  files: Record<string, FileStamp>;
+}
+
+type JournalEntry = { op: 'del'; task: string } | { op: 'put'; task: string; record: TaskRecord };
+
+/** The records, in memory; changes are appended to the journal as they are made. */
+export class StateStore {
+  readonly tasks: Map<string, TaskRecord>;
+  readonly files: Record<string, FileStamp>;
+  readonly warnings: string[];
+  #journalFd: number | undefined;
+  #journalPath: string | undefined;
+  changed = false;
+
+  constructor(init: { tasks?: Map<string, TaskRecord>; files?: Record<string, FileStamp>; warnings?: string[]; journalPath?: string } = {}) {
+    this.tasks = init.tasks ?? new Map();
+    this.files = init.files ?? {};
+    this.warnings = init.warnings ?? [];
+    this.#journalPath = init.journalPath;
+  }
+
+  get(task: string): TaskRecord | undefined {
+    return this.tasks.get(task);
+  }
+
+  /** Removes a task's record, durably, before the task runs. */
+  delete(task: string): void {
+    if (!this.tasks.has(task)) return;
+    this.tasks.delete(task);
+    this.#append({ op: 'del', task });
+  }
+
+  /** Records a task's successful run. */
+  put(task: string, record: TaskRecord): void {
+    this.tasks.set(task, record);
+    this.#append({ op: 'put', task, record });
+  }
+
+  #append(entry: JournalEntry): void {
+    this.changed = true;
+    if (this.#journalPath === undefined) return;
+    // appendFileSync returns once the kernel has the bytes: a crash of this process cannot lose
+    // them, so a task never starts while its old record could still come back.
+    this.#journalFd ??= fs.openSync(this.#journalPath, 'a');
+    fs.writeSync(this.#journalFd, `${JSON.stringify(entry)}\n`);
+  }
+
+  closeJournal(): void {
+    if (this.#journalFd !== undefined) fs.closeSync(this.#journalFd);
+    this.#journalFd = undefined;
+  }
+}
+
+/** Paths of the state folder's files. */
+export function statePaths(stateDir: string) {
+  return {
+    dir: stateDir,
+    store: path.join(stateDir, 'state.json'),
+    journal: path.join(stateDir, 'journal'),
+    lock: path.join(stateDir, 'lock'),
+    logs: path.join(stateDir, 'logs'),
+    tasks: path.join(stateDir, 'tasks'),
+  };
+}
+
+/** Loads the store and replays the journal. A corrupt or unknown store is a warning, treated as empty. */
+export function loadState(stateDir: string, options: { journal: boolean }): StateStore {
+  const paths = statePaths(stateDir);
+  const warnings: string[] = [];
+  let tasks = new Map<string, TaskRecord>();
+  let files: Record<string, FileStamp> = {};
+  let text: string | undefined;
+  try {
+    text = fs.readFileSync(paths.store, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      warnings.push(`cannot read the state store ${paths.store}: ${(error as Error).message}; treating it as empty`);
+    }
+  }
+  if (text !== undefined) {
+    const parsed = parseStore(text);
+    if (typeof parsed === 'string') {
+      warnings.push(`the state store ${paths.store} ${parsed}; treating it as empty (every task will run)`);
+    } else {
+      tasks = new Map(Object.entries(parsed.tasks));
+      files = parsed.files;
+    }
+  }
+  const journalProblem = replayJournal(paths.journal, tasks);
+  if (journalProblem) {
+    warnings.push(`the journal ${paths.journal} ${journalProblem}; treating the state as empty (every task will run)`);
+    tasks = new Map();
+  }
+  return new StateStore({ tasks, files, warnings, journalPath: options.journal ? paths.journal : undefined });
+}
+
+function parseStore(text: string): StoreFile | string {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return text.length === 0 ? 'is empty' : 'is not valid JSON';
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'is not a state store';
+  const store = data as Partial<StoreFile>;
+  if (store.version !== stateVersion) return `has version ${JSON.stringify(store.version)}, this task understands ${stateVersion}`;
+  if (typeof store.tasks !== 'object' || store.tasks === null) return 'has no task records';
+  return { version: stateVersion, tasks: store.tasks, files: store.files ?? {} };
+}
+
+/** Applies the journal to the records; returns a problem description when it cannot be trusted. */
+function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(journalPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  // The last line may be cut short by a crash; that write never finished, so the task it
+  // announced never started (a deletion) or its record was never taken (a put).
+  const complete = text.endsWith('\n') ? lines.slice(0, -1) : lines.slice(0, -1);
+  for (const line of complete) {
+    let entry: JournalEntry;
+    try {
+      entry = JSON.parse(line) as JournalEntry;
+    } catch {
+      return 'holds a line that is not valid JSON';
+    }
+    if (entry.op === 'del') tasks.delete(entry.task);
+    else if (entry.op === 'put' && entry.record) tasks.set(entry.task, entry.record);
+    else return 'holds an entry it does not understand';
+  }
+  return undefined;
+}
+
+/** Writes the whole store atomically (temporary file, fsync, rename), then drops the journal. */
+export async function saveState(stateDir: string, store: StateStore, files: Record<string, FileStamp>): Promise<void> {
+  const paths = statePaths(stateDir);
+  const data: StoreFile = { version: stateVersion, tasks: Object.fromEntries(store.tasks), files };
+  const { default: writeFileAtomic } = await import('write-file-atomic');
+  await writeFileAtomic(paths.store, JSON.stringify(data), { fsync: true });
+  store.closeJournal();
+  // The journal's entries are all in the store now; replaying them again would be harmless.
+  fs.rmSync(paths.journal, { force: true });
+}

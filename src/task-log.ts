@@ -1,0 +1,57 @@
+// The log of a task's last run: `.task/logs/NAME.log`, and the lines the display shows.
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Keeps the last lines of a task's output for failure reports, and writes all of them to the log file. */
+export class TaskLog {
+  readonly path: string;
+  #fd: number | undefined;
+  #tail: string[] = [];
+  #onLine: (line: string) => void;
+  static readonly tailLines = 20;
+
+  constructor(logPath: string, onLine: (line: string) => void) {
+    this.path = logPath;
+    this.#onLine = onLine;
+  }
+
+  /** Appends one line (without its newline) to the log and the display. */
+  line(text: string): void {
+    if (this.#fd === undefined) {
+      fs.mkdirSync(path.dirname(this.path), { recursive: true });
+      this.#fd = fs.openSync(this.path, 'w');
+    }
+    fs.writeSync(this.#fd, `${text}\n`);
+    this.#tail.push(text);
+    if (this.#tail.length > TaskLog.tailLines) this.#tail.shift();
+    this.#onLine(text);
+  }
+
+  /** The last lines written. */
+  tail(): string[] {
+    return [...this.#tail];
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) fs.closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+}
+
+/** Splits a stream of chunks into lines, holding back a partial last line until it is complete. */
+export class LineSplitter {
+  #partial = '';
+  constructor(private readonly emit: (line: string) => void) {}
+
+  push(chunk: string): void {
+    const text = this.#partial + chunk;
+    const lines = text.split(/\r?\n/);
+    this.#partial = lines.pop() ?? '';
+    for (const line of lines) this.emit(line);
+  }
+
+  flush(): void {
+    if (this.#partial) this.emit(this.#partial);
+    this.#partial = '';
+  }
+}

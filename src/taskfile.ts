@@ -1,0 +1,69 @@
+// Finds and loads a Taskfile (TypeScript, no build step, through jiti) and collects what it declares.
+import fs from 'node:fs';
+import path from 'node:path';
+import { TaskError, TaskfileError, UsageError } from './errors.ts';
+import { resetRegistry, type ParamDef, type TaskDef } from './registry.ts';
+import { didYouMean } from './suggest.ts';
+import type { TaskRef } from './types.ts';
+
+/** Imports a module by absolute path; the CLI passes jiti's, tests may pass another. */
+export type ModuleImporter = (file: string) => Promise<unknown>;
+
+export interface LoadedTaskfile {
+  file: string;
+  root: string;
+  tasks: Map<string, TaskDef>;
+  params: Map<string, ParamDef>;
+  /** The default export's task name, if the Taskfile has one. */
+  defaultTarget: string | undefined;
+}
+
+/** The Taskfile's path: `--taskfile FILE`, else `DIR/Taskfile.ts` for `-C DIR` or the current folder. */
+export function locateTaskfile(options: { taskfile?: string; directory?: string; cwd: string }): string {
+  const file = options.taskfile
+    ? path.resolve(options.cwd, options.taskfile)
+    : path.join(path.resolve(options.cwd, options.directory ?? '.'), 'Taskfile.ts');
+  if (!fs.existsSync(file)) {
+    throw new UsageError(options.taskfile ? `no Taskfile at ${file}` : `no Taskfile.ts in ${path.dirname(file)} (use -C DIR or --taskfile FILE)`);
+  }
+  return file;
+}
+
+export async function loadTaskfile(file: string, overrides: Map<string, string>, importModule: ModuleImporter): Promise<LoadedTaskfile> {
+  const registry = resetRegistry(overrides);
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await importModule(file)) as Record<string, unknown>;
+  } catch (error) {
+    // Our own errors (a bad parameter value) keep their message and exit status.
+    if (error instanceof TaskError || typeof (error as TaskError)?.exitStatus === 'number') throw error;
+    throw new TaskfileError(`${file}: ${describeLoadError(error, file)}`);
+  }
+  if (registry.errors.length > 0) throw new TaskfileError(`${file}: ${registry.errors.join('; ')}`);
+  if (registry.tasks.size === 0) throw new TaskfileError(`${file} declares no tasks (call task() from src/index.ts)`);
+  for (const name of overrides.keys()) {
+    if (!registry.params.has(name)) {
+      const known = [...registry.params.keys()];
+      throw new UsageError(`unknown parameter '${name}'${didYouMean(name, known)}${known.length ? `; parameters: ${known.join(', ')}` : '; this Taskfile declares none'}`);
+    }
+  }
+  const defaultExport = exports?.default as TaskRef | string | undefined;
+  const defaultTarget = typeof defaultExport === 'string' ? defaultExport : defaultExport?.name;
+  return { file, root: path.dirname(file), tasks: registry.tasks, params: registry.params, defaultTarget };
+}
+
+/** "Taskfile.ts:12: message": the first stack frame outside the engine and node_modules. */
+function describeLoadError(error: unknown, file: string): string {
+  if (!(error instanceof Error)) return String(error);
+  const message = error.message.replace(/^ParseError: /, 'syntax error: ').trim();
+  if (/:\d+:\d+/.test(message)) return message;
+  const engineDir = path.dirname(new URL(import.meta.url).pathname);
+  for (const line of error.stack?.split('\n').slice(1) ?? []) {
+    const match = line.match(/\(?((?:\/|[A-Za-z]:\\)[^\s()]+):(\d+):(\d+)\)?$/);
+    if (!match) continue;
+    const [, where, row] = match;
+    if (!where || where.includes('node_modules') || where.startsWith(engineDir)) continue;
+    return `${path.relative(path.dirname(file), where) || where}:${row}: ${message}`;
+  }
+  return message;
+}

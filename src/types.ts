@@ -1,0 +1,70 @@
+// The public shapes of a Taskfile: what `task()` accepts and what a `run` receives.
+
+/** JSON-able data a task depends on; part of its fingerprint. */
+export type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
+
+/** Options of `ctx.exec`. Commands run in the Taskfile's folder unless `cwd` says otherwise. */
+export interface ExecOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Text or bytes written to the command's standard input. */
+  input?: string | Uint8Array;
+  /** When false, a non-zero exit is returned instead of failing the task. Default true. */
+  reject?: boolean;
+  /** Milliseconds before the command is stopped and the task fails. */
+  timeout?: number;
+  /** When true, the command's output is not copied to the task's log and display (it is still returned). */
+  quiet?: boolean;
+}
+
+/** What `ctx.exec` resolves to. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** What a task's `run` and `check` receive. */
+export interface TaskContext {
+  /** The task's name. */
+  name: string;
+  /** The folder of the Taskfile: relative inputs, outputs and commands are resolved from here. */
+  root: string;
+  /** The task's `values`, as declared. */
+  values: Record<string, Value>;
+  /** Aborted when the build is interrupted or the task times out. */
+  signal: AbortSignal;
+  /** Runs a command (no shell); its output goes to the task's log and the live display. */
+  exec(file: string, args?: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Writes a line to the task's log and the live display. */
+  log(line: string): void;
+  /** The task's state folder (`.task/tasks/NAME`), kept between runs; for pid files and console logs. */
+  stateDir: string;
+}
+
+/** A task as `task()` returns it; usable in another task's `deps`. */
+export interface TaskRef {
+  readonly name: string;
+}
+
+/** The fields of `task(name, spec)`. See the README for what each means to "up to date". */
+export interface TaskSpec {
+  /** One line, shown by `task --list`. */
+  description?: string;
+  /** Tasks (objects or names) that must be up to date first. */
+  deps?: ReadonlyArray<TaskRef | string>;
+  /** Files, folders or globs relative to the Taskfile's folder; their contents are fingerprinted. */
+  inputs?: readonly string[];
+  /** Plain data the task depends on; fingerprinted and shown by `--explain`. */
+  values?: Record<string, Value>;
+  /** Files or folders the task produces. Files are checked by digest, folders by existence. */
+  outputs?: readonly string[];
+  /** Probe of live system state; false means the task is out of date. */
+  check?: (ctx: TaskContext) => boolean | Promise<boolean>;
+  /** Run on every invocation. */
+  always?: boolean;
+  /** Milliseconds after which the task's commands are stopped and it fails. */
+  timeout?: number;
+  /** The work. A task without `run` is a group. */
+  run?: (ctx: TaskContext) => unknown | Promise<unknown>;
+}
