@@ -56,7 +56,7 @@ const (
 
 // ErrMalformed is wrapped by every error caused by bytes that violate the
 // protocol, as opposed to I/O errors from the connection itself.
-var ErrMalformed = errors.New("malformed message")
+var ErrMalformed = errors.New("protocol error")
 
 // RemoteError is an ERR reply from the server.
 type RemoteError struct{ Msg string }

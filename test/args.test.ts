@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseArgs } from '../src/args.ts';
+
+test('options, targets and overrides are told apart', () => {
+  const args = parseArgs(['-nk', '-j', '3', 'hosts', 'suite=trixie', '--taskfile=x/Taskfile.ts', '-Cdir', 'smoke']);
+  assert.equal(args.dryRun, true);
+  assert.equal(args.keepGoing, true);
+  assert.equal(args.jobs, 3);
+  assert.deepEqual(args.targets, ['hosts', 'smoke']);
+  assert.deepEqual([...args.overrides], [['suite', 'trixie']]);
+  assert.equal(args.taskfile, 'x/Taskfile.ts');
+  assert.equal(args.directory, 'dir');
+  assert.equal(parseArgs(['--jobs=5']).jobs, 5);
+  assert.deepEqual([...parseArgs(['machine=a=b']).overrides], [['machine', 'a=b']]);
+});
+
+test('bad options are usage errors with a suggestion', () => {
+  assert.throws(() => parseArgs(['--dryrun']), /unknown option --dryrun \(did you mean '--dry-run'\?\)/);
+  assert.throws(() => parseArgs(['-j', '0']), /option -j: '0' is not a positive whole number/);
+  assert.throws(() => parseArgs(['-j']), /option -j needs a value/);
+});

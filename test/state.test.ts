@@ -1,0 +1,92 @@
+// The state store on disk: atomic saves, the journal, and damaged files.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { acquireLock } from '../src/lock.ts';
+import { loadState, saveState, stateVersion, type TaskRecord } from '../src/state.ts';
+
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'task-state-'));
+
+const record = (result: string): TaskRecord => ({
+  fingerprint: `fp-${result}`,
+  parts: { name: 'x', runSource: '', checkSource: '', values: {}, inputs: {}, outputs: [], deps: {} },
+  outputs: {},
+  result,
+  finishedAt: 1,
+  durationMs: 1,
+});
+
+test('records survive a save and a load', async () => {
+  const dir = tempDir();
+  const store = loadState(dir, { journal: true });
+  store.put('a', record('r1'));
+  await saveState(dir, store, {});
+  assert.equal(loadState(dir, { journal: false }).get('a')?.result, 'r1');
+  assert.equal(fs.existsSync(path.join(dir, 'journal')), false, 'the journal is folded into the store');
+});
+
+test('the journal keeps changes made after the last save, as a crash would leave them', async () => {
+  const dir = tempDir();
+  const store = loadState(dir, { journal: true });
+  store.put('a', record('r1'));
+  store.put('b', record('r2'));
+  await saveState(dir, store, {});
+  const next = loadState(dir, { journal: true });
+  next.delete('a'); // about to rerun a
+  next.put('c', record('r3'));
+  // No save: the process "dies" here.
+  const after = loadState(dir, { journal: false });
+  assert.equal(after.get('a'), undefined, 'a record removed before a run stays removed');
+  assert.equal(after.get('b')?.result, 'r2');
+  assert.equal(after.get('c')?.result, 'r3');
+  assert.deepEqual(after.warnings, []);
+});
+
+test('a journal line cut short by a crash is ignored', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'journal'), `${JSON.stringify({ op: 'put', task: 'a', record: record('r1') })}\n{"op":"del","ta`);
+  const store = loadState(dir, { journal: false });
+  assert.equal(store.get('a')?.result, 'r1');
+  assert.deepEqual(store.warnings, []);
+});
+
+for (const [what, text, warning] of [
+  ['garbage', 'not json at all', /is not valid JSON/],
+  ['an empty file', '', /is empty/],
+  ['a truncated file', `{"version":${stateVersion},"tasks":{"a":`, /is not valid JSON/],
+  ['a future version', JSON.stringify({ version: 99, tasks: {} }), /has version 99, this task understands 1/],
+] as const) {
+  test(`a store holding ${what} is a warning and is treated as empty`, () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'state.json'), text);
+    const store = loadState(dir, { journal: false });
+    assert.equal(store.tasks.size, 0);
+    assert.equal(store.warnings.length, 1);
+    assert.match(store.warnings[0]!, warning);
+  });
+}
+
+test('a corrupt line in the middle of the journal distrusts the whole state', async () => {
+  const dir = tempDir();
+  const store = loadState(dir, { journal: true });
+  store.put('a', record('r1'));
+  await saveState(dir, store, {});
+  fs.writeFileSync(path.join(dir, 'journal'), `garbage\n${JSON.stringify({ op: 'put', task: 'b', record: record('r2') })}\n`);
+  const loaded = loadState(dir, { journal: false });
+  assert.equal(loaded.tasks.size, 0);
+  assert.match(loaded.warnings[0]!, /journal .* holds a line that is not valid JSON/);
+});
+
+test('the lock names the pid of a live holder and is taken over from a dead one', () => {
+  const dir = tempDir();
+  const lock = path.join(dir, 'lock');
+  fs.writeFileSync(lock, `${process.ppid}\n`);
+  assert.throws(() => acquireLock(lock), new RegExp(`another task run \\(pid ${process.ppid}\\)`));
+  fs.writeFileSync(lock, '999999999\n');
+  const release = acquireLock(lock);
+  assert.equal(fs.readFileSync(lock, 'utf8'), `${process.pid}\n`);
+  release();
+  assert.equal(fs.existsSync(lock), false);
+});
