@@ -13,6 +13,7 @@ import { schedule } from './scheduler.ts';
 import { statePaths, type OutputRecord, type StateStore } from './state.ts';
 import { makeContext } from './task-context.ts';
 import { TaskLog } from './task-log.ts';
+import { timeoutSignal } from './timeout-signal.ts';
 import type { TaskContext } from './types.ts';
 
 /** Runs a task's work. The real one calls `run`; tests pass a fake one. */
@@ -132,7 +133,8 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     // Removed before the run, written only after success: a failed or killed run is never "up to date".
     store.delete(name);
     const log = new TaskLog(path.join(logsDir, `${name}.log`), (line) => reporter.emit({ type: 'output', task: name, line }));
-    const taskSignal = node.spec.timeout ? AbortSignal.any([signal, AbortSignal.timeout(node.spec.timeout)]) : signal;
+    const timeout = timeoutSignal(signal, node.spec.timeout);
+    const taskSignal = timeout.signal;
     try {
       await untilAborted(runner(node, contextFor(node, log, taskSignal)), taskSignal);
       const outputs = recordOutputs(node, graph.root, disk);
@@ -155,6 +157,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
         fail(name, error as Error, Date.now() - begun);
       }
     } finally {
+      timeout.dispose();
       log.close();
     }
   };

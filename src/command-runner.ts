@@ -3,6 +3,7 @@
 import { execa } from 'execa';
 import { CommandFailed, Interrupted } from './errors.ts';
 import { LineSplitter, type TaskLog } from './task-log.ts';
+import { timeoutSignal } from './timeout-signal.ts';
 import type { ExecOptions, ExecResult } from './types.ts';
 
 /** Time between SIGTERM and SIGKILL when a command is stopped. */
@@ -42,9 +43,22 @@ export async function runCommand(
   options: ExecOptions & { cwd: string; signal: AbortSignal; log: TaskLog },
 ): Promise<ExecResult> {
   const shown = commandLine(file, args);
-  const { log } = options;
-  if (!options.quiet) log.line(`$ ${shown}`);
-  const signal = options.timeout ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeout)]) : options.signal;
+  if (!options.quiet) options.log.line(`$ ${shown}`);
+  const timeout = timeoutSignal(options.signal, options.timeout);
+  try {
+    return await runChild(file, args, shown, { ...options, signal: timeout.signal });
+  } finally {
+    timeout.dispose();
+  }
+}
+
+async function runChild(
+  file: string,
+  args: readonly string[],
+  shown: string,
+  options: ExecOptions & { cwd: string; signal: AbortSignal; log: TaskLog },
+): Promise<ExecResult> {
+  const { log, signal } = options;
   if (signal.aborted) throw abortError(signal, shown, log);
   const child = execa(file, args, {
     cwd: options.cwd,

@@ -55,8 +55,10 @@ export async function loadTaskfile(file: string, overrides: Map<string, string>,
 /** "Taskfile.ts:12: message": the first stack frame outside the engine and node_modules. */
 function describeLoadError(error: unknown, file: string): string {
   if (!(error instanceof Error)) return String(error);
-  const message = error.message.replace(/^ParseError: /, 'syntax error: ').trim();
-  if (/:\d+:\d+/.test(message)) return message;
+  const message = error.message.trim();
+  // jiti: "ParseError: Unexpected token \n /path/Taskfile.ts:3:10"
+  const parse = message.match(/^ParseError: (.*?)\s+(\S+):(\d+):\d+$/s);
+  if (parse) return `${path.relative(path.dirname(file), parse[2]!) || parse[2]}:${parse[3]}: syntax error: ${parse[1]!.trim()}`;
   const engineDir = path.dirname(new URL(import.meta.url).pathname);
   for (const line of error.stack?.split('\n').slice(1) ?? []) {
     const match = line.match(/\(?((?:\/|[A-Za-z]:\\)[^\s()]+):(\d+):(\d+)\)?$/);

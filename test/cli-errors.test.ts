@@ -1,0 +1,110 @@
+// Mistakes a user can make, each with a clear message, exit 2, and nothing recorded lost.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { Project } from './helpers/cli-rig.ts';
+
+const projects: Project[] = [];
+after(() => projects.forEach((p) => p.remove()));
+const project = (taskfile: string) => {
+  const p = new Project(taskfile);
+  projects.push(p);
+  return p;
+};
+
+const good = `
+const port = param('port', 4000, 'TCP port');
+const verbose = param('loud', false, 'say more');
+const rootfs = task('rootfs', { description: 'makes the rootfs', values: { port, verbose }, outputs: ['rootfs.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'echo $0 > rootfs.txt', String(ctx.values.port)]) });
+const hosts = task('hosts', { description: 'writes hosts', deps: [rootfs], run: async () => {} });
+export default task('all', { deps: [hosts] });
+`;
+
+test('a dependency cycle exits 2 naming the whole cycle', async () => {
+  const p = project(`task('a', { deps: ['b'] }); task('b', { deps: ['c'] }); task('c', { deps: ['a'] }); export default 'a';`);
+  const result = await p.run();
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /dependency cycle: a -> b -> c -> a/);
+});
+
+test('an unknown target exits 2 with "did you mean"', async () => {
+  const p = project(good);
+  const result = await p.run('host');
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown task 'host' \(did you mean 'hosts'\?\)/);
+});
+
+test('an unknown parameter exits 2 with "did you mean"; a badly typed one names it', async () => {
+  const p = project(good);
+  const unknown = await p.run('prot=1');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown parameter 'prot' \(did you mean 'port'\?\)/);
+  const typed = await p.run('port=abc');
+  assert.equal(typed.code, 2);
+  assert.match(typed.stderr, /parameter port: 'abc' is not a number/);
+  const bool = await p.run('loud=maybe');
+  assert.equal(bool.code, 2);
+  assert.match(bool.stderr, /parameter loud: 'maybe' is not a boolean/);
+  assert.equal((await p.run('port=4001', 'loud=true')).code, 0);
+  assert.equal(p.read('rootfs.txt'), '4001\n');
+});
+
+test('a Taskfile syntax error exits 2 with its file and line', async () => {
+  const p = project(`\nconst x = ;\n`);
+  const result = await p.run();
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /Taskfile\.ts: Taskfile\.ts:3: syntax error: Unexpected token/);
+});
+
+test('a Taskfile that throws exits 2 with its file and line', async () => {
+  const p = project(`\n\nthrow new Error('no such suite');\n`);
+  const result = await p.run();
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /Taskfile\.ts: Taskfile\.ts:4: no such suite/);
+});
+
+test('a Taskfile that declares nothing, or exports no default, says so', async () => {
+  const empty = await project('export {};').run();
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /declares no tasks/);
+  const noDefault = await project(`task('only', {});`).run();
+  assert.equal(noDefault.code, 2);
+  assert.match(noDefault.stderr, /has no default export; name a target: only/);
+});
+
+test('a missing Taskfile exits 2 naming the folder', async () => {
+  const p = project('');
+  const result = await p.run('-C', 'nowhere');
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /no Taskfile\.ts in .*nowhere/);
+});
+
+test('two tasks declaring one output, or one name twice, exit 2', async () => {
+  const clash = await project(`task('a', { outputs: ['x'] }); export default task('b', { outputs: ['x'] });`).run();
+  assert.equal(clash.code, 2);
+  assert.match(clash.stderr, /tasks 'a' and 'b' both declare the output x/);
+  const twice = await project(`task('a', {}); export default task('a', {});`).run();
+  assert.equal(twice.code, 2);
+  assert.match(twice.stderr, /task 'a' is declared twice \(first at .*Taskfile\.ts:2, again at .*Taskfile\.ts:2\)/);
+});
+
+test('a missing input that nothing produces exits 2, naming task and file', async () => {
+  const p = project(`export default task('compile', { inputs: ['main.c'], run: async () => {} });`);
+  const result = await p.run();
+  assert.equal(result.code, 2);
+  assert.match(result.stdout, /task 'compile': input main\.c does not exist, and no task declares it as an output/);
+});
+
+test('errors keep what is recorded: a later good run finds it up to date', async () => {
+  const p = project(good);
+  assert.equal((await p.run()).code, 0);
+  assert.equal((await p.run('nope')).code, 2);
+  assert.equal((await p.run('port=x')).code, 2);
+  const result = await p.run();
+  assert.match(result.stdout, /nothing to do, 3 up to date/);
+});
+
+test('an unknown option exits 2 with a suggestion', async () => {
+  const result = await project(good).run('--expain');
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown option --expain \(did you mean '--explain'\?\)/);
+});
