@@ -91,6 +91,14 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     }
     if (brokenDep !== undefined || stopping || signal.aborted) return settle(name, 'not-started');
 
+    if (!node.spec.run && !node.spec.check && !node.spec.always && !node.spec.values && node.outputs.length === 0 && node.inputs.length === 0) {
+      // A group does nothing of its own: it passes its dependencies' results on, and is never
+      // itself work to do (so `-q` and the summary count only real tasks).
+      results.set(name, sha256(canonicalJson(Object.fromEntries(node.deps.map((dep) => [dep, results.get(dep) ?? ''])))));
+      settle(name, 'up-to-date');
+      reporter.emit({ type: 'up-to-date', task: name });
+      return;
+    }
     const begun = Date.now();
     let assessment;
     try {

@@ -3,6 +3,7 @@ import { registry } from './registry.ts';
 import type { TaskRef, TaskSpec } from './types.ts';
 
 export { param } from './params.ts';
+export { TaskFailure } from './errors.ts';
 export type { ExecOptions, ExecResult, TaskContext, TaskRef, TaskSpec, Value } from './types.ts';
 
 /** Declares a task. Returns a reference usable in other tasks' `deps` and as the default export. */

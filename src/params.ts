@@ -23,12 +23,25 @@ export function parseParam(name: string, text: string, defaultValue: string | nu
   return text;
 }
 
-/** Declares a parameter; returns its value for this run. */
-export function param<T extends string | number | boolean>(name: string, defaultValue: T, description = ''): T {
+/**
+ * Declares a parameter; returns its value for this run. `check` returns a problem description
+ * for a value that must be refused before anything runs (a machine name aimed at the shell).
+ */
+export function param(name: string, defaultValue: string, description?: string, check?: (value: string) => string | undefined): string;
+export function param(name: string, defaultValue: number, description?: string, check?: (value: number) => string | undefined): number;
+export function param(name: string, defaultValue: boolean, description?: string, check?: (value: boolean) => string | undefined): boolean;
+export function param<T extends string | number | boolean>(
+  name: string,
+  defaultValue: T,
+  description = '',
+  check?: (value: T) => string | undefined,
+): T {
   if (!namePattern.test(name)) throw new UsageError(`parameter name '${name}' is not valid`);
   const reg = registry();
   const text = reg.overrides.get(name);
   const value = text === undefined ? defaultValue : parseParam(name, text, defaultValue);
+  const problem = check?.(value as T);
+  if (problem !== undefined) throw new UsageError(`parameter ${name}: ${JSON.stringify(value)} is not valid: ${problem}`);
   reg.params.set(name, { name, defaultValue, description, value });
   return value as T;
 }

@@ -35,7 +35,7 @@ test('independent tasks overlap, their dependent starts after both; a second run
   const p = parallelProject();
   const first = await p.run('-j', '2');
   assert.equal(first.code, 0, first.stderr);
-  assert.deepEqual(Project.ran(first).sort(), ['a', 'all', 'b', 'c']);
+  assert.deepEqual(Project.ran(first).sort(), ['a', 'b', 'c']);
   const t = times(p);
   assert.ok(t.a!.start < t.b!.end && t.b!.start < t.a!.end, `a and b overlap: ${JSON.stringify(p.read('times'))}`);
   assert.ok(t.c!.start > t.a!.end && t.c!.start > t.b!.end, 'c starts after a and b end');
@@ -62,6 +62,7 @@ test('an edited input reruns its task and dependents; -n and --explain name the 
   assert.equal(dry.code, 0);
   assert.match(dry.stdout, /^would run a: input a\.in changed$/m);
   assert.match(dry.stdout, /^would run c: dependency a will run$/m);
+  assert.doesNotMatch(dry.stdout, /would run all/, 'a group is never work of its own');
   assert.doesNotMatch(dry.stdout, /would run b/);
   const explain = await p.run('--explain');
   assert.match(explain.stdout, /b: up to date/);
@@ -70,7 +71,7 @@ test('an edited input reruns its task and dependents; -n and --explain name the 
   assert.equal(q.code, 1, '-q finds work');
   assert.equal(q.stdout, '');
   const again = await p.run();
-  assert.deepEqual(Project.ran(again), ['a', 'c', 'all']);
+  assert.deepEqual(Project.ran(again), ['a', 'c']);
   assert.equal((await p.run('-q')).code, 0, '-q finds nothing to do');
 });
 
@@ -88,7 +89,7 @@ test('NAME=VALUE changes a value: the task reruns and --explain shows old and ne
   const explain = await p.run('--explain', 'greeting=bonjour');
   assert.match(explain.stdout, /b: out of date: value greeting changed: "hello" -> "bonjour"/);
   const result = await p.run('greeting=bonjour');
-  assert.deepEqual(Project.ran(result), ['b', 'c', 'all']);
+  assert.deepEqual(Project.ran(result), ['b', 'c']);
   assert.equal(p.read('c.out'), 'TEXT\nbonjour\n');
 });
 
@@ -154,7 +155,7 @@ test('garbage in the state store gives a warning and a correct build', async () 
   const result = await p.run();
   assert.equal(result.code, 0);
   assert.match(result.stderr, /warning: the state store .*state\.json is not valid JSON; treating it as empty/);
-  assert.deepEqual(Project.ran(result).sort(), ['a', 'all', 'b', 'c']);
+  assert.deepEqual(Project.ran(result).sort(), ['a', 'b', 'c']);
   assert.deepEqual(Project.ran(await p.run()), [], 'the rewritten store is good');
 });
 
@@ -179,5 +180,5 @@ test('--clean removes recorded outputs and state', async () => {
   assert.deepEqual(Project.ran(await p.run()), ['c']);
   await p.run('--clean');
   assert.equal(p.exists('a.out'), false);
-  assert.deepEqual(Project.ran(await p.run()).sort(), ['a', 'all', 'b', 'c']);
+  assert.deepEqual(Project.ran(await p.run()).sort(), ['a', 'b', 'c']);
 });

@@ -1,0 +1,93 @@
+// Standalone mode's resource limits (seed step 4 without systemd): a cgroup of the container's
+// own, made before it starts, that systemd-nspawn is started inside. Works with cgroup v1
+// controllers (this kind of host: cpu and memory mounted separately beside a v2 hierarchy) and
+// with a pure v2 host.
+import fs from 'node:fs';
+import path from 'node:path';
+import { TaskFailure } from '../src/index.ts';
+
+const cgroupRoot = '/sys/fs/cgroup';
+
+/** One cgroup folder and the limit files written into it. */
+export interface CgroupPlan {
+  dir: string;
+  files: Record<string, string>;
+  /** v2 only: controllers the parent must hand down first. */
+  enable?: string;
+}
+
+/** "10%" -> microseconds of CPU per 100 ms period. */
+export function cpuQuotaMicros(quota: string, periodMicros = 100_000): number {
+  return Math.round((Number.parseFloat(quota) / 100) * periodMicros);
+}
+
+/** "32M" -> bytes. */
+export function memoryBytes(max: string): number {
+  const units: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+  const match = max.match(/^(\d+)([KMG]?)$/);
+  if (!match) throw new TaskFailure(`memoryMax ${max} is not a size`);
+  return Number(match[1]) * (units[match[2] ?? ''] ?? 1);
+}
+
+/** This process's cgroup path in a hierarchy, from /proc/self/cgroup ("4:memory:/a/b"). */
+function ownPath(controller: string | undefined): string {
+  for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const [, controllers, where] = line.split(':');
+    if (controller === undefined ? line.startsWith('0::') : controllers?.split(',').includes(controller)) return where ?? '/';
+  }
+  return '/';
+}
+
+/** Where the container's cgroups go and what is written in them. */
+export function planCgroups(name: string, cpuQuota: string, memoryMax: string): CgroupPlan[] {
+  const quota = String(cpuQuotaMicros(cpuQuota));
+  const bytes = String(memoryBytes(memoryMax));
+  if (fs.existsSync(path.join(cgroupRoot, 'cgroup.controllers'))) {
+    // Pure v2: one folder, both limits. Created under the root, where controllers can be enabled.
+    return [{ dir: path.join(cgroupRoot, name), files: { 'cpu.max': `${quota} 100000`, 'memory.max': bytes, 'memory.swap.max': '0' }, enable: '+cpu +memory' }];
+  }
+  const cpu = ['cpu', 'cpu,cpuacct'].map((d) => path.join(cgroupRoot, d)).find((d) => fs.existsSync(path.join(d, 'cpu.cfs_quota_us')));
+  const memory = path.join(cgroupRoot, 'memory');
+  if (!cpu || !fs.existsSync(path.join(memory, 'memory.limit_in_bytes'))) {
+    throw new TaskFailure(`no cgroup cpu and memory controllers under ${cgroupRoot}: cannot apply cpuQuota and memoryMax`);
+  }
+  return [
+    { dir: path.join(cpu, ownPath('cpu'), name), files: { 'cpu.cfs_period_us': '100000', 'cpu.cfs_quota_us': quota } },
+    { dir: path.join(memory, ownPath('memory'), name), files: { 'memory.limit_in_bytes': bytes } },
+  ];
+}
+
+/** Creates the cgroups and writes the limits; returns the cgroup.procs files to join. */
+export function createCgroups(plans: CgroupPlan[]): string[] {
+  for (const plan of plans) {
+    if (plan.enable) {
+      try {
+        fs.writeFileSync(path.join(path.dirname(plan.dir), 'cgroup.subtree_control'), plan.enable);
+      } catch (error) {
+        throw new TaskFailure(`cannot enable the cpu and memory controllers under ${path.dirname(plan.dir)}: ${(error as Error).message}`);
+      }
+    }
+    fs.mkdirSync(plan.dir, { recursive: true });
+    for (const [file, value] of Object.entries(plan.files)) {
+      const target = path.join(plan.dir, file);
+      if (!fs.existsSync(target) && file.includes('swap')) continue; // no swap accounting here
+      try {
+        fs.writeFileSync(target, value);
+      } catch (error) {
+        throw new TaskFailure(`cannot write ${value} to ${target}: ${(error as Error).message}`);
+      }
+    }
+  }
+  return plans.map((plan) => path.join(plan.dir, 'cgroup.procs'));
+}
+
+/** Removes the container's cgroups once they are empty. */
+export function removeCgroups(plans: CgroupPlan[]): void {
+  for (const plan of plans) {
+    try {
+      fs.rmdirSync(plan.dir);
+    } catch {
+      // Missing, or processes still dying; it is reused on the next start.
+    }
+  }
+}

@@ -1,0 +1,44 @@
+// The running container, whichever host mode runs it. The tasks start, route, hosts, smoke and
+// stop ask these questions and do not care how the container was started.
+import { createHash } from 'node:crypto';
+import { TaskFailure, type TaskContext } from '../src/index.ts';
+import type { RecipeParams } from './params.ts';
+import { localAddressesOf } from './procfs.ts';
+import { standaloneContainer } from './standalone.ts';
+import { systemdContainer } from './systemd-host.ts';
+
+export interface Container {
+  /** The pid of the container's init when it is running from the current rootfs, else undefined. */
+  leader(): number | undefined;
+  /** Starts it (stopping a running one first) and waits until its systemd has booted. */
+  start(ctx: TaskContext): Promise<void>;
+  /** Stops it and removes what start made on the host (veth, pid file, cgroups). */
+  stop(ctx: TaskContext): Promise<void>;
+}
+
+export function containerFor(p: RecipeParams): Container {
+  return p.hostMode === 'systemd' ? systemdContainer(p) : standaloneContainer(p);
+}
+
+/** The container's IPv4 address on its link, read from its network namespace. */
+export function containerAddress(leader: number): string | undefined {
+  return localAddressesOf(leader).find((address) => address.startsWith('169.254.')) ?? localAddressesOf(leader)[0];
+}
+
+/** Waits until the container has its link-local address (IPv4LL takes a few seconds). */
+export async function waitForAddress(ctx: TaskContext, leader: number, timeoutMs = 60_000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const address = containerAddress(leader);
+    if (address) return address;
+    if (Date.now() > until) throw new TaskFailure(`the container (pid ${leader}) has no IPv4 address on host0 after ${timeoutMs / 1000} s`);
+    if (ctx.signal.aborted) throw new TaskFailure('interrupted');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The host end's own link-local address, the same for a machine name every time. */
+export function hostAddress(machine: string): string {
+  const digest = createHash('sha256').update(machine).digest();
+  return `169.254.${1 + (digest[0]! % 254)}.${1 + (digest[1]! % 254)}`;
+}
