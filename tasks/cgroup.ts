@@ -81,13 +81,16 @@ export function createCgroups(plans: CgroupPlan[]): string[] {
   return plans.map((plan) => path.join(plan.dir, 'cgroup.procs'));
 }
 
-/** Removes the container's cgroups once they are empty. */
-export function removeCgroups(plans: CgroupPlan[]): void {
+/** Removes the container's cgroups, waiting up to 10 s for their last processes to be reaped. */
+export async function removeCgroups(plans: CgroupPlan[]): Promise<void> {
   for (const plan of plans) {
-    try {
-      fs.rmdirSync(plan.dir);
-    } catch {
-      // Missing, or processes still dying; it is reused on the next start.
+    for (let attempt = 0; attempt < 100 && fs.existsSync(plan.dir); attempt++) {
+      try {
+        fs.rmdirSync(plan.dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EBUSY') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
   }
 }

@@ -138,12 +138,16 @@ export function standaloneContainer(p: RecipeParams): Container {
     async stop(ctx) {
       const pid = nspawnPid(p);
       if (pid !== undefined) {
+        const leader = containerLeader(pid);
         // systemd-nspawn turns SIGTERM into an orderly poweroff of the container.
         process.kill(pid, 'SIGTERM');
         try {
           await waitFor(`systemd-nspawn (pid ${pid}) to exit`, ctx, stopTimeoutMs, () => !processAlive(pid));
         } catch {
           ctx.log(`systemd-nspawn (pid ${pid}) did not stop in ${stopTimeoutMs / 1000} s: SIGKILL`);
+          // The container's init first: killing it ends its whole pid namespace, which a killed
+          // systemd-nspawn would leave running.
+          if (leader !== undefined && processAlive(leader)) process.kill(leader, 'SIGKILL');
           process.kill(pid, 'SIGKILL');
           await waitFor(`systemd-nspawn (pid ${pid}) to die`, ctx, 10_000, () => !processAlive(pid));
         }
@@ -153,7 +157,7 @@ export function standaloneContainer(p: RecipeParams): Container {
       }
       if (linkExists(link)) await ctx.exec('ip', ['link', 'delete', link], { reject: false });
       fs.rmSync(paths.pid, { force: true });
-      removeCgroups(cgroups());
+      await removeCgroups(cgroups());
     },
   };
   return container;

@@ -1,0 +1,91 @@
+// A copy of the recipe in a temporary folder, with every parameter pointed inside it, so the
+// end-to-end test never touches /etc/hosts, /var/lib/machines or /etc/systemd, nor the
+// checkout's own .task state. Cleanup is by pid and by the names this rig made up.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { containerLeader } from '../../tasks/procfs.ts';
+import { finished, repo, type CliResult } from './cli-rig.ts';
+import { spawn } from 'node:child_process';
+
+const copied = ['Taskfile.ts', 'tasks', 'src', 'execd', 'bin', 'package.json', 'tsconfig.json'];
+
+export class RecipeRig {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'execd-recipe-'));
+  /** A machine name of the test's own: at most 12 characters. */
+  readonly machine = `et${randomBytes(3).toString('hex')}`;
+  readonly hostsFile = path.join(this.dir, 'etc-hosts');
+  readonly machinesDir = path.join(this.dir, 'machines');
+  readonly systemdDir = path.join(this.dir, 'etc-systemd');
+  readonly project = path.join(this.dir, 'project');
+
+  constructor(initialHosts: string) {
+    fs.mkdirSync(this.project);
+    for (const entry of copied) fs.cpSync(path.join(repo, entry), path.join(this.project, entry), { recursive: true });
+    fs.symlinkSync(path.join(repo, 'node_modules'), path.join(this.project, 'node_modules'));
+    fs.writeFileSync(this.hostsFile, initialHosts);
+  }
+
+  get rootfs(): string {
+    return path.join(this.machinesDir, this.machine);
+  }
+
+  get pidFile(): string {
+    return path.join(this.project, '.task', 'machines', this.machine, 'nspawn.pid');
+  }
+
+  params(): string[] {
+    return [`machine=${this.machine}`, `machinesDir=${this.machinesDir}`, `hostsFile=${this.hostsFile}`, `systemdDir=${this.systemdDir}`, 'hostMode=standalone'];
+  }
+
+  async task(...args: string[]): Promise<CliResult> {
+    const child = spawn(process.execPath, [path.join(this.project, 'bin/task.js'), ...args, ...this.params()], {
+      cwd: this.project,
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return finished(child);
+  }
+
+  /** The pid of the container's systemd-nspawn, from the recipe's pid file. */
+  nspawnPid(): number | undefined {
+    try {
+      return Number.parseInt(fs.readFileSync(this.pidFile, 'utf8'), 10);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stops whatever the test started, even after a failure: the container by its pid, then its link and cgroups. */
+  cleanup(): void {
+    const pid = this.nspawnPid();
+    if (pid !== undefined) {
+      // The container's init first (its whole pid namespace goes with it), then systemd-nspawn.
+      for (const target of [containerLeader(pid), pid]) {
+        try {
+          if (target !== undefined) process.kill(target, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}/cmdline`) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== ''; i++) {
+        execFileSync('sleep', ['0.1']);
+      }
+    }
+    const link = `ve-${this.machine}`;
+    if (fs.existsSync(`/sys/class/net/${link}`)) execFileSync('ip', ['link', 'delete', link], { stdio: 'ignore' });
+    const name = `execd-builder-${this.machine}`;
+    const own = (controller: string) =>
+      fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller))?.split(':')[2] ?? '/';
+    for (const dir of [path.join('/sys/fs/cgroup', name), ...['cpu', 'memory'].map((c) => path.join('/sys/fs/cgroup', c, own(c), name))]) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        // not made here, or already removed by the stop task
+      }
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

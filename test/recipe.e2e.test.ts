@@ -1,0 +1,109 @@
+// The recipe for real: debootstrap, go build, systemd-nspawn and iproute2, in a temporary folder,
+// standalone host mode. Needs root and Debian's package mirror; skipped (with the reason) otherwise.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { containerLeader, defaultRoutesVia, descendantsOf, uidOf } from '../tasks/procfs.ts';
+import { Project } from './helpers/cli-rig.ts';
+import { RecipeRig } from './helpers/recipe-rig.ts';
+
+const needed = ['debootstrap', 'systemd-nspawn', 'go', 'ip', 'nsenter', 'systemctl'];
+const missing = needed.filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
+const skip =
+  process.getuid?.() !== 0
+    ? 'needs root (debootstrap, systemd-nspawn, veth links, cgroups)'
+    : missing.length > 0
+      ? `needs ${missing.join(', ')} (apt-get install debootstrap systemd-container golang-go iproute2; .ci/run does)`
+      : false;
+
+const initialHosts = '127.0.0.1\tlocalhost\r\n# unrelated comment\r\n10.1.2.3 other-host other\r\n::1 ip6-localhost'; // CRLF, no final newline
+
+let rig: RecipeRig | undefined;
+after(() => rig?.cleanup());
+
+/** Runs a command inside the container's namespaces. */
+function inContainer(leader: number, ...command: string[]): string {
+  return execFileSync('nsenter', ['-t', String(leader), '-a', ...command], { encoding: 'utf8' });
+}
+
+function execc(r: RecipeRig, address: string, input: string, ...command: string[]): string {
+  return execFileSync(path.join(r.project, 'build/execc'), [`${address}:4000`, ...command], { input, encoding: 'utf8', timeout: 60_000 });
+}
+
+test('the recipe builds, boots, names and smoke-tests the container; a bump reruns only what changed', { skip, timeout: 30 * 60_000 }, async (t) => {
+  const r = (rig = new RecipeRig(initialHosts));
+
+  // task all, from nothing.
+  const first = await r.task('all');
+  if (first.code !== 0 && /Failed getting release file|Couldn't download|Temporary failure resolving/.test(first.stdout)) {
+    t.skip("no network to Debian's package mirror: debootstrap could not download");
+    return;
+  }
+  assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+  assert.deepEqual(
+    Project.ran(first).sort(),
+    ['chroot', 'execd', 'host-tools', 'hosts', 'networkd', 'nspawn-config', 'rootfs', 'route', 'smoke', 'start'],
+  );
+
+  // The hosts file: one marked line for the machine, every other byte as it was.
+  const hosts = fs.readFileSync(r.hostsFile, 'utf8');
+  assert.ok(hosts.startsWith(initialHosts), 'the old contents are kept byte for byte');
+  const entry = hosts.match(new RegExp(`^(169\\.254\\.\\d+\\.\\d+) ${r.machine}\\r$`, 'm'));
+  assert.ok(entry, hosts);
+  const address = entry[1]!;
+
+  // Inside the running container.
+  const nspawn = r.nspawnPid();
+  assert.ok(nspawn, 'the pid file names systemd-nspawn');
+  const leader = containerLeader(nspawn);
+  assert.ok(leader, 'the container has an init');
+  const execd = descendantsOf(leader).find((pid) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'execd');
+  assert.ok(execd, 'execd runs in the container');
+  assert.equal(uidOf(execd), 65534, 'execd runs as nobody');
+  assert.equal(inContainer(leader, 'id', '-un').trim(), 'root');
+  assert.doesNotMatch(inContainer(leader, 'ip', '-4', 'route', 'show', 'default'), /default/, 'no default route in the container');
+  assert.equal(defaultRoutesVia(`ve-${r.machine}`), 0, 'no default route via the host end');
+  const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const memoryLimit = inContainer(leader, 'cat', v2 ? '/sys/fs/cgroup/memory.max' : '/sys/fs/cgroup/memory/memory.limit_in_bytes').trim();
+  assert.equal(memoryLimit, String(32 * 1024 * 1024), 'MemoryMax=32M');
+  const cpuLimit = inContainer(leader, 'cat', v2 ? '/sys/fs/cgroup/cpu.max' : '/sys/fs/cgroup/cpu/cpu.cfs_quota_us').trim();
+  assert.equal(cpuLimit, v2 ? '10000 100000' : '10000', 'CPUQuota=10%');
+
+  // The limits are enforced, not just written: a busy loop gets throttled, a 48 MiB string is refused.
+  const cpuStat = () => Number(inContainer(leader, 'cat', v2 ? '/sys/fs/cgroup/cpu.stat' : '/sys/fs/cgroup/cpu/cpu.stat').match(/nr_throttled (\d+)/)?.[1]);
+  const throttledBefore = cpuStat();
+  execc(r, address, '', 'sh', '-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done');
+  assert.ok(cpuStat() > throttledBefore, 'the CPU quota throttled a busy loop');
+  const hog = spawnSync(path.join(r.project, 'build/execc'), [`${address}:4000`, 'sh', '-c', 'x=$(head -c 50331648 /dev/zero | tr "\\0" a); echo ${#x}'], { input: '', encoding: 'utf8', timeout: 120_000 });
+  assert.doesNotMatch(hog.stdout, /50331648/, 'a 48 MiB string does not fit in 32M');
+  const smokeAfterHog = await r.task('smoke');
+  assert.equal(smokeAfterHog.code, 0, `execd still answers after the OOM kill:\n${smokeAfterHog.stdout}`);
+
+  // A second run runs nothing but the smoke test.
+  const second = await r.task('all');
+  assert.equal(second.code, 0, second.stdout);
+  assert.deepEqual(Project.ran(second), ['smoke']);
+
+  // A version bump: execd and what depends on it rerun; debootstrap does not.
+  const bump = await r.task('all', 'execdVersion=9.9.9-test');
+  assert.equal(bump.code, 0, `${bump.stdout}\n${bump.stderr}`);
+  const rerun = Project.ran(bump);
+  for (const name of ['execd', 'chroot', 'start', 'hosts', 'smoke']) assert.ok(rerun.includes(name), `${name} reran: ${rerun}`);
+  assert.ok(!rerun.includes('rootfs'), 'debootstrap did not run again');
+  const newAddress = fs.readFileSync(r.hostsFile, 'utf8').match(new RegExp(`^(\\S+) ${r.machine}\\r$`, 'm'))?.[1];
+  assert.ok(newAddress);
+  assert.equal(execc(r, newAddress, '', '/usr/local/bin/execd', '-version').trim(), 'execd 9.9.9-test');
+  const newLeader = containerLeader(r.nspawnPid()!)!;
+  const newExecd = descendantsOf(newLeader).find((pid) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'execd')!;
+  assert.ok(!fs.readlinkSync(`/proc/${newExecd}/exe`).endsWith('(deleted)'), 'the running execd is the new binary');
+
+  // task stop: the container, its link and its pid file are gone.
+  const pid = r.nspawnPid()!;
+  const stop = await r.task('stop');
+  assert.equal(stop.code, 0, stop.stdout);
+  assert.ok(!fs.existsSync(`/proc/${pid}/cmdline`) || fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '', 'systemd-nspawn is gone');
+  assert.equal(fs.existsSync(`/sys/class/net/ve-${r.machine}`), false, 'the veth link is gone');
+  assert.equal(fs.existsSync(r.pidFile), false, 'the pid file is gone');
+});
