@@ -33,7 +33,7 @@ async function download(url: string, signal: AbortSignal): Promise<Buffer> {
 }
 
 /** Downloads every archive and checks every digest before anything is installed. */
-async function installFonts(ctx: TaskContext, fonts: RecipeParams['fonts'], rootfs: string): Promise<void> {
+export async function installFonts(ctx: TaskContext, fonts: RecipeParams['fonts'], rootfs: string): Promise<void> {
   const archives: Buffer[] = [];
   for (const font of fonts) {
     const data = await download(font.url, ctx.signal);

@@ -1,0 +1,125 @@
+// The recipe's pure parts and its parameter checks, without root or a container.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, test } from 'node:test';
+import type { TaskContext } from '../src/index.ts';
+import { cpuQuotaMicros, memoryBytes } from '../tasks/cgroup.ts';
+import { installFonts, setRootPassword, withPtys } from '../tasks/chroot.ts';
+import { hostAddress } from '../tasks/container.ts';
+import { writeFileAtomic } from '../tasks/files.ts';
+import { lookupHost, withHostsEntry } from '../tasks/hosts-file.ts';
+import { Project, repo } from './helpers/cli-rig.ts';
+
+const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'recipe-units-'));
+after(() => fs.rmSync(temp, { recursive: true, force: true }));
+
+test('the hosts block is added once, replaced in place, and every other byte is kept', () => {
+  const crlf = '127.0.0.1 localhost\r\n# comment\r\n::1 ip6-localhost';
+  const added = withHostsEntry(crlf, 'execd', '169.254.1.2');
+  assert.equal(added, `${crlf}\r\n# BEGIN execd-builder execd\r\n169.254.1.2 execd\r\n# END execd-builder execd\r\n`);
+  const replaced = withHostsEntry(`${added}10.0.0.1 after\n`, 'execd', '169.254.9.9');
+  assert.equal(replaced, `${crlf}\r\n# BEGIN execd-builder execd\r\n169.254.9.9 execd\r\n# END execd-builder execd\r\n10.0.0.1 after\n`);
+  assert.equal(withHostsEntry('', 'x', '169.254.0.1'), '# BEGIN execd-builder x\n169.254.0.1 x\n# END execd-builder x\n');
+  const two = withHostsEntry(withHostsEntry('a b\n', 'one', '1.1.1.1'), 'two', '2.2.2.2');
+  assert.equal(lookupHost(two, 'one'), '1.1.1.1');
+  assert.equal(lookupHost(two, 'two'), '2.2.2.2');
+});
+
+test('lookupHost reads the file as the resolver does', () => {
+  const text = '# 1.2.3.4 execd\n10.0.0.1   other   execd\r\n10.0.0.2 execd\n';
+  assert.equal(lookupHost(text, 'execd'), '10.0.0.1');
+  assert.equal(lookupHost(text, 'nobody'), undefined);
+});
+
+test('writeFileAtomic keeps owner and mode, and a reader never sees a partial file', () => {
+  const file = path.join(temp, 'hosts');
+  fs.writeFileSync(file, 'old\n', { mode: 0o640 });
+  const big = 'x'.repeat(1 << 20);
+  writeFileAtomic(file, big);
+  assert.equal(fs.readFileSync(file, 'utf8'), big);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+  assert.deepEqual(fs.readdirSync(temp).filter((f) => f.includes('.tmp-')), [], 'no temporary file is left');
+});
+
+test('prepchroot helpers: root policy and securetty', () => {
+  const shadow = 'root:*:20000:0:99999:7:::\nnobody:*:20000:0:99999:7:::\n';
+  assert.equal(setRootPassword(shadow, 'passwordless'), shadow.replace('root:*:', 'root::'));
+  assert.equal(setRootPassword(setRootPassword(shadow, 'passwordless'), 'locked'), shadow);
+  assert.equal(withPtys('console\n'), `console\n${Array.from({ length: 9 }, (_, i) => `pts/${i}`).join('\n')}\n`);
+  assert.equal(withPtys(withPtys('console')), withPtys('console'), 'adding twice adds nothing');
+});
+
+test('limits and addresses', () => {
+  assert.equal(cpuQuotaMicros('10%'), 10_000);
+  assert.equal(cpuQuotaMicros('150%'), 150_000);
+  assert.equal(memoryBytes('32M'), 33_554_432);
+  assert.equal(memoryBytes('1G'), 1_073_741_824);
+  assert.equal(memoryBytes('4096'), 4096);
+  assert.match(hostAddress('execd'), /^169\.254\.(\d+)\.(\d+)$/);
+  assert.equal(hostAddress('execd'), hostAddress('execd'));
+  assert.notEqual(hostAddress('execd'), hostAddress('other'));
+});
+
+function fakeContext(): TaskContext & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    name: 'chroot',
+    root: temp,
+    values: {},
+    signal: new AbortController().signal,
+    stateDir: temp,
+    lines,
+    log: (line) => void lines.push(line),
+    exec: async (file, args = []) => {
+      const stdout = execFileSync(file, [...args], { encoding: 'utf8' });
+      return { stdout, stderr: '', exitCode: 0 };
+    },
+  };
+}
+
+test('font archives are installed only after every sha256 matches', async () => {
+  const src = path.join(temp, 'fontsrc');
+  fs.mkdirSync(path.join(src, 'fonts'), { recursive: true });
+  fs.writeFileSync(path.join(src, 'fonts', 'banner3.flf'), 'flf2a$ 1 1 1 0 0\n');
+  fs.writeFileSync(path.join(src, 'fonts', 'evil.sh'), '#!/bin/sh\n');
+  const archive = path.join(temp, 'fonts.tar.gz');
+  execFileSync('tar', ['-czf', archive, '-C', src, 'fonts']);
+  const sha256 = createHash('sha256').update(fs.readFileSync(archive)).digest('hex');
+  const url = pathToFileURL(archive).href;
+  const rootfs = path.join(temp, 'rootfs');
+
+  await assert.rejects(
+    installFonts(fakeContext(), [{ url, sha256 }, { url, sha256: '0'.repeat(64) }], rootfs),
+    /sha256 is [0-9a-f]{64}, expected 0{64}; nothing installed/,
+  );
+  assert.equal(fs.existsSync(path.join(rootfs, 'usr/local/share/figlet')), false, 'a mismatch installs nothing, not even the good archive');
+
+  await installFonts(fakeContext(), [{ url, sha256 }], rootfs);
+  assert.deepEqual(fs.readdirSync(path.join(rootfs, 'usr/local/share/figlet')), ['banner3.flf'], 'only font files are copied');
+});
+
+test('recipe parameters aimed at the shell or the file system are refused before anything runs', async () => {
+  const cases: Array<[string, RegExp]> = [
+    ['machine=x; rm -rf /', /parameter machine: "x; rm -rf \/" is not valid/],
+    ['machine=../../etc', /parameter machine: "\.\.\/\.\.\/etc" is not valid/],
+    ['machine=abcdefghijklm', /at most 12 characters/],
+    ['port=abc', /parameter port: 'abc' is not a number/],
+    ['port=70000', /parameter port: 70000 is not valid/],
+    ['hostsFile=relative/hosts', /parameter hostsFile: .* must be an absolute path/],
+    ['fonts=http://example.invalid/f.tgz', /parameter fonts: .* URL#sha256/],
+    ['suite=$(reboot)', /parameter suite: .* is not valid/],
+    ['rootLogin=open', /locked or passwordless/],
+  ];
+  const cli = new Project('');
+  after(() => cli.remove());
+  for (const [arg, message] of cases) {
+    const result = await cli.runIn(repo, '-n', arg);
+    assert.equal(result.code, 2, `${arg}: ${result.stderr}`);
+    assert.match(result.stderr, message, arg);
+  }
+});
