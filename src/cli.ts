@@ -81,10 +81,12 @@ function listing(taskfile: LoadedTaskfile): string {
     lines.push(`  ${def.name.padEnd(width)}  ${def.spec.description ?? ''}${mark}`.trimEnd());
   }
   if (taskfile.params.size > 0) {
-    lines.push('parameters (NAME=VALUE):');
-    for (const p of taskfile.params.values()) {
+    lines.push('parameters (NAME=VALUE, default shown):');
+    const params = [...taskfile.params.values()].map((p) => ({ ...p, shown: `${p.name}=${JSON.stringify(p.defaultValue)}` }));
+    const paramWidth = Math.min(30, Math.max(...params.map((p) => p.shown.length)));
+    for (const p of params) {
       const current = p.value === p.defaultValue ? '' : ` (now ${JSON.stringify(p.value)})`;
-      lines.push(`  ${p.name}=${JSON.stringify(p.defaultValue)}  ${p.description}${current}`.trimEnd());
+      lines.push(`  ${p.shown.padEnd(paramWidth)}  ${p.description}${current}`.trimEnd());
     }
   }
   return `${lines.join('\n')}\n`;
