@@ -5,4 +5,6 @@ import { createJiti } from 'jiti';
 
 const jiti = createJiti(import.meta.url, { sourceMaps: true });
 const { main } = await jiti.import('../src/cli.ts');
-process.exitCode = await main(process.argv.slice(2), { importModule: (file) => jiti.import(file) });
+const status = await main(process.argv.slice(2), { importModule: (file) => jiti.import(file) });
+// Exit now: a `run` abandoned after Ctrl-C must not keep the process alive without the lock.
+process.exit(status);

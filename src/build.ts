@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Disk } from './disk.ts';
-import { Interrupted, TaskFailure } from './errors.ts';
+import { InputNotBuiltYet, Interrupted, TaskFailure } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import type { FileStamps } from './file-stamps.ts';
 import { canonicalJson, ownParts, sha256 } from './fingerprint.ts';
@@ -66,7 +66,9 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     else if (s === 'interrupted') summary.interrupted.push(name);
   };
 
-  const fail = (name: string, error: Error, durationMs: number) => {
+  const fail = (name: string, thrown: unknown, durationMs: number) => {
+    // A run may throw anything (`throw undefined`); failures are reported as Errors.
+    const error = thrown instanceof Error ? thrown : new TaskFailure(`task '${name}' threw ${JSON.stringify(thrown) ?? String(thrown)}`);
     status.set(name, 'failed');
     summary.failed.push({ task: name, error });
     reporter.emit({ type: 'failed', task: name, error, durationMs });
@@ -118,8 +120,18 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       });
       checkLog.close();
     } catch (error) {
-      return fail(name, error as Error, Date.now() - begun);
+      if (error instanceof InputNotBuiltYet && options.dryRun && ranNow.has(error.producer)) {
+        // -n on a fresh tree: the input will exist once its producer has run.
+        results.set(name, `would-run:${name}`);
+        ranNow.add(name);
+        settle(name, 'would-run');
+        reporter.emit({ type: 'would-run', task: name, reasons: [{ kind: 'dep-ran', dep: error.producer, dryRun: true }] });
+        return;
+      }
+      return fail(name, error, Date.now() - begun);
     }
+    // Interrupted while checking: nothing is known, and nothing recorded may be lost.
+    if (signal.aborted) return settle(name, 'not-started');
 
     const record = store.get(name);
     if (assessment.reasons.length === 0 && record) {
@@ -162,7 +174,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       } else if (taskSignal.aborted) {
         fail(name, new TaskFailure(`task '${name}' timed out after ${node.spec.timeout} ms`), Date.now() - begun);
       } else {
-        fail(name, error as Error, Date.now() - begun);
+        fail(name, error, Date.now() - begun);
       }
     } finally {
       timeout.dispose();

@@ -1,5 +1,6 @@
 // The `task` command: parse, load the Taskfile, check the graph, then list, graph, clean or build.
 // Typed errors are caught here, once, and mapped to the exit status.
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,11 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   const stdout = env.stdout ?? process.stdout;
   if (args.help) {
     stdout.write(usage);
+    return 0;
+  }
+  if (args.version) {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    stdout.write(`task ${pkg.version}\n`);
     return 0;
   }
   const cwd = env.cwd ?? process.cwd();
@@ -122,6 +128,8 @@ async function runBuild(options: { args: CliArgs; graph: Graph; order: string[];
     release = acquireLock(paths.lock);
   }
   const controller = new AbortController();
+  // Every running task and command listens to this one signal.
+  setMaxListeners(0, controller.signal);
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       // Second Ctrl-C: no more waiting. Records of finished tasks are already in the journal.
@@ -132,8 +140,9 @@ async function runBuild(options: { args: CliArgs; graph: Graph; order: string[];
     process.stderr.write(`\ntask: ${signal}: stopping running commands (Ctrl-C again to kill them now)\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP too: a closed terminal must not orphan commands that run in their own process groups.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, onSignal);
   try {
     const store = loadState(stateDir, { journal: building });
     const stamps = new FileStamps(realDisk, store.files);
@@ -160,8 +169,7 @@ async function runBuild(options: { args: CliArgs; graph: Graph; order: string[];
     await reporter.finish(summary);
     return exitStatus(summary, mode, controller.signal.aborted);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of signals) process.off(signal, onSignal);
     release();
   }
 }

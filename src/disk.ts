@@ -54,7 +54,9 @@ export const realDisk: Disk = {
   walk(dir) {
     const files: string[] = [];
     for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) files.push(`${entry.parentPath ?? entry.path}/${entry.name}`);
+      const file = `${entry.parentPath ?? entry.path}/${entry.name}`;
+      // A link to a file counts as the file it points to (stat, and the digest, follow it).
+      if (entry.isFile() || (entry.isSymbolicLink() && fs.statSync(file, { throwIfNoEntry: false })?.isFile())) files.push(file);
     }
     return files.sort();
   },

@@ -34,6 +34,13 @@ export class StateError extends TaskError {
 /** A task failed for a reason of its own: a declared input is missing, an output was not created. */
 export class TaskFailure extends TaskError {}
 
+/** A declared input is missing, and another task declares it as its output. */
+export class InputNotBuiltYet extends TaskFailure {
+  constructor(message: string, readonly file: string, readonly producer: string) {
+    super(message);
+  }
+}
+
 /** A command run by a task exited non-zero, was killed, or could not start. */
 export class CommandFailed extends TaskError {
   constructor(

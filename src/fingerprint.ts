@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Disk } from './disk.ts';
-import { TaskFailure, TaskfileError } from './errors.ts';
+import { InputNotBuiltYet, TaskFailure, TaskfileError } from './errors.ts';
 import type { FileStamps } from './file-stamps.ts';
 import type { Graph, Node } from './graph.ts';
 import type { Value } from './types.ts';
@@ -63,7 +63,7 @@ export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileS
       if (producer === undefined) {
         throw new TaskfileError(`task '${node.name}': input ${input} does not exist, and no task declares it as an output`);
       }
-      throw new TaskFailure(`task '${node.name}': input ${input} does not exist (task '${producer}' declares it as an output)`);
+      throw new InputNotBuiltYet(`task '${node.name}': input ${input} does not exist (task '${producer}' declares it as an output)`, input, producer);
     }
     if (stat.kind === 'dir') disk.walk(file).forEach(add);
     else add(file);

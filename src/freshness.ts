@@ -21,6 +21,8 @@ export type Reason =
   | { kind: 'outputs-changed'; old: string[]; now: string[] }
   | { kind: 'dep-ran'; dep: string; dryRun: boolean }
   | { kind: 'dep-changed'; dep: string }
+  | { kind: 'dep-added'; dep: string }
+  | { kind: 'dep-removed'; dep: string }
   | { kind: 'output-missing'; file: string }
   | { kind: 'output-modified'; file: string }
   | { kind: 'check-failed' }
@@ -47,6 +49,8 @@ export function describeReason(reason: Reason): string {
     case 'outputs-changed': return `declared outputs changed: ${show(reason.old)} -> ${show(reason.now)}`;
     case 'dep-ran': return reason.dryRun ? `dependency ${reason.dep} will run` : `dependency ${reason.dep} ran`;
     case 'dep-changed': return `dependency ${reason.dep} changed since this task last ran`;
+    case 'dep-added': return `dependency ${reason.dep} is new`;
+    case 'dep-removed': return `dependency ${reason.dep} was removed`;
     case 'output-missing': return `output ${reason.file} is missing`;
     case 'output-modified': return `output ${reason.file} was modified since it was built`;
     case 'check-failed': return 'its check found the live state out of date';
@@ -77,9 +81,11 @@ export function diffParts(old: FingerprintParts, now: FingerprintParts, depsRanN
     reasons.push({ kind: 'outputs-changed', old: old.outputs, now: now.outputs });
   }
   for (const [dep, result] of Object.entries(now.deps)) {
-    if (old.deps[dep] !== result) {
-      reasons.push(depsRanNow.has(dep) ? { kind: 'dep-ran', dep, dryRun } : { kind: 'dep-changed', dep });
-    }
+    if (!(dep in old.deps)) reasons.push({ kind: 'dep-added', dep });
+    else if (old.deps[dep] !== result) reasons.push(depsRanNow.has(dep) ? { kind: 'dep-ran', dep, dryRun } : { kind: 'dep-changed', dep });
+  }
+  for (const dep of Object.keys(old.deps)) {
+    if (!(dep in now.deps)) reasons.push({ kind: 'dep-removed', dep });
   }
   return reasons;
 }

@@ -26,6 +26,37 @@ export interface Graph {
 }
 
 const taskNamePattern = /^[A-Za-z0-9_][A-Za-z0-9_.:@+-]*$/;
+const globChars = /[*?[\]{}]/;
+
+/** Each spec field and the check its value must pass; a typo such as `input:` is caught too. */
+const specFields: Record<string, [string, (v: unknown) => boolean]> = {
+  description: ['a string', (v) => typeof v === 'string'],
+  deps: ['an array of tasks or names', Array.isArray],
+  inputs: ['an array of strings', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string')],
+  outputs: ['an array of strings', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string')],
+  values: ['a plain object of JSON data', (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && isJson(v)],
+  check: ['a function', (v) => typeof v === 'function'],
+  always: ['true or false', (v) => typeof v === 'boolean'],
+  timeout: ['a number of milliseconds', (v) => typeof v === 'number' && v > 0],
+  run: ['a function', (v) => typeof v === 'function'],
+};
+
+function isJson(value: unknown): boolean {
+  try {
+    return JSON.stringify(JSON.parse(JSON.stringify(value))) === JSON.stringify(value);
+  } catch {
+    return false;
+  }
+}
+
+function checkSpec(def: TaskDef): void {
+  if (typeof def.spec !== 'object' || def.spec === null) throw new TaskfileError(`task '${def.name}': its spec is not an object`);
+  for (const [field, value] of Object.entries(def.spec)) {
+    const rule = specFields[field];
+    if (!rule) throw new TaskfileError(`task '${def.name}': unknown field '${field}'${didYouMean(field, Object.keys(specFields))}`);
+    if (value !== undefined && !rule[1](value)) throw new TaskfileError(`task '${def.name}': ${field} must be ${rule[0]}`);
+  }
+}
 
 /** Builds the whole graph of a Taskfile's declarations, or throws a TaskfileError. */
 export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
@@ -35,6 +66,7 @@ export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
     if (!taskNamePattern.test(def.name)) {
       throw new TaskfileError(`task name '${def.name}' is not valid: use letters, digits and _ . : @ + -`);
     }
+    checkSpec(def);
     const deps: string[] = [];
     for (const dep of def.spec.deps ?? []) {
       const name = typeof dep === 'string' ? dep : dep?.name;
@@ -53,6 +85,15 @@ export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
       producers.set(out, def.name);
     }
     nodes.set(def.name, { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs: [...(def.spec.inputs ?? [])] });
+  }
+  // As in make: an input that another task declares as its output makes that task a dependency.
+  for (const node of nodes.values()) {
+    for (const input of node.inputs) {
+      if (globChars.test(input)) continue;
+      const producer = producers.get(path.resolve(root, input));
+      if (producer === node.name) throw new TaskfileError(`task '${node.name}' declares ${input} both as an input and as an output`);
+      if (producer !== undefined && !node.deps.includes(producer)) node.deps.push(producer);
+    }
   }
   for (const node of nodes.values()) {
     for (const dep of node.deps) nodes.get(dep)?.dependents.push(node.name);

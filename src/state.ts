@@ -120,12 +120,22 @@ export function loadState(stateDir: string, options: { journal: boolean }): Stat
       files = parsed.files;
     }
   }
-  const journalProblem = replayJournal(paths.journal, tasks);
+  const journalProblem = replayJournal(paths.journal, tasks, options.journal);
   if (journalProblem) {
     warnings.push(`the journal ${paths.journal} ${journalProblem}; treating the state as empty (every task will run)`);
     tasks = new Map();
   }
   return new StateStore({ tasks, files, warnings, journalPath: options.journal ? paths.journal : undefined });
+}
+
+/** Enough of a record's shape to use it without crashing; anything less distrusts the store. */
+function isRecord(value: unknown): value is TaskRecord {
+  const r = value as TaskRecord | null;
+  return (
+    typeof r === 'object' && r !== null && typeof r.fingerprint === 'string' && typeof r.result === 'string' &&
+    typeof r.outputs === 'object' && r.outputs !== null && typeof r.parts === 'object' && r.parts !== null &&
+    typeof r.parts.values === 'object' && typeof r.parts.inputs === 'object' && typeof r.parts.deps === 'object' && Array.isArray(r.parts.outputs)
+  );
 }
 
 function parseStore(text: string): StoreFile | string {
@@ -139,21 +149,25 @@ function parseStore(text: string): StoreFile | string {
   const store = data as Partial<StoreFile>;
   if (store.version !== stateVersion) return `has version ${JSON.stringify(store.version)}, this task understands ${stateVersion}`;
   if (typeof store.tasks !== 'object' || store.tasks === null) return 'has no task records';
+  const bad = Object.entries(store.tasks).find(([, record]) => !isRecord(record));
+  if (bad) return `holds a malformed record for task '${bad[0]}'`;
   return { version: stateVersion, tasks: store.tasks, files: store.files ?? {} };
 }
 
 /** Applies the journal to the records; returns a problem description when it cannot be trusted. */
-function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>): string | undefined {
+function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>, appending: boolean): string | undefined {
   let text: string;
   try {
     text = fs.readFileSync(journalPath, 'utf8');
   } catch {
     return undefined;
   }
-  const lines = text.split('\n');
   // The last line may be cut short by a crash; that write never finished, so the task it
-  // announced never started (a deletion) or its record was never taken (a put).
-  const complete = text.endsWith('\n') ? lines.slice(0, -1) : lines.slice(0, -1);
+  // announced never started (a deletion) or its record was never taken (a put). Cut it off
+  // before appending, or the next entry would be glued to it.
+  const end = text.lastIndexOf('\n') + 1;
+  if (appending && end < text.length) fs.truncateSync(journalPath, Buffer.byteLength(text.slice(0, end)));
+  const complete = text.slice(0, end).split('\n').slice(0, -1);
   for (const line of complete) {
     let entry: JournalEntry;
     try {
@@ -161,8 +175,8 @@ function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>): str
     } catch {
       return 'holds a line that is not valid JSON';
     }
-    if (entry.op === 'del') tasks.delete(entry.task);
-    else if (entry.op === 'put' && entry.record) tasks.set(entry.task, entry.record);
+    if (entry?.op === 'del' && typeof entry.task === 'string') tasks.delete(entry.task);
+    else if (entry?.op === 'put' && typeof entry.task === 'string' && isRecord(entry.record)) tasks.set(entry.task, entry.record);
     else return 'holds an entry it does not understand';
   }
   return undefined;

@@ -18,6 +18,8 @@ function deferred(): Deferred {
     resolve = res;
     reject = rej;
   });
+  // A task may fail before listr2 has loaded and awaits it: that is not an unhandled rejection.
+  promise.catch(() => {});
   return { promise, resolve, reject };
 }
 

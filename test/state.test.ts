@@ -90,3 +90,23 @@ test('the lock names the pid of a live holder and is taken over from a dead one'
   release();
   assert.equal(fs.existsSync(lock), false);
 });
+
+test('a journal line cut short is cut off before the next run appends, so nothing is lost later', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'journal'), `${JSON.stringify({ op: 'put', task: 'a', record: record('r1') })}\n{"op":"del","ta`);
+  const store = loadState(dir, { journal: true });
+  store.put('b', record('r2'));
+  store.closeJournal();
+  const after = loadState(dir, { journal: false });
+  assert.deepEqual(after.warnings, []);
+  assert.equal(after.get('a')?.result, 'r1');
+  assert.equal(after.get('b')?.result, 'r2');
+});
+
+test('a store with a malformed record is a warning, not a crash later', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ version: stateVersion, tasks: { a: { fingerprint: 1 } } }));
+  const store = loadState(dir, { journal: false });
+  assert.equal(store.tasks.size, 0);
+  assert.match(store.warnings[0]!, /holds a malformed record for task 'a'/);
+});
