@@ -40,11 +40,11 @@ interface Config {
 
 const fullConfig: Config = {
   quick: false, smallN: 1000, largeN: 10000, fullReps: 3, incrementalReps: 3, smallNoopReps: 10, largeNoopReps: 5,
-  sleepWidth: 16, sleepLayers: 15, sleepReps: 3, loadReps: 10, memoryReps: 3, jobs: 2,
+  sleepWidth: 16, sleepLayers: 10, sleepReps: 3, loadReps: 10, memoryReps: 1, jobs: 2,
 };
 const quickConfig: Config = {
-  quick: true, smallN: 300, largeN: 1000, fullReps: 2, incrementalReps: 2, smallNoopReps: 5, largeNoopReps: 3,
-  sleepWidth: 16, sleepLayers: 8, sleepReps: 2, loadReps: 5, memoryReps: 1, jobs: 2,
+  quick: true, smallN: 200, largeN: 1000, fullReps: 2, incrementalReps: 2, smallNoopReps: 5, largeNoopReps: 3,
+  sleepWidth: 16, sleepLayers: 6, sleepReps: 2, loadReps: 5, memoryReps: 1, jobs: 2,
 };
 
 const seed = 1;

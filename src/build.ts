@@ -78,7 +78,13 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const contextFor = (node: Node, log: TaskLog, taskSignal: AbortSignal) =>
     makeContext({ name: node.name, root: graph.root, stateDir: options.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log });
 
-  const runOne = async (name: string): Promise<void> => {
+  // The scheduler must never see a rejection (see scheduler.ts): anything unexpected is this task's failure.
+  const runOne = (name: string): Promise<void> =>
+    decide(name).catch((error: unknown) => {
+      if (!status.has(name)) fail(name, error, 0);
+    });
+
+  const decide = async (name: string): Promise<void> => {
     const node = graph.nodes.get(name)!;
     const brokenDep = node.deps.find((dep) => {
       const s = status.get(dep);
@@ -149,9 +155,10 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       return;
     }
 
-    reporter.emit({ type: 'start', task: name, reasons: assessment.reasons });
     // Removed before the run, written only after success: a failed or killed run is never "up to date".
+    // If the removal cannot be written (a full disk), the task does not start.
     store.delete(name);
+    reporter.emit({ type: 'start', task: name, reasons: assessment.reasons });
     const log = new TaskLog(path.join(logsDir, `${name}.log`), (line) => reporter.emit({ type: 'output', task: name, line }));
     const timeout = timeoutSignal(signal, node.spec.timeout);
     const taskSignal = timeout.signal;
@@ -179,6 +186,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     } finally {
       timeout.dispose();
       log.close();
+      if (log.writeError) reporter.emit({ type: 'warning', message: `could not write the log ${log.path}: ${log.writeError.message}` });
     }
   };
 

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FileStamp } from './file-stamps.ts';
+import { StateError } from './errors.ts';
 import type { FingerprintParts } from './fingerprint.ts';
 
 export const stateVersion = 1;
@@ -75,8 +76,12 @@ export class StateStore {
     if (this.#journalPath === undefined) return;
     // appendFileSync returns once the kernel has the bytes: a crash of this process cannot lose
     // them, so a task never starts while its old record could still come back.
-    this.#journalFd ??= fs.openSync(this.#journalPath, 'a');
-    fs.writeSync(this.#journalFd, `${JSON.stringify(entry)}\n`);
+    try {
+      this.#journalFd ??= fs.openSync(this.#journalPath, 'a');
+      fs.writeSync(this.#journalFd, `${JSON.stringify(entry)}\n`);
+    } catch (error) {
+      throw new StateError(`cannot write the state journal ${this.#journalPath}: ${(error as Error).message}`);
+    }
   }
 
   closeJournal(): void {
@@ -187,7 +192,12 @@ export async function saveState(stateDir: string, store: StateStore, files: Reco
   const paths = statePaths(stateDir);
   const data: StoreFile = { version: stateVersion, tasks: Object.fromEntries(store.tasks), files };
   const { default: writeFileAtomic } = await import('write-file-atomic');
-  await writeFileAtomic(paths.store, JSON.stringify(data), { fsync: true });
+  try {
+    await writeFileAtomic(paths.store, JSON.stringify(data), { fsync: true });
+  } catch (error) {
+    // The old store is whole (the write goes to a temporary name), and the journal is kept.
+    throw new StateError(`cannot write the state store ${paths.store}: ${(error as Error).message}; the journal beside it keeps this run's records`);
+  }
   store.closeJournal();
   // The journal's entries are all in the store now; replaying them again would be harmless.
   fs.rmSync(paths.journal, { force: true });

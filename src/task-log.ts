@@ -15,13 +15,23 @@ export class TaskLog {
     this.#onLine = onLine;
   }
 
+  /** The first error writing the log file (a full disk); the display goes on without it. */
+  writeError: Error | undefined;
+
   /** Appends one line (without its newline) to the log and the display. */
   line(text: string): void {
-    if (this.#fd === undefined) {
-      fs.mkdirSync(path.dirname(this.path), { recursive: true });
-      this.#fd = fs.openSync(this.path, 'w');
+    if (!this.writeError) {
+      try {
+        if (this.#fd === undefined) {
+          fs.mkdirSync(path.dirname(this.path), { recursive: true });
+          this.#fd = fs.openSync(this.path, 'w');
+        }
+        fs.writeSync(this.#fd, `${text}\n`);
+      } catch (error) {
+        // Output arrives in stream callbacks, where a throw would crash the tool.
+        this.writeError = error as Error;
+      }
     }
-    fs.writeSync(this.#fd, `${text}\n`);
     this.#tail.push(text);
     if (this.#tail.length > TaskLog.tailLines) this.#tail.shift();
     this.#onLine(text);

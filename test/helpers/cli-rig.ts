@@ -11,6 +11,8 @@ export const api = path.join(repo, 'src/index.ts');
 
 export interface CliResult {
   code: number | null;
+  /** The signal that ended the process, when one did. */
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -73,7 +75,7 @@ export function finished(child: ChildProcess): Promise<CliResult> {
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 
