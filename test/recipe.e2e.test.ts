@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { containerAddress as localAddress } from '../tasks/container.ts';
 import { containerLeader, defaultRoutesVia, descendantsOf, uidOf } from '../tasks/procfs.ts';
 import { Project } from './helpers/cli-rig.ts';
 import { RecipeRig } from './helpers/recipe-rig.ts';
@@ -98,6 +99,33 @@ test('the recipe builds, boots, names and smoke-tests the container; a bump reru
   const newLeader = containerLeader(r.nspawnPid()!)!;
   const newExecd = descendantsOf(newLeader).find((pid) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'execd')!;
   assert.ok(!fs.readlinkSync(`/proc/${newExecd}/exe`).endsWith('(deleted)'), 'the running execd is the new binary');
+
+  // The container killed from outside: start's check sees it, and hosts follows the new address.
+  const victim = r.nspawnPid()!;
+  const victimLeader = containerLeader(victim)!;
+  process.kill(victimLeader, 'SIGKILL');
+  process.kill(victim, 'SIGKILL');
+  for (let i = 0; i < 100 && fs.existsSync(`/sys/class/net/ve-${r.machine}`); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  const revived = await r.task('all', 'execdVersion=9.9.9-test');
+  assert.equal(revived.code, 0, `${revived.stdout}\n${revived.stderr}`);
+  assert.match(revived.stdout, /start: running \(its check found the live state out of date\)/);
+  assert.ok(!Project.ran(revived).includes('rootfs'));
+  const revivedLeader = containerLeader(r.nspawnPid()!)!;
+  const revivedAddress = fs.readFileSync(r.hostsFile, 'utf8').match(new RegExp(`^(\\S+) ${r.machine}\\r$`, 'm'))?.[1];
+  assert.equal(revivedAddress, localAddress(revivedLeader), 'the hosts entry follows the container\'s current address');
+
+  // debootstrap failing (a bad suite, an unreachable mirror): the old rootfs is untouched and
+  // still serves, no temporary folder is left, and the error says what failed.
+  const execdInRootfs = fs.readFileSync(path.join(r.rootfs, 'usr/local/bin/execd'));
+  for (const [arg, said] of [['suite=nosuchsuite', /debootstrap .*nosuchsuite/], ['mirror=http://127.0.0.1:9/debian', /debootstrap .*127\.0\.0\.1:9/]] as const) {
+    const broken = await r.task('rootfs', arg);
+    assert.equal(broken.code, 1, broken.stdout);
+    assert.match(broken.stdout, /task 'rootfs' failed: command exited with code \d+: /);
+    assert.match(broken.stdout, said);
+    assert.deepEqual(fs.readdirSync(r.machinesDir).filter((f) => f.includes('.building-')), [], 'the temporary folder is removed');
+    assert.deepEqual(fs.readFileSync(path.join(r.rootfs, 'usr/local/bin/execd')), execdInRootfs, 'the old rootfs is untouched');
+  }
+  assert.match(execc(r, revivedAddress!, 'still here', 'cat'), /still here/, 'the container still runs from the old rootfs');
 
   // task stop: the container, its link and its pid file are gone.
   const pid = r.nspawnPid()!;
