@@ -2,7 +2,7 @@
 // and record the result. A dry run is the same walk with nothing run and nothing recorded.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { Disk } from './disk.ts';
+import { withStatCache, type Disk } from './disk.ts';
 import { InputNotBuiltYet, Interrupted, TaskFailure } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import type { FileStamps } from './file-stamps.ts';
@@ -45,7 +45,8 @@ export interface BuildOptions {
 type Status = 'up-to-date' | 'ran' | 'would-run' | 'failed' | 'skipped' | 'not-started' | 'interrupted';
 
 export async function build(options: BuildOptions): Promise<BuildSummary> {
-  const { graph, store, reporter, disk, signal } = options;
+  const { graph, store, reporter, signal } = options;
+  const disk = withStatCache(options.disk);
   const runner = options.runner ?? runTaskFunction;
   const started = Date.now();
   const status = new Map<string, Status>();
@@ -164,6 +165,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     const taskSignal = timeout.signal;
     try {
       await untilAborted(runner(node, contextFor(node, log, taskSignal)), taskSignal);
+      disk.forget();
       const outputs = recordOutputs(node, graph.root, disk);
       const fileDigests = Object.entries(outputs).flatMap(([file, out]) => (out.kind === 'file' ? [[file, out.digest]] : []));
       // Early cutoff: dependents see the output digests, so byte-identical outputs stop the rebuild here.
@@ -175,6 +177,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       settle(name, 'ran');
       reporter.emit({ type: 'done', task: name, durationMs });
     } catch (error) {
+      disk.forget();
       if (signal.aborted) {
         settle(name, 'interrupted');
         reporter.emit({ type: 'interrupted', task: name });

@@ -69,3 +69,26 @@ export const realDisk: Disk = {
   },
   now: () => Date.now(),
 };
+
+/**
+ * A disk whose stats are remembered until `forget()`: an output checked for its producer is
+ * stat'ed again as its dependents' input. The build forgets everything whenever a task has run,
+ * since a command may write any file.
+ */
+export function withStatCache(disk: Disk): Disk & { forget(): void } {
+  const stats = new Map<string, Stat | undefined>();
+  return {
+    digest: (file) => disk.digest(file),
+    walk: (dir) => disk.walk(dir),
+    glob: (pattern, cwd) => disk.glob(pattern, cwd),
+    remove: (file) => disk.remove(file),
+    now: () => disk.now(),
+    stat(file) {
+      if (stats.has(file)) return stats.get(file);
+      const stat = disk.stat(file);
+      stats.set(file, stat);
+      return stat;
+    },
+    forget: () => stats.clear(),
+  };
+}

@@ -50,6 +50,15 @@ export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileS
     digests[path.relative(root, file) || file] = stamps.digest(file, stat);
   };
   for (const input of node.inputs) {
+    const literal = node.literalInputs.get(input);
+    if (literal !== undefined) {
+      // The common case, without path work: a named file.
+      const stat = disk.stat(literal.file);
+      if (stat?.kind === 'file') {
+        digests[literal.key] = stamps.digest(literal.file, stat);
+        continue;
+      }
+    }
     if (globChars.test(input)) {
       const matches = disk.glob(input, root);
       if (matches.length === 0) throw new TaskFailure(`task '${node.name}': input pattern '${input}' matches no file`);
@@ -72,19 +81,23 @@ export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileS
 }
 
 /** Source text of a function, for the fingerprint: editing `run` reruns the task. */
+const sources = new WeakMap<object, string>();
 export function sourceOf(fn: unknown): string {
-  return typeof fn === 'function' ? sha256(fn.toString()) : '';
+  if (typeof fn !== 'function') return '';
+  // Taskfiles often share one run function among thousands of tasks: hash its text once.
+  let digest = sources.get(fn);
+  if (digest === undefined) sources.set(fn, (digest = sha256(fn.toString())));
+  return digest;
 }
 
 /** Everything but the dependency results, which are known only when the dependencies are done. */
 export function ownParts(node: Node, graph: Graph, disk: Disk, stamps: FileStamps): Omit<FingerprintParts, 'deps'> {
-  const { root } = graph;
   return {
     name: node.name,
     runSource: sourceOf(node.spec.run),
     checkSource: sourceOf(node.spec.check),
     values: node.spec.values ?? {},
     inputs: inputDigests(node, graph, disk, stamps),
-    outputs: node.outputs.map((out) => path.relative(root, out) || out),
+    outputs: node.outputKeys,
   };
 }

@@ -114,21 +114,21 @@ export interface AssessOptions {
 /** Decides whether a task is up to date; an empty `reasons` means it is. */
 export async function assess(options: AssessOptions): Promise<Assessment> {
   const { node, record, parts } = options;
-  const fingerprint = fingerprintOf(parts);
+  // The fingerprint's hash is taken only for a task that will run (to record it); deciding
+  // compares the parts themselves, which also names what changed.
   const result = (reasons: Reason[], refreshedOutputs?: Record<string, OutputRecord>): Assessment => ({
     reasons,
     parts,
-    fingerprint,
+    get fingerprint() {
+      return reasons.length === 0 && record ? record.fingerprint : fingerprintOf(parts);
+    },
     refreshedOutputs,
   });
   if (options.forced) return result([{ kind: 'forced' }]);
   if (node.spec.always) return result([{ kind: 'always' }]);
   if (!record) return result([{ kind: 'no-record' }]);
-  if (record.fingerprint !== fingerprint) {
-    const reasons = diffParts(record.parts, parts, options.depsRanNow, options.dryRun);
-    // A changed fingerprint always has a nameable reason; keep a generic one should a part be new.
-    return result(reasons.length > 0 ? reasons : [{ kind: 'run-changed' }]);
-  }
+  const changes = diffParts(record.parts, parts, options.depsRanNow, options.dryRun);
+  if (changes.length > 0) return result(changes);
   const outputs = checkOutputs(options);
   if (outputs.reasons.length > 0) return result(outputs.reasons);
   if (node.spec.check) {

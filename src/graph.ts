@@ -16,6 +16,10 @@ export interface Node {
   outputs: string[];
   /** Declared inputs, as written (relative to the root, or absolute; may be globs). */
   inputs: string[];
+  /** Inputs that are plain paths: their absolute path and the key they have in a fingerprint. */
+  literalInputs: Map<string, { file: string; key: string }>;
+  /** Outputs as shown and fingerprinted: relative to the root where inside it. */
+  outputKeys: string[];
 }
 
 export interface Graph {
@@ -41,12 +45,13 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   run: ['a function', (v) => typeof v === 'function'],
 };
 
+/** Plain JSON data: what survives JSON.stringify unchanged (no functions, dates, NaN, class instances). */
 function isJson(value: unknown): boolean {
-  try {
-    return JSON.stringify(JSON.parse(JSON.stringify(value))) === JSON.stringify(value);
-  } catch {
-    return false;
-  }
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isJson);
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value as object).every(isJson);
+  return false;
 }
 
 function checkSpec(def: TaskDef): void {
@@ -84,13 +89,21 @@ export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
       }
       producers.set(out, def.name);
     }
-    nodes.set(def.name, { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs: [...(def.spec.inputs ?? [])] });
+    const inputs = [...(def.spec.inputs ?? [])];
+    const literalInputs = new Map<string, { file: string; key: string }>();
+    for (const input of inputs) {
+      if (globChars.test(input)) continue;
+      const file = path.resolve(root, input);
+      literalInputs.set(input, { file, key: path.relative(root, file) || file });
+    }
+    const outputKeys = outputs.map((out) => path.relative(root, out) || out);
+    nodes.set(def.name, { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs, literalInputs, outputKeys });
   }
   // As in make: an input that another task declares as its output makes that task a dependency.
   for (const node of nodes.values()) {
     for (const input of node.inputs) {
       if (globChars.test(input)) continue;
-      const producer = producers.get(path.resolve(root, input));
+      const producer = producers.get(node.literalInputs.get(input)!.file);
       if (producer === node.name) throw new TaskfileError(`task '${node.name}' declares ${input} both as an input and as an output`);
       if (producer !== undefined && !node.deps.includes(producer)) node.deps.push(producer);
     }
