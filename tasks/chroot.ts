@@ -68,7 +68,7 @@ export function chrootTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('chroot', {
     description: 'prepchroot: execd, fig, the unit, enabled units, hostname, securetty, root policy, fonts',
     deps,
-    inputs: [execdBinary],
+    inputs: [execdBinary, 'tasks/chroot.ts', 'tasks/chroot-files.ts', 'tasks/files.ts'],
     values: {
       rootfs: p.rootfs,
       hostname: p.machine,

@@ -9,7 +9,7 @@ export function execdTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('execd', {
     description: 'go build execd and execc into build/',
     deps,
-    inputs: ['execd/go.mod', 'execd/cmd', 'execd/protocol', 'execd/server'],
+    inputs: ['execd/go.mod', 'execd/cmd', 'execd/protocol', 'execd/server', 'tasks/execd.ts'],
     values: { version: p.execdVersion },
     outputs: [execdBinary, execcBinary],
     run: async (ctx) => {
@@ -18,7 +18,9 @@ export function execdTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
       const env = { CGO_ENABLED: '0' };
       const ldflags = `-X main.version=${ctx.values.version}`;
       for (const [binary, pkg] of [[execdBinary, './cmd/execd'], [execcBinary, './cmd/execc']] as const) {
-        await ctx.exec('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', `../${binary}`, pkg], { cwd: 'execd', env });
+        // -buildvcs=false: no git stamp (git refuses a checkout owned by another user under sudo,
+        // and a commit would change the bytes).
+        await ctx.exec('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags', ldflags, '-o', `../${binary}`, pkg], { cwd: 'execd', env });
       }
     },
   });

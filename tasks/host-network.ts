@@ -19,11 +19,17 @@ export function networkdTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('networkd', {
     description: 'host systemd-networkd started and enabled (systemd mode)',
     deps,
+    inputs: ['tasks/host-network.ts'],
     values: { hostMode: p.hostMode },
     check: () => p.hostMode !== 'systemd' || unitActiveAndEnabled('systemd-networkd.service'),
     run: async (ctx) => {
       if (p.hostMode !== 'systemd') return ctx.log('standalone mode: no host networkd; the start task addresses the host end of the link itself');
+      // `enable` also enables systemd-networkd-wait-online (Also=); on a host whose other links
+      // networkd does not manage, that would hold up every boot for two minutes: keep it as it was.
+      const waitOnline = 'systemd-networkd-wait-online.service';
+      const waitOnlineWasEnabled = (await ctx.exec('systemctl', ['is-enabled', '--quiet', waitOnline], { reject: false })).exitCode === 0;
       await ctx.exec('systemctl', ['enable', '--now', 'systemd-networkd.service']);
+      if (!waitOnlineWasEnabled) await ctx.exec('systemctl', ['disable', waitOnline], { reject: false });
       await ctx.exec('networkctl', ['reload']);
     },
   });
@@ -34,6 +40,7 @@ export function routeTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('route', {
     description: `no default route via ${link} on the host`,
     deps,
+    inputs: ['tasks/host-network.ts', 'tasks/procfs.ts'],
     values: { link },
     check: () => defaultRoutesVia(link) === 0,
     run: async (ctx) => {

@@ -36,6 +36,7 @@ export function missingPackages(): string[] {
 export function hostToolsTask(): TaskRef {
   return task('host-tools', {
     description: 'installs debootstrap, systemd-container, golang-go and iproute2 where missing',
+    inputs: ['tasks/host-tools.ts'],
     values: { commands: hostCommands },
     check: () => missingPackages().length === 0,
     run: async (ctx) => {

@@ -15,6 +15,7 @@ export function hostsTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('hosts', {
     description: `${p.hostsFile} maps ${p.machine} to the container's address`,
     deps,
+    inputs: ['tasks/hosts.ts', 'tasks/hosts-file.ts', 'tasks/files.ts'],
     values: { hostsFile: p.hostsFile, machine: p.machine },
     check: () => {
       const leader = container.leader();

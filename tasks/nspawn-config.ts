@@ -49,6 +49,7 @@ export function nspawnConfigTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('nspawn-config', {
     description: `${files.nspawn}, the limits drop-in and the ve-${p.machine} .network file`,
     deps,
+    inputs: ['tasks/nspawn-config.ts', 'tasks/files.ts'],
     values: {
       files,
       nspawn: nspawnFile(),

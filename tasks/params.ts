@@ -62,7 +62,7 @@ export function recipeParams(): RecipeParams {
     /^[1-9][0-9]{0,4}%$/.test(v) ? undefined : 'a percentage such as 10%',
   );
   const memoryMax = param('memoryMax', '32M', 'memory limit of the container (MemoryMax=)', (v) =>
-    /^[1-9][0-9]*[KMG]?$/.test(v) ? undefined : 'bytes, or a number with K, M or G, such as 32M',
+    /^[1-9][0-9]{0,11}[KMG]?$/.test(v) ? undefined : 'bytes, or a number with K, M or G, such as 32M',
   );
   const execdVersion = param('execdVersion', fs.readFileSync(path.join(repoRoot, 'execd/VERSION'), 'utf8').trim(), 'version stamped into execd and execc', (v) =>
     /^[0-9A-Za-z][0-9A-Za-z.+~-]{0,63}$/.test(v) ? undefined : 'letters, digits and . + ~ -',

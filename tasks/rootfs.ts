@@ -16,10 +16,15 @@ export function rootfsTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('rootfs', {
     description: `debootstraps ${p.suite} into ${p.rootfs}`,
     deps,
+    inputs: ['tasks/rootfs.ts'],
     values: { suite: p.suite, packages: p.packages, mirror: p.mirror, arch: debianArch(), rootfs: p.rootfs },
     outputs: [p.rootfs],
     run: async (ctx) => {
       fs.mkdirSync(p.machinesDir, { recursive: true });
+      // Left by a run that was killed: never complete, never used.
+      for (const stale of fs.readdirSync(p.machinesDir).filter((f) => f.startsWith(`.${p.machine}.building-`))) {
+        fs.rmSync(path.join(p.machinesDir, stale), { recursive: true, force: true });
+      }
       const cache = path.join(ctx.root, '.task', 'cache', 'debootstrap', `${p.suite}-${debianArch()}`);
       fs.mkdirSync(cache, { recursive: true });
       const building = fs.mkdtempSync(path.join(p.machinesDir, `.${p.machine}.building-`));
@@ -33,12 +38,12 @@ export function rootfsTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
         }
         // mkdtemp made it 0700: the container's / must be readable by its users (nobody, messagebus).
         fs.chmodSync(building, 0o755);
-        // Swap: the old rootfs leaves only once the new one is complete.
+        // Swap: the old rootfs leaves only once the new one is complete. A running container may
+        // still use it: it is kept as ROOTFS.old until the start task has restarted the container.
         const old = `${p.rootfs}.old`;
         fs.rmSync(old, { recursive: true, force: true });
         if (fs.existsSync(p.rootfs)) fs.renameSync(p.rootfs, old);
         fs.renameSync(building, p.rootfs);
-        fs.rmSync(old, { recursive: true, force: true });
       } finally {
         fs.rmSync(building, { recursive: true, force: true });
       }

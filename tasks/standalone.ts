@@ -77,6 +77,65 @@ export function standaloneContainer(p: RecipeParams): Container {
   const link = `ve-${p.machine}`;
   const cgroups = () => planCgroups(`execd-builder-${p.machine}`, p.cpuQuota, p.memoryMax);
 
+  /** SIGKILL to the container's init (its whole pid namespace) and to systemd-nspawn. */
+  const killNow = (nspawn: number) => {
+    for (const pid of [containerLeader(nspawn), nspawn]) {
+      if (pid !== undefined && processAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    fs.rmSync(paths.pid, { force: true });
+  };
+
+  /**
+   * A container whose systemd-nspawn was killed keeps running, and holds the link: its processes
+   * are the ones left in this machine's cgroups, killed here by pid.
+   */
+  const killStrays = async (ctx: TaskContext) => {
+    const procs = cgroups().map((plan) => path.join(plan.dir, 'cgroup.procs'));
+    const pids = () => procs.flatMap((file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number) : []));
+    const strays = pids();
+    if (strays.length === 0) return;
+    ctx.log(`killing ${strays.length} process(es) left in the container's cgroups by an earlier run`);
+    for (const pid of strays) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await waitFor('the old container to go', ctx, 10_000, () => pids().length === 0 && !linkExists(link));
+  };
+
+  /** Waits for the link, the init and the boot, then routes the container's address to the link. */
+  const bootAndAddress = async (ctx: TaskContext, nspawn: number) => {
+    const failed = () => !processAlive(nspawn);
+    const orFail = async (what: string, timeoutMs: number, test: () => boolean) => {
+      try {
+        await waitFor(what, ctx, timeoutMs, () => test() || failed());
+      } catch (error) {
+        throw new TaskFailure(`${(error as Error).message}; console log (${paths.console}):\n${consoleTail(p)}`);
+      }
+      if (failed()) throw new TaskFailure(`systemd-nspawn exited while waiting for ${what}; console log (${paths.console}):\n${consoleTail(p)}`);
+    };
+    await orFail(`the link ${link}`, 30_000, () => linkExists(link));
+    await ctx.exec('ip', ['addr', 'replace', `${hostAddress(p.machine)}/16`, 'dev', link, 'noprefixroute']);
+    await ctx.exec('ip', ['link', 'set', link, 'up']);
+    let leader: number | undefined;
+    await orFail('the container init', 30_000, () => (leader = containerLeader(nspawn)) !== undefined);
+    const state = await waitUntilBooted(ctx, leader!, () => failed());
+    if (state !== 'running') {
+      const failedUnits = await ctx.exec('nsenter', ['-t', String(leader), '-a', 'systemctl', '--failed', '--no-legend'], { reject: false });
+      if (state !== 'degraded' || /execd/.test(failedUnits.stdout)) {
+        throw new TaskFailure(`the container's systemd is ${state || 'not up'}: ${failedUnits.stdout.trim() || 'no failed unit'}; console log:\n${consoleTail(p)}`);
+      }
+      ctx.log(`booted degraded; failed units: ${failedUnits.stdout.trim()}`);
+    }
+    // The host end has no prefix route (several containers may share 169.254/16): route the
+    // container's own address to its link.
+    const address = await waitForAddress(ctx, leader!);
+    await ctx.exec('ip', ['route', 'replace', `${address}/32`, 'dev', link]);
+    ctx.log(`the container is up at ${address} (host end ${hostAddress(p.machine)} on ${link})`);
+  };
+
   const container: Container = {
     leader() {
       const pid = nspawnPid(p);
@@ -88,13 +147,14 @@ export function standaloneContainer(p: RecipeParams): Container {
         ctx.log('the container is running: stopping it to start the current rootfs');
         await container.stop(ctx);
       }
+      await killStrays(ctx);
       if (linkExists(link)) throw new TaskFailure(`a link named ${link} already exists on the host: is another container named ${p.machine} running?`);
       fs.mkdirSync(p.runtimeDir, { recursive: true });
       const procs = createCgroups(cgroups());
       const consoleFd = fs.openSync(paths.console, 'w');
       // The shell joins the cgroups, then becomes systemd-nspawn: every container process is
       // born inside the limits. Paths and arguments are passed as arguments, never as code.
-      const joinThenExec = 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"';
+      const joinThenExec = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
       const nspawnArgs = ['--boot', '--network-veth', '--register=no', '--keep-unit', '-D', p.rootfs, '-M', p.machine];
       const child = spawn('sh', ['-c', joinThenExec, 'sh', ...procs, '--', 'systemd-nspawn', ...nspawnArgs], {
         detached: true,
@@ -106,33 +166,13 @@ export function standaloneContainer(p: RecipeParams): Container {
       if (child.pid === undefined) throw new TaskFailure('could not start systemd-nspawn');
       fs.writeFileSync(paths.pid, `${child.pid}\n`);
       ctx.log(`systemd-nspawn pid ${child.pid}, console log ${paths.console}`);
-      const failed = () => !processAlive(child.pid!);
-      const orFail = async (what: string, timeoutMs: number, test: () => boolean) => {
-        try {
-          await waitFor(what, ctx, timeoutMs, () => test() || failed());
-        } catch (error) {
-          throw new TaskFailure(`${(error as Error).message}; console log (${paths.console}):\n${consoleTail(p)}`);
-        }
-        if (failed()) throw new TaskFailure(`systemd-nspawn exited while waiting for ${what}; console log (${paths.console}):\n${consoleTail(p)}`);
-      };
-      await orFail(`the link ${link}`, 30_000, () => linkExists(link));
-      await ctx.exec('ip', ['addr', 'replace', `${hostAddress(p.machine)}/16`, 'dev', link, 'noprefixroute']);
-      await ctx.exec('ip', ['link', 'set', link, 'up']);
-      let leader: number | undefined;
-      await orFail('the container init', 30_000, () => (leader = containerLeader(child.pid!)) !== undefined);
-      const state = await waitUntilBooted(ctx, leader!, () => failed());
-      if (state !== 'running') {
-        const failedUnits = await ctx.exec('nsenter', ['-t', String(leader), '-a', 'systemctl', '--failed', '--no-legend'], { reject: false });
-        if (state !== 'degraded' || /execd/.test(failedUnits.stdout)) {
-          throw new TaskFailure(`the container's systemd is ${state || 'not up'}: ${failedUnits.stdout.trim() || 'no failed unit'}; console log:\n${consoleTail(p)}`);
-        }
-        ctx.log(`booted degraded; failed units: ${failedUnits.stdout.trim()}`);
+      try {
+        await bootAndAddress(ctx, child.pid);
+      } catch (error) {
+        // A container that failed to boot (or whose start was interrupted) is not left behind.
+        killNow(child.pid);
+        throw error;
       }
-      // The host end has no prefix route (several containers may share 169.254/16): route the
-      // container's own address to its link.
-      const address = await waitForAddress(ctx, leader!);
-      await ctx.exec('ip', ['route', 'replace', `${address}/32`, 'dev', link]);
-      ctx.log(`the container is up at ${address} (host end ${hostAddress(p.machine)} on ${link})`);
     },
 
     async stop(ctx) {

@@ -1,18 +1,28 @@
 // Seed step 6: the container running the current rootfs. Restarted whenever anything it
 // depends on ran (a new rootfs, a new execd, new limits), and started again when its check
 // finds it gone (killed from outside).
+import fs from 'node:fs';
 import { task, type TaskRef } from '../src/index.ts';
 import { containerFor } from './container.ts';
 import type { RecipeParams } from './params.ts';
+
+/** The modules a started container depends on: editing one restarts it. */
+export const containerCode = ['tasks/start.ts', 'tasks/container.ts', 'tasks/standalone.ts', 'tasks/systemd-host.ts', 'tasks/cgroup.ts', 'tasks/procfs.ts'];
 
 export function startTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   const container = containerFor(p);
   return task('start', {
     description: `the container ${p.machine} running the current rootfs (${p.hostMode} mode)`,
     deps,
+    // The code that starts the container is part of what this task reads.
+    inputs: containerCode,
     values: { hostMode: p.hostMode, machine: p.machine, rootfs: p.rootfs, cpuQuota: p.cpuQuota, memoryMax: p.memoryMax, runtimeDir: p.runtimeDir },
     check: () => container.leader() !== undefined,
-    run: (ctx) => container.start(ctx),
+    run: async (ctx) => {
+      await container.start(ctx);
+      // The rootfs a replaced container ran from (see the rootfs task) is no longer in use.
+      fs.rmSync(`${p.rootfs}.old`, { recursive: true, force: true });
+    },
   });
 }
 

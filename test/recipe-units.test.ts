@@ -36,7 +36,7 @@ test('lookupHost reads the file as the resolver does', () => {
   assert.equal(lookupHost(text, 'nobody'), undefined);
 });
 
-test('writeFileAtomic keeps owner and mode, and a reader never sees a partial file', () => {
+test('writeFileAtomic replaces the whole file, keeps its mode, and leaves no temporary file', () => {
   const file = path.join(temp, 'hosts');
   fs.writeFileSync(file, 'old\n', { mode: 0o640 });
   const big = 'x'.repeat(1 << 20);

@@ -77,8 +77,11 @@ test('the recipe builds, boots, names and smoke-tests the container; a bump reru
   const throttledBefore = cpuStat();
   execc(r, address, '', 'sh', '-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done');
   assert.ok(cpuStat() > throttledBefore, 'the CPU quota throttled a busy loop');
+  const failures = () => Number(inContainer(leader, 'cat', v2 ? '/sys/fs/cgroup/memory.events' : '/sys/fs/cgroup/memory/memory.failcnt').match(v2 ? /oom_kill (\d+)/ : /(\d+)/)?.[1]);
+  const failuresBefore = failures();
   const hog = spawnSync(path.join(r.project, 'build/execc'), [`${address}:4000`, 'sh', '-c', 'x=$(head -c 50331648 /dev/zero | tr "\\0" a); echo ${#x}'], { input: '', encoding: 'utf8', timeout: 120_000 });
   assert.doesNotMatch(hog.stdout, /50331648/, 'a 48 MiB string does not fit in 32M');
+  assert.ok(failures() > failuresBefore, 'the memory limit was hit (failcnt or oom_kill went up)');
   const smokeAfterHog = await r.task('smoke');
   assert.equal(smokeAfterHog.code, 0, `execd still answers after the OOM kill:\n${smokeAfterHog.stdout}`);
 
@@ -101,6 +104,10 @@ test('the recipe builds, boots, names and smoke-tests the container; a bump reru
   assert.ok(!fs.readlinkSync(`/proc/${newExecd}/exe`).endsWith('(deleted)'), 'the running execd is the new binary');
 
   // The container killed from outside: start's check sees it, and hosts follows the new address.
+  // A stale entry first, so that only a rerun of hosts can make the file right again.
+  const entryLine = new RegExp(`^\\S+ ${r.machine}\\r$`, 'm');
+  fs.writeFileSync(r.hostsFile, fs.readFileSync(r.hostsFile, 'utf8').replace(entryLine, `169.254.0.9 ${r.machine}\r`));
+  assert.match(fs.readFileSync(r.hostsFile, 'utf8'), new RegExp(`^169\\.254\\.0\\.9 ${r.machine}\\r$`, 'm'));
   const victim = r.nspawnPid()!;
   const victimLeader = containerLeader(victim)!;
   process.kill(victimLeader, 'SIGKILL');
@@ -110,6 +117,7 @@ test('the recipe builds, boots, names and smoke-tests the container; a bump reru
   assert.equal(revived.code, 0, `${revived.stdout}\n${revived.stderr}`);
   assert.match(revived.stdout, /start: running \(its check found the live state out of date\)/);
   assert.ok(!Project.ran(revived).includes('rootfs'));
+  assert.ok(Project.ran(revived).includes('hosts'), 'hosts reran');
   const revivedLeader = containerLeader(r.nspawnPid()!)!;
   const revivedAddress = fs.readFileSync(r.hostsFile, 'utf8').match(new RegExp(`^(\\S+) ${r.machine}\\r$`, 'm'))?.[1];
   assert.equal(revivedAddress, localAddress(revivedLeader), 'the hosts entry follows the container\'s current address');

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { containerLeader } from '../../tasks/procfs.ts';
+import { nspawnPid } from '../../tasks/standalone.ts';
 import { finished, repo, type CliResult } from './cli-rig.ts';
 import { spawn } from 'node:child_process';
 
@@ -40,26 +41,36 @@ export class RecipeRig {
     return [`machine=${this.machine}`, `machinesDir=${this.machinesDir}`, `hostsFile=${this.hostsFile}`, `systemdDir=${this.systemdDir}`, 'hostMode=standalone'];
   }
 
+  /** The CLI now running, so that cleanup can stop it (its own process group) after a timeout. */
+  #running: number | undefined;
+
   async task(...args: string[]): Promise<CliResult> {
     const child = spawn(process.execPath, [path.join(this.project, 'bin/task.js'), ...args, ...this.params()], {
       cwd: this.project,
       env: { ...process.env, CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
-    return finished(child);
+    this.#running = child.pid;
+    const result = await finished(child);
+    this.#running = undefined;
+    return result;
   }
 
-  /** The pid of the container's systemd-nspawn, from the recipe's pid file. */
+  /** The pid of the container's systemd-nspawn, when the pid file names one running on this rootfs. */
   nspawnPid(): number | undefined {
-    try {
-      return Number.parseInt(fs.readFileSync(this.pidFile, 'utf8'), 10);
-    } catch {
-      return undefined;
-    }
+    return nspawnPid({ runtimeDir: path.dirname(this.pidFile), rootfs: this.rootfs });
   }
 
   /** Stops whatever the test started, even after a failure: the container by its pid, then its link and cgroups. */
   cleanup(): void {
+    if (this.#running !== undefined) {
+      try {
+        process.kill(-this.#running, 'SIGKILL');
+      } catch {
+        // it ended
+      }
+    }
     const pid = this.nspawnPid();
     if (pid !== undefined) {
       // The container's init first (its whole pid namespace goes with it), then systemd-nspawn.
@@ -75,15 +86,21 @@ export class RecipeRig {
       }
     }
     const link = `ve-${this.machine}`;
-    if (fs.existsSync(`/sys/class/net/${link}`)) execFileSync('ip', ['link', 'delete', link], { stdio: 'ignore' });
+    try {
+      if (fs.existsSync(`/sys/class/net/${link}`)) execFileSync('ip', ['link', 'delete', link], { stdio: 'ignore' });
+    } catch {
+      // it went away by itself with the container's namespace
+    }
     const name = `execd-builder-${this.machine}`;
     const own = (controller: string) =>
       fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller))?.split(':')[2] ?? '/';
     for (const dir of [path.join('/sys/fs/cgroup', name), ...['cpu', 'memory'].map((c) => path.join('/sys/fs/cgroup', c, own(c), name))]) {
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        // not made here, or already removed by the stop task
+      for (let attempt = 0; attempt < 50 && fs.existsSync(dir); attempt++) {
+        try {
+          fs.rmdirSync(dir);
+        } catch {
+          execFileSync('sleep', ['0.1']); // its last processes are being reaped
+        }
       }
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
