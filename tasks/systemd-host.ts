@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TaskFailure } from '../src/index.ts';
-import type { Container } from './container.ts';
+import { waitForAddress, type Container } from './container.ts';
 import type { RecipeParams } from './params.ts';
 import { processAlive } from './procfs.ts';
 
@@ -46,12 +46,32 @@ export function systemdContainer(p: RecipeParams): Container {
       }
       const state = machineProperties(p.machine)?.State;
       await ctx.exec('systemctl', [state === 'running' ? 'restart' : 'start', unit]);
-      const booted = await ctx.exec('systemctl', ['-M', p.machine, 'is-system-running', '--wait'], { reject: false, timeout: 180_000 });
-      const now = booted.stdout.trim();
+      // Asked again while the container's systemd is not up yet to answer (it says "offline").
+      const until = Date.now() + 180_000;
+      let now = '';
+      while (Date.now() < until) {
+        const booted = await ctx.exec('systemctl', ['-M', p.machine, 'is-system-running', '--wait'], { reject: false, quiet: true, timeout: Math.max(1000, until - Date.now()) });
+        now = booted.stdout.trim();
+        if (now === 'running' || now === 'degraded') break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
       if (now !== 'running' && now !== 'degraded') {
         const status = await ctx.exec('systemctl', ['status', '--no-pager', '-n', '30', unit], { reject: false });
         throw new TaskFailure(`the container's systemd is ${now || 'not up'}:\n${status.stdout}`);
       }
+      // networkd gives the host end of the link its link-local address a few seconds after the
+      // container's: wait until the host can route to the container, or smoke would race it.
+      const leader = Number(machineProperties(p.machine)?.Leader);
+      const address = await waitForAddress(ctx, leader);
+      const link = `ve-${p.machine}`;
+      const until2 = Date.now() + 60_000;
+      for (;;) {
+        const route = await ctx.exec('ip', ['-4', 'route', 'get', address], { reject: false, quiet: true });
+        if (route.exitCode === 0 && route.stdout.includes(`dev ${link}`)) break;
+        if (Date.now() > until2) throw new TaskFailure(`the host has no route to the container's ${address} via ${link} after 60 s: is systemd-networkd managing ${link}?`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      ctx.log(`the container is up at ${address} on ${link}`);
     },
 
     async stop(ctx) {
