@@ -1,15 +1,9 @@
 // Mistakes a user can make, each with a clear message, exit 2, and nothing recorded lost.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Project } from './helpers/cli-rig.ts';
+import { Project, projectMaker } from './helpers/cli-rig.ts';
 
-const projects: Project[] = [];
-after(() => projects.forEach((p) => p.remove()));
-const project = (taskfile: string) => {
-  const p = new Project(taskfile);
-  projects.push(p);
-  return p;
-};
+const project = projectMaker(after);
 
 const good = `
 const port = param('port', 4000, 'TCP port');

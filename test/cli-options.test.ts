@@ -3,15 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { alive, finished, Project, waitForFile } from './helpers/cli-rig.ts';
+import { Project, alive, finished, projectMaker, waitForFile } from './helpers/cli-rig.ts';
 
-const projects: Project[] = [];
-after(() => projects.forEach((p) => p.remove()));
-const project = (taskfile: string) => {
-  const p = new Project(taskfile);
-  projects.push(p);
-  return p;
-};
+const project = projectMaker(after);
 
 const recipe = `
 const suite = param('suite', 'bookworm', 'Debian suite');

@@ -3,15 +3,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
-import { alive, bin, finished, Project, waitForFile } from './helpers/cli-rig.ts';
+import { Project, alive, bin, finished, projectMaker, waitForFile } from './helpers/cli-rig.ts';
 
-const projects: Project[] = [];
-after(() => projects.forEach((p) => p.remove()));
-const project = (taskfile: string) => {
-  const p = new Project(taskfile);
-  projects.push(p);
-  return p;
-};
+const project = projectMaker(after);
 
 test('on a terminal, a failing task is reported, not a crash, and the lock is released', async () => {
   const p = project(`

@@ -9,15 +9,9 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { loadState } from '../src/state.ts';
 import { writeFileAtomic } from '../tasks/files.ts';
-import { alive, finished, Project } from './helpers/cli-rig.ts';
+import { Project, alive, finished, projectMaker } from './helpers/cli-rig.ts';
 
-const projects: Project[] = [];
-after(() => projects.forEach((p) => p.remove()));
-const project = (taskfile: string) => {
-  const p = new Project(taskfile);
-  projects.push(p);
-  return p;
-};
+const project = projectMaker(after);
 
 /**
  * Eight tasks: two chains of three and a join, each a short command that records its pid and

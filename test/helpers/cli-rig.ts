@@ -68,6 +68,20 @@ export class Project {
   }
 }
 
+/**
+ * A `project(taskfile)` maker for one test file: each Project it makes is removed after the file's
+ * tests (node:test's `after`).
+ */
+export function projectMaker(after: (fn: () => void) => void): (taskfile: string) => Project {
+  const made: Project[] = [];
+  after(() => made.forEach((p) => p.remove()));
+  return (taskfile) => {
+    const p = new Project(taskfile);
+    made.push(p);
+    return p;
+  };
+}
+
 export function finished(child: ChildProcess): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
