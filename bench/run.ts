@@ -329,21 +329,31 @@ function recipeLoad(config: Config): number {
   return base;
 }
 
+/**
+ * Builds every tool's copy from clean `reps` times, checking each did all the work and that the
+ * three produced the same outputs; returns the times. `note` adds to each progress line.
+ */
+function cleanBuilds(ws: Workspace, what: string, reps: number, jobs: number, note: (ms: number) => string): Record<Tool, number[]> {
+  const n = ws.build.deps.length;
+  const times: Record<Tool, number[]> = { make: [], ninja: [], task: [] };
+  for (let r = 0; r < reps; r++) {
+    for (const tool of tools) {
+      clean(tool, ws.dirs[tool]);
+      const run = runTool(tool, ws.dirs[tool], jobs, what);
+      checkRanCount(tool, run, n, what);
+      times[tool].push(run.ms);
+      log(`${what} ${r + 1}/${reps}: ${tool} ${fmtMs(run.ms)}${note(run.ms)}`);
+    }
+    checkSameOutputs(ws, what);
+  }
+  return times;
+}
+
 /** Full builds from clean, `reps` times each tool; leaves every tool's folder built. */
 function fullBuild(ws: Workspace, config: Config): void {
   const n = ws.build.deps.length;
   const what = `full build N=${n}`;
-  const times: Record<Tool, number[]> = { make: [], ninja: [], task: [] };
-  for (let r = 0; r < config.fullReps; r++) {
-    for (const tool of tools) {
-      clean(tool, ws.dirs[tool]);
-      const run = runTool(tool, ws.dirs[tool], config.jobs, what);
-      checkRanCount(tool, run, n, what);
-      times[tool].push(run.ms);
-      log(`${what} ${r + 1}/${config.fullReps}: ${tool} ${fmtMs(run.ms)}`);
-    }
-    checkSameOutputs(ws, what);
-  }
+  const times = cleanBuilds(ws, what, config.fullReps, config.jobs, () => '');
   const m = { make: median(times.make), ninja: median(times.ninja), task: median(times.task) };
   const scenario = `full build, N = ${thousands(n)} (depth ${ws.build.depth}), -j${config.jobs}`;
   recordSamples(scenario, times);
@@ -422,17 +432,7 @@ function sleepGraph(root: string, config: Config): void {
   const n = ws.build.deps.length;
   const critical = ws.build.criticalPathSeconds * 1000;
   const what = `sleep graph ${config.sleepWidth}x${config.sleepLayers}`;
-  const times: Record<Tool, number[]> = { make: [], ninja: [], task: [] };
-  for (let r = 0; r < config.sleepReps; r++) {
-    for (const tool of tools) {
-      clean(tool, ws.dirs[tool]);
-      const run = runTool(tool, ws.dirs[tool], config.sleepWidth, what);
-      checkRanCount(tool, run, n, what);
-      times[tool].push(run.ms);
-      log(`${what} ${r + 1}/${config.sleepReps}: ${tool} ${fmtMs(run.ms)} (${(run.ms / critical).toFixed(3)}× critical path)`);
-    }
-    checkSameOutputs(ws, what);
-  }
+  const times = cleanBuilds(ws, what, config.sleepReps, config.sleepWidth, (ms) => ` (${(ms / critical).toFixed(3)}× critical path)`);
   const m = { make: median(times.make), ninja: median(times.ninja), task: median(times.task) };
   const scenario = `sleep ${sleepSeconds} s × ${n} tasks, ${config.sleepWidth} wide × ${config.sleepLayers} deep, -j${config.sleepWidth}`;
   recordSamples(scenario, times);
