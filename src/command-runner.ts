@@ -1,7 +1,9 @@
-// Runs one command for a task: the only file that imports execa. Each command gets a process
-// group of its own so that an interrupt reaches its children too (no orphans).
-import { execa } from 'execa';
+// Runs one command for a task: logging, timeout, interrupt and the errors a task sees. How the
+// process is started is a launcher's job: the spawn helper when it is built, else execa. Each
+// command gets a process group of its own so that an interrupt reaches its children too.
 import { CommandFailed, Interrupted } from './errors.ts';
+import type { Launcher, LaunchedCommand } from './command-launch.ts';
+import { SpawnHelper, usableHelper } from './spawn-helper/client.ts';
 import { LineSplitter, type TaskLog } from './task-log.ts';
 import { timeoutSignal } from './timeout-signal.ts';
 import type { ExecOptions, ExecResult } from './types.ts';
@@ -9,27 +11,33 @@ import type { ExecOptions, ExecResult } from './types.ts';
 /** Time between SIGTERM and SIGKILL when a command is stopped. */
 export const killGraceMs = 3000;
 
-/** Process groups of commands now running, for the second Ctrl-C. */
-const liveGroups = new Set<number>();
-/** Commands now running, so that an interrupted build can wait until each is gone. */
-const liveCommands = new Set<Promise<unknown>>();
+/** Commands now running, for the second Ctrl-C and so that an interrupted build can wait for them. */
+const live = new Map<LaunchedCommand, Promise<unknown>>();
 
 /** Resolves when every running command has exited (after SIGTERM, or SIGKILL past the grace period). */
 export async function commandsSettled(): Promise<void> {
-  await Promise.allSettled([...liveCommands]);
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is already gone.
-  }
+  await Promise.allSettled([...live.values()]);
 }
 
 /** SIGKILL every running command's process group, for an exit that cannot wait. */
 export function killAllCommandsNow(): void {
-  for (const pid of liveGroups) signalGroup(pid, 'SIGKILL');
+  for (const command of live.keys()) command.signalGroup('SIGKILL');
+}
+
+let helper: SpawnHelper | undefined | null;
+let execaLauncher: Promise<Launcher> | undefined;
+
+/** The helper for commands without standard input, while it works; execa (loaded on demand) otherwise. */
+async function launcherFor(options: ExecOptions): Promise<Launcher> {
+  if (helper === undefined) {
+    const binary = usableHelper();
+    helper = binary ? new SpawnHelper(binary) : null;
+  }
+  if (helper && helper.broken === undefined && options.input === undefined) {
+    const running = helper;
+    return (request) => running.launch(request);
+  }
+  return (execaLauncher ??= import('./execa-launch.ts').then((module) => module.launchWithExeca));
 }
 
 /** How a command is shown: its words, quoted where a shell would need it. */
@@ -60,56 +68,39 @@ async function runChild(
 ): Promise<ExecResult> {
   const { log, signal } = options;
   if (signal.aborted) throw abortError(signal, shown, log);
-  const child = execa(file, args, {
-    cwd: options.cwd,
-    env: options.env,
-    input: options.input,
-    stdin: options.input === undefined ? 'ignore' : 'pipe',
-    reject: false,
-    detached: true,
-    stripFinalNewline: false,
-    maxBuffer: 256 * 1024 * 1024,
+  const launch = await launcherFor(options);
+  if (signal.aborted) throw abortError(signal, shown, log);
+  const lines = new LineSplitter((line) => log.line(line));
+  const command = launch({
+    file, args, cwd: options.cwd, env: options.env, input: options.input,
+    onOutput: options.quiet ? () => {} : (text) => lines.push(text),
   });
-  const pid = child.pid;
   let killTimer: NodeJS.Timeout | undefined;
   const stop = () => {
-    if (pid === undefined) return;
-    signalGroup(pid, 'SIGTERM');
-    killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), killGraceMs);
+    command.signalGroup('SIGTERM');
+    killTimer = setTimeout(() => command.signalGroup('SIGKILL'), killGraceMs);
     killTimer.unref();
   };
-  if (pid !== undefined) liveGroups.add(pid);
   signal.addEventListener('abort', stop, { once: true });
-  const toLog = (line: string) => (options.quiet ? undefined : log.line(line));
-  const outLines = new LineSplitter(toLog);
-  const errLines = new LineSplitter(toLog);
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => outLines.push(chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => errLines.push(chunk));
-  liveCommands.add(child);
-  const result = await child;
-  liveCommands.delete(child);
-  outLines.flush();
-  errLines.flush();
+  live.set(command, command.finished);
+  const outcome = await command.finished;
+  live.delete(command);
+  lines.flush();
   signal.removeEventListener('abort', stop);
-  if (pid !== undefined) {
-    liveGroups.delete(pid);
-    // A command's own background children would be orphans once the build is interrupted.
-    if (signal.aborted) signalGroup(pid, 'SIGKILL');
-  }
+  // A command's own background children would be orphans once the build is interrupted.
+  if (signal.aborted) command.signalGroup('SIGKILL');
   if (killTimer) clearTimeout(killTimer);
   if (signal.aborted) throw abortError(signal, shown, log);
-  const stdout = String(result.stdout ?? '');
-  const stderr = String(result.stderr ?? '');
-  const exitCode = typeof result.exitCode === 'number' ? result.exitCode : -1;
-  if (result.failed && exitCode === -1) {
-    // It never started (no such program) or died by a signal.
-    const why = result.signal ? `was killed by ${result.signal}` : `could not start: ${result.cause instanceof Error ? result.cause.message : result.shortMessage}`;
-    if (options.reject !== false || !result.signal) throw new CommandFailed(`command ${why}: ${shown}`, shown, log.tail(), log.path);
+  if (!outcome.started) throw new CommandFailed(`command could not start: ${outcome.message}: ${shown}`, shown, log.tail(), log.path);
+  if (outcome.exitCode === null) {
+    const why = `command was killed by ${outcome.signal ?? 'a signal'}: ${shown}`;
+    if (options.reject !== false) throw new CommandFailed(why, shown, log.tail(), log.path);
+    return { stdout: outcome.stdout, stderr: outcome.stderr, exitCode: -1 };
   }
-  if (exitCode !== 0 && options.reject !== false) {
-    throw new CommandFailed(`command exited with code ${exitCode}: ${shown}`, shown, log.tail(), log.path);
+  if (outcome.exitCode !== 0 && options.reject !== false) {
+    throw new CommandFailed(`command exited with code ${outcome.exitCode}: ${shown}`, shown, log.tail(), log.path);
   }
-  return { stdout, stderr, exitCode };
+  return { stdout: outcome.stdout, stderr: outcome.stderr, exitCode: outcome.exitCode };
 }
 
 function abortError(signal: AbortSignal, shown: string, log: TaskLog): Error {

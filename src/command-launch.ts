@@ -1,0 +1,43 @@
+// How a command is started, apart from what the runner does around it (log, timeout, errors):
+// through the spawn helper (posix_spawn from a small process) or through execa (Node's fork).
+export interface LaunchRequest {
+  file: string;
+  args: readonly string[];
+  cwd: string;
+  /** Added to (or, with `undefined`, removed from) the engine's environment. */
+  env?: Record<string, string | undefined>;
+  input?: string | Uint8Array;
+  /** Each piece of output as it arrives, decoded as UTF-8. */
+  onOutput(text: string): void;
+}
+
+export type LaunchOutcome =
+  | { started: true; exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+  | { started: false; message: string };
+
+export interface LaunchedCommand {
+  /** Signals the command's process group (it has one of its own); a no-op once it has exited. */
+  signalGroup(signal: NodeJS.Signals): void;
+  readonly finished: Promise<LaunchOutcome>;
+}
+
+export type Launcher = (request: LaunchRequest) => LaunchedCommand;
+
+/** The environment a command gets: the engine's, with the task's changes. */
+export function commandEnvironment(changes: Record<string, string | undefined> | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  for (const [name, value] of Object.entries(changes ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+export function signalProcessGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}

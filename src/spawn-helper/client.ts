@@ -1,0 +1,175 @@
+// The engine's side of spawn-helper.c: one helper process per run, started with the first
+// command, sent start requests over a pipe; it answers with pids, output and exit statuses.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
+import util from 'node:util';
+import { commandEnvironment, signalProcessGroup, type LaunchedCommand, type LaunchOutcome, type LaunchRequest } from '../command-launch.ts';
+import { binaryPath, sourcePath } from './location.js';
+
+/** The helper binary, when it is built and not older than its source; otherwise undefined. */
+export function usableHelper(): string | undefined {
+  if (process.platform !== 'linux' || process.env.TASK_SPAWN === 'node') return undefined;
+  const binary = fs.statSync(binaryPath, { throwIfNoEntry: false });
+  if (!binary) return undefined;
+  const source = fs.statSync(sourcePath, { throwIfNoEntry: false });
+  return source && source.mtimeMs > binary.mtimeMs ? undefined : binaryPath;
+}
+
+interface Pending {
+  request: LaunchRequest;
+  pid: number | undefined;
+  /** A signal asked for before the pid was known, sent as soon as it is. */
+  early: NodeJS.Signals | undefined;
+  out: StringDecoder;
+  err: StringDecoder;
+  stdout: string[];
+  stderr: string[];
+  resolve(outcome: LaunchOutcome): void;
+}
+
+const signalNames = new Map(Object.entries(os.constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
+
+export class SpawnHelper {
+  #child: ChildProcess;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #unread: Buffer = Buffer.alloc(0);
+  #broken: string | undefined;
+
+  constructor(binary: string) {
+    this.#child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.#child.on('error', (error) => this.#fail(`the spawn helper could not start: ${error.message}`));
+    this.#child.on('exit', (code, signal) => this.#fail(`the spawn helper exited (${signal ?? `code ${code}`})`));
+    this.#child.stdin!.on('error', () => {});
+    this.#child.stdout!.on('data', (chunk: Buffer) => this.#read(chunk));
+    this.#idle();
+  }
+
+  /** Why the helper stopped working, once it has; later commands then start another way. */
+  get broken(): string | undefined {
+    return this.#broken;
+  }
+
+  launch(request: LaunchRequest): LaunchedCommand {
+    const id = this.#nextId++;
+    let resolve!: (outcome: LaunchOutcome) => void;
+    const finished = new Promise<LaunchOutcome>((r) => (resolve = r));
+    const pending: Pending = {
+      request, pid: undefined, early: undefined, resolve,
+      out: new StringDecoder('utf8'), err: new StringDecoder('utf8'), stdout: [], stderr: [],
+    };
+    if (this.#broken !== undefined) {
+      resolve({ started: false, message: this.#broken });
+    } else {
+      const problem = this.#send(id, request);
+      if (problem) resolve({ started: false, message: problem });
+      else {
+        this.#pending.set(id, pending);
+        this.#busy();
+      }
+    }
+    return {
+      signalGroup: (signal) => {
+        if (pending.pid !== undefined) signalProcessGroup(pending.pid, signal);
+        else pending.early = signal;
+      },
+      finished,
+    };
+  }
+
+  #send(id: number, request: LaunchRequest): string | undefined {
+    const env = Object.entries(commandEnvironment(request.env)).map(([name, value]) => `${name}=${value}`);
+    const fields = ['S', String(id), request.cwd, String(1 + request.args.length), request.file, ...request.args, String(env.length), ...env];
+    if (fields.some((field) => field.includes('\0'))) return `a NUL byte in the command, its arguments or environment: ${request.file}`;
+    this.#child.stdin!.write(fields.join('\0') + '\0');
+    return undefined;
+  }
+
+  #read(chunk: Buffer): void {
+    const data = this.#unread.length > 0 ? Buffer.concat([this.#unread, chunk]) : chunk;
+    let at = 0;
+    for (;;) {
+      const newline = data.indexOf(10, at);
+      if (newline < 0) break;
+      const [kind, idText, a, b] = data.toString('latin1', at, newline).split(' ');
+      const pending = this.#pending.get(Number(idText));
+      if (kind === 'O') {
+        const end = newline + 1 + Number(b);
+        if (end > data.length) break;
+        if (pending) this.#output(pending, a === '1', data.subarray(newline + 1, end));
+        at = end;
+        continue;
+      }
+      at = newline + 1;
+      if (!pending) continue;
+      if (kind === 'P') this.#started(pending, Number(a));
+      else if (kind === 'F') this.#finish(Number(idText), { started: false, message: this.#startError(pending.request, Number(a)) });
+      else if (kind === 'X') this.#exited(Number(idText), pending, Number(a));
+    }
+    this.#unread = at < data.length ? Buffer.from(data.subarray(at)) : Buffer.alloc(0);
+  }
+
+  #started(pending: Pending, pid: number): void {
+    pending.pid = pid;
+    if (pending.early) signalProcessGroup(pid, pending.early);
+  }
+
+  #output(pending: Pending, toStdout: boolean, bytes: Buffer): void {
+    const text = (toStdout ? pending.out : pending.err).write(bytes);
+    if (!text) return;
+    (toStdout ? pending.stdout : pending.stderr).push(text);
+    pending.request.onOutput(text);
+  }
+
+  #exited(id: number, pending: Pending, status: number): void {
+    for (const [decoder, into] of [[pending.out, pending.stdout], [pending.err, pending.stderr]] as const) {
+      const rest = decoder.end();
+      if (rest) {
+        into.push(rest);
+        pending.request.onOutput(rest);
+      }
+    }
+    // A waitpid status: low 7 bits are the terminating signal, or 0 for a normal exit.
+    const signalNumber = status & 0x7f;
+    this.#finish(id, {
+      started: true,
+      exitCode: signalNumber === 0 ? (status >> 8) & 0xff : null,
+      signal: signalNumber === 0 ? null : (signalNames.get(signalNumber) ?? null),
+      stdout: pending.stdout.join(''),
+      stderr: pending.stderr.join(''),
+    });
+  }
+
+  #startError(request: LaunchRequest, errno: number): string {
+    const code = util.getSystemErrorName(-errno);
+    if (code === 'ENOENT' && !fs.existsSync(request.cwd)) return `its working folder ${request.cwd} does not exist (${code})`;
+    return `spawn ${request.file} ${code}`;
+  }
+
+  #finish(id: number, outcome: LaunchOutcome): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    pending.resolve(outcome);
+    if (this.#pending.size === 0) this.#idle();
+  }
+
+  #fail(message: string): void {
+    this.#broken ??= message;
+    for (const id of [...this.#pending.keys()]) this.#finish(id, { started: false, message });
+  }
+
+  // While commands run, the helper's pipe keeps the process alive; when idle, it must not.
+  #busy(): void {
+    this.#child.ref();
+    (this.#child.stdout as unknown as { ref?(): void }).ref?.();
+  }
+
+  #idle(): void {
+    this.#child.unref();
+    (this.#child.stdout as unknown as { unref?(): void }).unref?.();
+    (this.#child.stdin as unknown as { unref?(): void }).unref?.();
+  }
+}

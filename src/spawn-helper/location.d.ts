@@ -1,0 +1,2 @@
+export declare const sourcePath: string;
+export declare const binaryPath: string;

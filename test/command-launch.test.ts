@@ -1,0 +1,128 @@
+// Both ways a command can start (the posix_spawn helper and execa) must look the same to a
+// task: output, exit codes, signals, environment, working folder, process groups, failures.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { LaunchOutcome, LaunchRequest, Launcher } from '../src/command-launch.ts';
+import { launchWithExeca } from '../src/execa-launch.ts';
+import { SpawnHelper, usableHelper } from '../src/spawn-helper/client.ts';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'launch-'));
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const helperBinary = usableHelper();
+const helper = helperBinary ? new SpawnHelper(helperBinary) : undefined;
+
+const launchers: [string, Launcher | undefined, string][] = [
+  ['spawn helper', helper && ((request) => helper.launch(request)), 'the helper is not built (no C compiler when npm ran `prepare`, or TASK_SPAWN=node)'],
+  ['execa', launchWithExeca, ''],
+];
+
+function request(file: string, args: string[], extra: Partial<LaunchRequest> = {}): LaunchRequest & { seen: string[] } {
+  const seen: string[] = [];
+  return { file, args, cwd: work, onOutput: (text) => seen.push(text), seen, ...extra };
+}
+
+function exited(outcome: LaunchOutcome) {
+  assert.ok(outcome.started, `the command did not start: ${outcome.started ? '' : outcome.message}`);
+  return outcome;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+for (const [name, launch, whyNot] of launchers) {
+  describe(`commands started by ${name}`, { skip: launch ? false : whyNot }, () => {
+    const run = launch!;
+
+    test('stdout and stderr come back apart, and every piece reaches the log as it arrives', async () => {
+      const r = request('sh', ['-c', 'echo out; echo err >&2; printf "no newline"']);
+      const o = exited(await run(r).finished);
+      assert.equal(o.exitCode, 0);
+      assert.equal(o.stdout, 'out\nno newline');
+      assert.equal(o.stderr, 'err\n');
+      assert.equal(r.seen.join('').length, 'out\nno newline'.length + 'err\n'.length);
+    });
+
+    test('exit codes and the signal that killed a command are reported', async () => {
+      assert.equal(exited(await run(request('sh', ['-c', 'exit 7'])).finished).exitCode, 7);
+      const killed = exited(await run(request('sh', ['-c', 'kill -TERM $$'])).finished);
+      assert.equal(killed.exitCode, null);
+      assert.equal(killed.signal, 'SIGTERM');
+    });
+
+    test('a program that does not exist does not start, and says so', async () => {
+      const o = await run(request('no-such-program-here', [])).finished;
+      assert.equal(o.started, false);
+      assert.match(o.started ? '' : o.message, /ENOENT/);
+    });
+
+    test('the working folder and the environment changes (additions and removals) apply', async () => {
+      fs.mkdirSync(path.join(work, 'sub'), { recursive: true });
+      process.env.LAUNCH_TEST_REMOVED = 'still here';
+      const r = request('sh', ['-c', 'pwd; echo "$ADDED"; echo "${LAUNCH_TEST_REMOVED-unset}"'], {
+        cwd: path.join(work, 'sub'),
+        env: { ADDED: 'a value with spaces', LAUNCH_TEST_REMOVED: undefined },
+      });
+      const o = exited(await run(r).finished);
+      delete process.env.LAUNCH_TEST_REMOVED;
+      assert.equal(o.stdout, `${path.join(work, 'sub')}\na value with spaces\nunset\n`);
+    });
+
+    test('PATH from the environment changes is where the program is looked up', async () => {
+      const bin = path.join(work, 'bin');
+      fs.mkdirSync(bin, { recursive: true });
+      fs.writeFileSync(path.join(bin, 'only-here'), '#!/bin/sh\necho found me\n', { mode: 0o755 });
+      const o = exited(await run(request('only-here', [], { env: { PATH: `${bin}:${process.env.PATH}` } })).finished);
+      assert.equal(o.stdout, 'found me\n');
+    });
+
+    test('standard input is empty, so a command reading it does not wait', async () => {
+      assert.equal(exited(await run(request('cat', [])).finished).stdout, '');
+    });
+
+    test('UTF-8 split across reads and a large output arrive intact', async () => {
+      const o = exited(await run(request('sh', ['-c', `i=0; while [ $i -lt 20000 ]; do echo "ligne $i é€😀"; i=$((i+1)); done`])).finished);
+      const lines = o.stdout.trimEnd().split('\n');
+      assert.equal(lines.length, 20000);
+      assert.equal(lines[19999], 'ligne 19999 é€😀');
+      assert.ok(!o.stdout.includes('\uFFFD'), 'no replacement characters');
+    });
+
+    test('a signal to the command reaches its whole process group, children included', async () => {
+      const pidFile = path.join(work, `child-${name.replace(/\W/g, '')}`);
+      const command = run(request('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; wait`]));
+      while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, 'utf8').trim() === '') await new Promise((r) => setTimeout(r, 20));
+      const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
+      assert.ok(alive(grandchild));
+      command.signalGroup('SIGTERM');
+      const o = exited(await command.finished);
+      assert.equal(o.signal, 'SIGTERM');
+      for (let i = 0; i < 100 && alive(grandchild); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(alive(grandchild), false, `the background child ${grandchild} outlived the stop`);
+    });
+
+    test('many commands at once each get their own output and status', async () => {
+      const outcomes = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => run(request('sh', ['-c', `echo ${i}; exit ${i % 5}`])).finished),
+      );
+      outcomes.forEach((outcome, i) => {
+        const o = exited(outcome);
+        assert.equal(o.stdout, `${i}\n`);
+        assert.equal(o.exitCode, i % 5);
+      });
+    });
+  });
+}
+
+test('the spawn helper is built where a C compiler is, as CI installs one', { skip: process.env.CI ? false : 'only enforced in CI' }, () => {
+  assert.ok(helperBinary, 'CI installs a C compiler before `npm ci`, whose prepare step builds the helper');
+});
