@@ -166,7 +166,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     try {
       await untilAborted(runner(node, contextFor(node, log, taskSignal)), taskSignal);
       disk.forget();
-      const outputs = recordOutputs(node, graph.root, disk);
+      const outputs = recordOutputs(node, graph.root, disk, options.stamps);
       const fileDigests = Object.entries(outputs).flatMap(([file, out]) => (out.kind === 'file' ? [[file, out.digest]] : []));
       // Early cutoff: dependents see the output digests, so byte-identical outputs stop the rebuild here.
       const result = fileDigests.length > 0 ? sha256(canonicalJson(Object.fromEntries(fileDigests))) : `run:${randomUUID()}`;
@@ -209,12 +209,12 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** Stats and hashes every declared output after a run; a missing one fails the task, naming it. */
-function recordOutputs(node: Node, root: string, disk: Disk): Record<string, OutputRecord> {
+function recordOutputs(node: Node, root: string, disk: Disk, stamps: FileStamps): Record<string, OutputRecord> {
   const outputs: Record<string, OutputRecord> = {};
   for (const out of node.outputs) {
     const stat = disk.stat(out);
     if (!stat) throw new TaskFailure(`task '${node.name}' did not create its declared output ${path.relative(root, out) || out}`);
-    outputs[out] = stat.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: stat.size, mtimeMs: stat.mtimeMs, digest: disk.digest(out) };
+    outputs[out] = stat.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: stat.size, mtimeMs: stat.mtimeMs, digest: stamps.digest(out, stat) };
   }
   return outputs;
 }

@@ -163,10 +163,13 @@ async function runBuild(options: { args: CliArgs; graph: Graph; order: string[];
       signal: controller.signal,
     });
     await commandsSettled();
+    let saveError: unknown;
     if (building && (store.changed || stamps.dirty || store.warnings.length > 0)) {
-      await saveState(stateDir, store, stamps.toJSON());
+      // The summary is printed even when the state cannot be saved: what ran did run.
+      await saveState(stateDir, store, stamps.toJSON()).catch((error: unknown) => (saveError = error));
     }
     await reporter.finish(summary);
+    if (saveError !== undefined) throw saveError;
     return exitStatus(summary, mode, controller.signal.aborted);
   } finally {
     for (const signal of signals) process.off(signal, onSignal);

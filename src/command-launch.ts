@@ -25,8 +25,7 @@ export type Launcher = (request: LaunchRequest) => LaunchedCommand;
 
 /** The environment a command gets: the engine's, with the task's changes. */
 export function commandEnvironment(changes: Record<string, string | undefined> | undefined): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  const env = { ...process.env } as Record<string, string>;
   for (const [name, value] of Object.entries(changes ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;

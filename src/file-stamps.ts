@@ -16,6 +16,12 @@ const racyWindowMs = 1000;
 
 export class FileStamps {
   #stamps: Map<string, FileStamp>;
+  /**
+   * Digests of files too recently modified to be cached on disk, kept for the rest of this run
+   * only: an output hashed when its task finished is an input of the tasks after it, and
+   * reading it again for each of them would find the same bytes.
+   */
+  #thisRun = new Map<string, FileStamp>();
   #disk: Disk;
   dirty = false;
 
@@ -26,7 +32,7 @@ export class FileStamps {
 
   /** The file's digest; reads it only when its stat differs from the cached one. */
   digest(file: string, stat: Stat): string {
-    const cached = this.#stamps.get(file);
+    const cached = this.#stamps.get(file) ?? this.#thisRun.get(file);
     if (
       cached &&
       cached.size === stat.size &&
@@ -37,12 +43,14 @@ export class FileStamps {
       return cached.digest;
     }
     const digest = this.#disk.digest(file);
+    const stamp = { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, digest };
     if (this.#disk.now() - stat.mtimeMs > racyWindowMs) {
-      this.#stamps.set(file, { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, digest });
+      this.#stamps.set(file, stamp);
+      this.#thisRun.delete(file);
       this.dirty = true;
-    } else if (cached) {
-      this.#stamps.delete(file);
-      this.dirty = true;
+    } else {
+      this.#thisRun.set(file, stamp);
+      if (this.#stamps.delete(file)) this.dirty = true;
     }
     return digest;
   }

@@ -7,6 +7,8 @@ import { describeReason, type Reason } from './freshness.ts';
 
 export type ReportMode = 'build' | 'dry-run' | 'explain' | 'question';
 
+const flushIntervalMs = 50;
+
 const reasonsText = (reasons: Reason[]) => reasons.map(describeReason).join('; ');
 
 export class PlainReporter implements Reporter {
@@ -22,8 +24,23 @@ export class PlainReporter implements Reporter {
     this.#verbose = options.verbose ?? false;
   }
 
+  #pending = '';
+  #flushScheduled = false;
+
+  // Lines go out in one write every 50 ms at most: a build of many short tasks prints two
+  // lines a task, and a write each is a system call each (and a wake-up of whatever reads them).
   #print(line: string): void {
-    this.#out.write(`${line}\n`);
+    this.#pending += `${line}\n`;
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setTimeout(() => this.#flush(), flushIntervalMs).unref();
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#pending === '') return;
+    this.#out.write(this.#pending);
+    this.#pending = '';
   }
 
   #count(): string {
@@ -68,6 +85,7 @@ export class PlainReporter implements Reporter {
         this.#print(`${this.#count()} ${event.task}: interrupted`);
         return;
       case 'warning':
+        this.#flush();
         process.stderr.write(`task: warning: ${event.message}\n`);
         return;
       default:
@@ -78,6 +96,7 @@ export class PlainReporter implements Reporter {
   async finish(summary: BuildSummary): Promise<void> {
     if (this.#mode === 'question') return;
     for (const line of summaryLines(summary, this.#mode)) this.#print(line);
+    this.#flush();
   }
 }
 

@@ -2,6 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** Folders already made this run: one mkdir per folder, not one per task. */
+const madeFolders = new Set<string>();
+
 /** Keeps the last lines of a task's output for failure reports, and writes all of them to the log file. */
 export class TaskLog {
   readonly path: string;
@@ -23,7 +26,11 @@ export class TaskLog {
     if (!this.writeError) {
       try {
         if (this.#fd === undefined) {
-          fs.mkdirSync(path.dirname(this.path), { recursive: true });
+          const folder = path.dirname(this.path);
+          if (!madeFolders.has(folder)) {
+            fs.mkdirSync(folder, { recursive: true });
+            madeFolders.add(folder);
+          }
           this.#fd = fs.openSync(this.path, 'w');
         }
         fs.writeSync(this.#fd, `${text}\n`);

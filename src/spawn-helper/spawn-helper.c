@@ -240,9 +240,10 @@ int main(void) {
       if (errno == EINTR) continue;
       die("poll");
     }
-    // Output first, so that a command's last bytes are sent before its exit.
+    // Output first, so that a command's last bytes are sent before its exit; stdout before
+    // stderr, the order a command that wrote to both most likely wrote them in.
     for (size_t i = polled; i-- > 0;) {
-      for (int which = 1; which >= 0; which--) {
+      for (int which = 0; which <= 1; which++) {
         struct pollfd *p = &fds[2 + 2 * i + which];
         if (p->fd >= 0 && (p->revents & (POLLIN | POLLHUP | POLLERR)) && i < nchildren && children[i].out[which] == p->fd)
           forward_output(i, which);
