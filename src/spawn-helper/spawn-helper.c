@@ -209,9 +209,12 @@ static void forward_output(size_t i, int which) {
 }
 
 int main(void) {
-  // Ctrl-C reaches the whole foreground group; the engine decides what to stop, not the helper.
+  // Ctrl-C, a closed terminal or a group-wide SIGTERM reach the helper too; the engine decides
+  // what to stop, and needs the helper to report the exits. It ends when the engine does.
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
   sigset_t chld;
   sigemptyset(&chld);
