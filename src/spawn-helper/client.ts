@@ -14,7 +14,11 @@ export function usableHelper(): string | undefined {
   const binary = fs.statSync(binaryPath, { throwIfNoEntry: false });
   if (!binary) return undefined;
   const source = fs.statSync(sourcePath, { throwIfNoEntry: false });
-  return source && source.mtimeMs > binary.mtimeMs ? undefined : binaryPath;
+  if (source && source.mtimeMs > binary.mtimeMs) {
+    process.stderr.write('task: warning: the spawn helper is older than its source; commands start through Node until `npm run prepare` rebuilds it\n');
+    return undefined;
+  }
+  return binaryPath;
 }
 
 interface Pending {
