@@ -5,7 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { binaryPath, sourcePath } from './location.js';
+import { fileURLToPath } from 'node:url';
+
+// The same two paths as location.ts names for the engine.
+const sourcePath = fileURLToPath(new URL('./spawn-helper.c', import.meta.url));
+const binaryPath = fileURLToPath(new URL('../../node_modules/.cache/execd-builder/spawn-helper', import.meta.url));
 
 const compilers = [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean);
 fs.mkdirSync(path.dirname(binaryPath), { recursive: true });

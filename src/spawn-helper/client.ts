@@ -6,7 +6,7 @@ import os from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import util from 'node:util';
 import { commandEnvironment, signalProcessGroup, type LaunchedCommand, type LaunchOutcome, type LaunchRequest } from '../command-launch.ts';
-import { binaryPath, sourcePath } from './location.js';
+import { binaryPath, sourcePath } from './location.ts';
 
 /** The helper binary, when it is built and not older than its source; otherwise undefined. */
 export function usableHelper(): string | undefined {

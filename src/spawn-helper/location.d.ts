@@ -1,2 +1,0 @@
-export declare const sourcePath: string;
-export declare const binaryPath: string;
