@@ -109,7 +109,7 @@ async function cleanTargets(graph: Graph, targets: string[], stdout: NodeJS.Writ
   try {
     const store = loadState(stateDir, { journal: true });
     const lines = clean(store, targets, graph.root, realDisk);
-    await saveState(stateDir, store, store.files);
+    await saveState(stateDir, store);
     stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : 'task: nothing recorded\n');
     return 0;
   } finally {
@@ -164,7 +164,7 @@ async function runBuild(options: { args: CliArgs; graph: Graph; order: string[];
     });
     await commandsSettled();
     if (building && (store.changed || stamps.dirty || store.warnings.length > 0)) {
-      await saveState(stateDir, store, stamps.toJSON());
+      await saveState(stateDir, store);
     }
     await reporter.finish(summary);
     return exitStatus(summary, mode, controller.signal.aborted);
