@@ -68,7 +68,7 @@ export function encodeStore(tasks: ReadonlyMap<string, TaskRecord>, files: Reado
   for (const [name, record] of tasks) {
     const { parts } = record;
     const o: number[] = [];
-    for (const [file, out] of Object.entries(record.outputs)) {
+    for (const [file, out] of record.outputs) {
       if (out.kind === 'dir') o.push(table.of(file), -1, 0, -1);
       else o.push(table.of(file), out.size, out.mtimeMs, table.of(out.digest));
     }
@@ -79,9 +79,9 @@ export function encodeStore(tasks: ReadonlyMap<string, TaskRecord>, files: Reado
       ms: record.durationMs,
       run: table.of(parts.runSource),
       chk: table.of(parts.checkSource),
-      i: Object.entries(parts.inputs).flatMap(([file, digest]) => [table.of(file), table.of(digest)]),
+      i: [...parts.inputs].flatMap(([file, digest]) => [table.of(file), table.of(digest)]),
       k: parts.outputs.map((key) => table.of(key)),
-      d: Object.entries(parts.deps).flatMap(([dep, result]) => [table.of(dep), table.of(result)]),
+      d: [...parts.deps].flatMap(([dep, result]) => [table.of(dep), table.of(result)]),
       o,
     };
     if (Object.keys(parts.values).length > 0) encoded.v = parts.values;
@@ -137,14 +137,14 @@ function decodeRecord(name: string, e: EncodedRecord, str: (index: unknown) => s
     throw new Malformed();
   }
   if (e.v !== undefined && (typeof e.v !== 'object' || e.v === null)) throw new Malformed();
-  const inputs: Record<string, string> = {};
-  for (let j = 0; j + 1 < e.i.length; j += 2) inputs[str(e.i[j])] = str(e.i[j + 1]);
-  const deps: Record<string, string> = {};
-  for (let j = 0; j + 1 < e.d.length; j += 2) deps[str(e.d[j])] = str(e.d[j + 1]);
-  const outputs: Record<string, OutputRecord> = {};
+  const inputs = new Map<string, string>();
+  for (let j = 0; j + 1 < e.i.length; j += 2) inputs.set(str(e.i[j]), str(e.i[j + 1]));
+  const deps = new Map<string, string>();
+  for (let j = 0; j + 1 < e.d.length; j += 2) deps.set(str(e.d[j]), str(e.d[j + 1]));
+  const outputs = new Map<string, OutputRecord>();
   for (let j = 0; j + 3 < e.o.length; j += 4) {
     const size = num(e.o[j + 1]);
-    outputs[str(e.o[j])] = size < 0 ? { kind: 'dir' } : { kind: 'file', size, mtimeMs: num(e.o[j + 2]), digest: str(e.o[j + 3]) };
+    outputs.set(str(e.o[j]), size < 0 ? { kind: 'dir' } : { kind: 'file', size, mtimeMs: num(e.o[j + 2]), digest: str(e.o[j + 3]) });
   }
   const parts: FingerprintParts = {
     name,
@@ -167,19 +167,46 @@ interface Version1File {
 function decodeVersion1(file: Version1File): StoreContents | string {
   if (typeof file.tasks !== 'object' || file.tasks === null) return 'has no task records';
   const tasks = new Map<string, TaskRecord>();
-  for (const [name, record] of Object.entries(file.tasks as Record<string, unknown>)) {
-    if (!isRecord(record)) return `holds a malformed record for task '${name}'`;
+  for (const [name, plain] of Object.entries(file.tasks as Record<string, unknown>)) {
+    const record = fromPlainRecord(plain);
+    if (!record) return `holds a malformed record for task '${name}'`;
     tasks.set(name, record);
   }
   return { tasks, files: new Map(Object.entries(file.files ?? {})), version: 1 };
 }
 
-/** Enough of a record's shape to use it without crashing; anything less distrusts the store. */
-export function isRecord(value: unknown): value is TaskRecord {
-  const r = value as TaskRecord | null;
-  return (
+/** A record as plain JSON, its maps as objects: the journal's lines, and format 1's records. */
+interface PlainRecord {
+  fingerprint: string;
+  parts: Omit<FingerprintParts, 'inputs' | 'deps'> & { inputs: Record<string, string>; deps: Record<string, string> };
+  outputs: Record<string, OutputRecord>;
+  result: string;
+  finishedAt: number;
+  durationMs: number;
+}
+
+export function toPlainRecord(record: TaskRecord): PlainRecord {
+  const { parts } = record;
+  return {
+    ...record,
+    parts: { ...parts, inputs: Object.fromEntries(parts.inputs), deps: Object.fromEntries(parts.deps) },
+    outputs: Object.fromEntries(record.outputs),
+  };
+}
+
+/** The record a plain one stands for, or undefined when it lacks what the engine needs (distrusting the store). */
+export function fromPlainRecord(value: unknown): TaskRecord | undefined {
+  const r = value as PlainRecord | null;
+  const usable =
     typeof r === 'object' && r !== null && typeof r.fingerprint === 'string' && typeof r.result === 'string' &&
     typeof r.outputs === 'object' && r.outputs !== null && typeof r.parts === 'object' && r.parts !== null &&
-    typeof r.parts.values === 'object' && typeof r.parts.inputs === 'object' && typeof r.parts.deps === 'object' && Array.isArray(r.parts.outputs)
-  );
+    typeof r.parts.values === 'object' && typeof r.parts.inputs === 'object' && r.parts.inputs !== null &&
+    typeof r.parts.deps === 'object' && r.parts.deps !== null && Array.isArray(r.parts.outputs);
+  if (!usable) return undefined;
+  const { parts } = r;
+  return {
+    ...r,
+    parts: { ...parts, inputs: new Map(Object.entries(parts.inputs)), deps: new Map(Object.entries(parts.deps)) },
+    outputs: new Map(Object.entries(r.outputs)),
+  };
 }

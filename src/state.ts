@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { FileStamp } from './file-stamps.ts';
 import { StateError } from './errors.ts';
 import type { FingerprintParts } from './fingerprint.ts';
-import { decodeStore, encodeStore, isRecord, stateVersion, type StoreContents } from './state-codec.ts';
+import { decodeStore, encodeStore, fromPlainRecord, stateVersion, toPlainRecord, type StoreContents } from './state-codec.ts';
 
 export { stateVersion } from './state-codec.ts';
 
@@ -23,7 +23,7 @@ export interface TaskRecord {
   /** Kept so that `--explain` can name what changed, with old and new values. */
   parts: FingerprintParts;
   /** Absolute output path -> what was recorded. */
-  outputs: Record<string, OutputRecord>;
+  outputs: Map<string, OutputRecord>;
   /** What dependents see: digest of the file outputs, or the identity of this run. */
   result: string;
   /** When the run finished, ms since the epoch, and how long it took. */
@@ -31,7 +31,8 @@ export interface TaskRecord {
   durationMs: number;
 }
 
-type JournalEntry = { op: 'del'; task: string } | { op: 'put'; task: string; record: TaskRecord };
+/** A journal line; a put's record is plain JSON (see toPlainRecord). */
+type JournalEntry = { op: 'del'; task: string } | { op: 'put'; task: string; record: unknown };
 
 /** The records, in memory; changes are appended to the journal as they are made. */
 export class StateStore {
@@ -65,7 +66,7 @@ export class StateStore {
   /** Records a task's successful run. */
   put(task: string, record: TaskRecord): void {
     this.tasks.set(task, record);
-    this.#append({ op: 'put', task, record });
+    this.#append({ op: 'put', task, record: toPlainRecord(record) });
   }
 
   #append(entry: JournalEntry): void {
@@ -165,8 +166,9 @@ function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>, appe
     } catch {
       return 'holds a line that is not valid JSON';
     }
+    const record = entry?.op === 'put' ? fromPlainRecord(entry.record) : undefined;
     if (entry?.op === 'del' && typeof entry.task === 'string') tasks.delete(entry.task);
-    else if (entry?.op === 'put' && typeof entry.task === 'string' && isRecord(entry.record)) tasks.set(entry.task, entry.record);
+    else if (entry?.op === 'put' && typeof entry.task === 'string' && record) tasks.set(entry.task, record);
     else return 'holds an entry it does not understand';
   }
   return undefined;

@@ -5,14 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { acquireLock } from '../src/lock.ts';
+import { toPlainRecord } from '../src/state-codec.ts';
 import { loadState, saveState, stateVersion, type TaskRecord } from '../src/state.ts';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'task-state-'));
 
 const record = (result: string): TaskRecord => ({
   fingerprint: `fp-${result}`,
-  parts: { name: 'x', runSource: '', checkSource: '', values: {}, inputs: {}, outputs: [], deps: {} },
-  outputs: {},
+  parts: { name: 'x', runSource: '', checkSource: '', values: {}, inputs: new Map(), outputs: [], deps: new Map() },
+  outputs: new Map(),
   result,
   finishedAt: 1,
   durationMs: 1,
@@ -46,7 +47,7 @@ test('the journal keeps changes made after the last save, as a crash would leave
 
 test('a journal line cut short by a crash is ignored', () => {
   const dir = tempDir();
-  fs.writeFileSync(path.join(dir, 'journal'), `${JSON.stringify({ op: 'put', task: 'a', record: record('r1') })}\n{"op":"del","ta`);
+  fs.writeFileSync(path.join(dir, 'journal'), `${JSON.stringify({ op: 'put', task: 'a', record: toPlainRecord(record('r1')) })}\n{"op":"del","ta`);
   const store = loadState(dir, { journal: false });
   assert.equal(store.get('a')?.result, 'r1');
   assert.deepEqual(store.warnings, []);
@@ -73,7 +74,7 @@ test('a corrupt line in the middle of the journal distrusts the whole state', as
   const store = loadState(dir, { journal: true });
   store.put('a', record('r1'));
   await saveState(dir, store);
-  fs.writeFileSync(path.join(dir, 'journal'), `garbage\n${JSON.stringify({ op: 'put', task: 'b', record: record('r2') })}\n`);
+  fs.writeFileSync(path.join(dir, 'journal'), `garbage\n${JSON.stringify({ op: 'put', task: 'b', record: toPlainRecord(record('r2')) })}\n`);
   const loaded = loadState(dir, { journal: false });
   assert.equal(loaded.tasks.size, 0);
   assert.match(loaded.warnings[0]!, /journal .* holds a line that is not valid JSON/);
@@ -93,7 +94,7 @@ test('the lock names the pid of a live holder and is taken over from a dead one'
 
 test('a journal line cut short is cut off before the next run appends, so nothing is lost later', () => {
   const dir = tempDir();
-  fs.writeFileSync(path.join(dir, 'journal'), `${JSON.stringify({ op: 'put', task: 'a', record: record('r1') })}\n{"op":"del","ta`);
+  fs.writeFileSync(path.join(dir, 'journal'), `${JSON.stringify({ op: 'put', task: 'a', record: toPlainRecord(record('r1')) })}\n{"op":"del","ta`);
   const store = loadState(dir, { journal: true });
   store.put('b', record('r2'));
   store.closeJournal();
@@ -113,11 +114,11 @@ test('every field of a record, the digest cache and folder outputs survive a sav
       runSource: 'run-digest',
       checkSource: '',
       values: { suite: 'bookworm', packages: ['a', 'b'], port: 4000, on: true, none: null },
-      inputs: { 'src/a.c': 'digest-a', 'src/b.c': 'digest-b' },
+      inputs: new Map([['src/a.c', 'digest-a'], ['src/b.c', 'digest-b']]),
       outputs: ['app', 'dist'],
-      deps: { compile: 'result-c', group: 'run:1234' },
+      deps: new Map([['compile', 'result-c'], ['group', 'run:1234']]),
     },
-    outputs: { '/p/app': { kind: 'file', size: 12, mtimeMs: 1764401234567.123, digest: 'digest-a' }, '/p/dist': { kind: 'dir' } },
+    outputs: new Map([['/p/app', { kind: 'file', size: 12, mtimeMs: 1764401234567.123, digest: 'digest-a' }], ['/p/dist', { kind: 'dir' }]]),
     result: 'result-link',
     finishedAt: 1764401234999,
     durationMs: 42,
@@ -125,6 +126,8 @@ test('every field of a record, the digest cache and folder outputs survive a sav
   store.put('link', full);
   store.put('empty', record('r1'));
   store.files.set('/p/src/a.c', { size: 6, mtimeMs: 1.5, ctimeMs: 2.5, ino: 77, digest: 'digest-a' });
+  store.closeJournal();
+  assert.deepEqual(loadState(dir, { journal: false }).get('link'), full, 'through the journal');
   await saveState(dir, store);
   const loaded = loadState(dir, { journal: false });
   assert.deepEqual(loaded.warnings, []);
@@ -137,7 +140,7 @@ test('every field of a record, the digest cache and folder outputs survive a sav
 test('a store written by version 1 keeps its records, and is rewritten in the current format', async () => {
   const dir = tempDir();
   const stamp = { size: 6, mtimeMs: 1.5, ctimeMs: 2.5, ino: 77, digest: 'digest-a' };
-  fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ version: 1, tasks: { a: record('r1') }, files: { '/p/a.c': stamp } }));
+  fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ version: 1, tasks: { a: toPlainRecord(record('r1')) }, files: { '/p/a.c': stamp } }));
   const old = loadState(dir, { journal: true });
   assert.deepEqual(old.warnings, []);
   assert.equal(old.get('a')?.result, 'r1');
