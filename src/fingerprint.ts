@@ -54,8 +54,8 @@ export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileS
     if (stat?.kind !== 'file') return;
     digests.set(path.relative(root, file) || file, stamps.digest(file, stat));
   };
-  for (const input of node.inputs) {
-    const literal = node.literalInputs.get(input);
+  for (const [i, input] of node.inputs.entries()) {
+    const literal = node.literalInputs[i];
     if (literal !== undefined) {
       // The common case, without path work: a named file.
       const stat = disk.stat(literal.file);

@@ -72,7 +72,7 @@ test('declared paths become absolute paths and root-relative keys, whatever thei
     const node = graph.nodes.get('t')!;
     for (const shape of shapes) {
       const file = path.resolve(root, shape);
-      assert.deepEqual(node.literalInputs.get(shape), { file, key: path.relative(root, file) || file }, `${shape} under ${root}`);
+      assert.deepEqual(node.literalInputs[shapes.indexOf(shape)], { file, key: path.relative(root, file) || file }, `${shape} under ${root}`);
     }
     assert.deepEqual(node.outputs, shapes.map((s) => path.resolve(root, `${s}.out`)));
     assert.deepEqual(node.outputKeys, node.outputs.map((file) => path.relative(root, file) || file));
