@@ -7,7 +7,7 @@ import { InputNotBuiltYet, Interrupted, TaskFailure } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import type { FileStamps } from './file-stamps.ts';
 import { canonicalJson, ownParts, sha256 } from './fingerprint.ts';
-import { assess } from './freshness.ts';
+import { assess, assessWithoutCheck, type Assessment } from './freshness.ts';
 import type { Graph, Node } from './graph.ts';
 import { schedule } from './scheduler.ts';
 import { statePaths, type OutputRecord, type StateStore } from './state.ts';
@@ -79,6 +79,69 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const contextFor = (node: Node, log: TaskLog, taskSignal: AbortSignal) =>
     makeContext({ name: node.name, root: graph.root, stateDir: options.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log });
 
+  /** A group does nothing of its own: no run, check, values, inputs or outputs. */
+  const isGroup = (node: Node) =>
+    !node.spec.run && !node.spec.check && !node.spec.always && !node.spec.values && node.outputs.length === 0 && node.inputs.length === 0;
+
+  // A group passes its dependencies' results on, and is never itself work to do (so `-q` and
+  // the summary count only real tasks).
+  const settleGroup = (node: Node) => {
+    results.set(node.name, sha256(canonicalJson(Object.fromEntries(node.deps.map((dep) => [dep, results.get(dep) ?? ''])))));
+    settle(node.name, 'up-to-date');
+    reporter.emit({ type: 'up-to-date', task: node.name });
+  };
+
+  /** Everything the up-to-date rules compare, for a task whose dependencies are settled. */
+  const assessOptions = (node: Node) => ({
+    node,
+    root: graph.root,
+    disk,
+    parts: { ...ownParts(node, graph, disk, options.stamps), deps: new Map(node.deps.map((dep) => [dep, results.get(dep) ?? ''])) },
+    record: store.get(node.name),
+    forced: options.forced.has(node.name),
+    depsRanNow: ranNow,
+    dryRun: options.dryRun,
+  });
+
+  const settleUpToDate = (name: string, assessment: Assessment) => {
+    const record = store.get(name)!;
+    if (assessment.refreshedOutputs && !options.dryRun) store.put(name, { ...record, outputs: assessment.refreshedOutputs });
+    results.set(name, record.result);
+    settle(name, 'up-to-date');
+    reporter.emit({ type: 'up-to-date', task: name });
+  };
+
+  /**
+   * The no-op fast path: in dependency order, settles every task that is up to date and has no
+   * check to await, when its dependencies are all up to date too, without the scheduler and its
+   * promises. Returns the tasks left to schedule: those that may have to run, and their dependents.
+   */
+  const settleWhatIsUpToDate = (): string[] => {
+    const left: string[] = [];
+    for (const name of options.order) {
+      const node = graph.nodes.get(name)!;
+      if (node.spec.check || !node.deps.every((dep) => status.get(dep) === 'up-to-date')) {
+        left.push(name);
+        continue;
+      }
+      if (isGroup(node)) {
+        settleGroup(node);
+        continue;
+      }
+      let assessment: Assessment;
+      try {
+        assessment = assessWithoutCheck(assessOptions(node));
+      } catch {
+        // A missing input: the scheduled decision reports it, as a failure of this task.
+        left.push(name);
+        continue;
+      }
+      if (assessment.reasons.length === 0 && store.get(name)) settleUpToDate(name, assessment);
+      else left.push(name);
+    }
+    return left;
+  };
+
   // The scheduler must never see a rejection (see scheduler.ts): anything unexpected is this task's failure.
   const runOne = (name: string): Promise<void> =>
     decide(name).catch((error: unknown) => {
@@ -100,31 +163,12 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     }
     if (brokenDep !== undefined || stopping || signal.aborted) return settle(name, 'not-started');
 
-    if (!node.spec.run && !node.spec.check && !node.spec.always && !node.spec.values && node.outputs.length === 0 && node.inputs.length === 0) {
-      // A group does nothing of its own: it passes its dependencies' results on, and is never
-      // itself work to do (so `-q` and the summary count only real tasks).
-      results.set(name, sha256(canonicalJson(Object.fromEntries(node.deps.map((dep) => [dep, results.get(dep) ?? ''])))));
-      settle(name, 'up-to-date');
-      reporter.emit({ type: 'up-to-date', task: name });
-      return;
-    }
+    if (isGroup(node)) return settleGroup(node);
     const begun = Date.now();
     let assessment;
     try {
-      const own = ownParts(node, graph, disk, options.stamps);
-      const deps = Object.fromEntries(node.deps.map((dep) => [dep, results.get(dep) ?? '']));
       const checkLog = new TaskLog(path.join(logsDir, `${name}.check.log`), () => {});
-      assessment = await assess({
-        node,
-        root: graph.root,
-        disk,
-        parts: { ...own, deps },
-        record: store.get(name),
-        forced: options.forced.has(name),
-        depsRanNow: ranNow,
-        dryRun: options.dryRun,
-        checkContext: () => contextFor(node, checkLog, signal),
-      });
+      assessment = await assess({ ...assessOptions(node), checkContext: () => contextFor(node, checkLog, signal) });
       checkLog.close();
     } catch (error) {
       if (error instanceof InputNotBuiltYet && options.dryRun && ranNow.has(error.producer)) {
@@ -140,14 +184,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     // Interrupted while checking: nothing is known, and nothing recorded may be lost.
     if (signal.aborted) return settle(name, 'not-started');
 
-    const record = store.get(name);
-    if (assessment.reasons.length === 0 && record) {
-      if (assessment.refreshedOutputs && !options.dryRun) store.put(name, { ...record, outputs: assessment.refreshedOutputs });
-      results.set(name, record.result);
-      settle(name, 'up-to-date');
-      reporter.emit({ type: 'up-to-date', task: name });
-      return;
-    }
+    if (assessment.reasons.length === 0 && store.get(name)) return settleUpToDate(name, assessment);
     if (options.dryRun) {
       results.set(name, `would-run:${name}`);
       ranNow.add(name);
@@ -167,7 +204,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       await untilAborted(runner(node, contextFor(node, log, taskSignal)), taskSignal);
       disk.forget();
       const outputs = recordOutputs(node, graph.root, disk, options.stamps);
-      const fileDigests = Object.entries(outputs).flatMap(([file, out]) => (out.kind === 'file' ? [[file, out.digest]] : []));
+      const fileDigests = [...outputs].flatMap(([file, out]) => (out.kind === 'file' ? [[file, out.digest]] : []));
       // Early cutoff: dependents see the output digests, so byte-identical outputs stop the rebuild here.
       const result = fileDigests.length > 0 ? sha256(canonicalJson(Object.fromEntries(fileDigests))) : `run:${randomUUID()}`;
       const durationMs = Date.now() - begun;
@@ -193,7 +230,8 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     }
   };
 
-  await schedule(graph, options.order, options.jobs, runOne);
+  const left = settleWhatIsUpToDate();
+  if (left.length > 0) await schedule(graph, left, options.jobs, runOne);
   summary.wallMs = Date.now() - started;
   return summary;
 }
@@ -209,12 +247,12 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** Stats and hashes every declared output after a run; a missing one fails the task, naming it. */
-function recordOutputs(node: Node, root: string, disk: Disk, stamps: FileStamps): Record<string, OutputRecord> {
-  const outputs: Record<string, OutputRecord> = {};
+function recordOutputs(node: Node, root: string, disk: Disk, stamps: FileStamps): Map<string, OutputRecord> {
+  const outputs = new Map<string, OutputRecord>();
   for (const out of node.outputs) {
     const stat = disk.stat(out);
     if (!stat) throw new TaskFailure(`task '${node.name}' did not create its declared output ${path.relative(root, out) || out}`);
-    outputs[out] = stat.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: stat.size, mtimeMs: stat.mtimeMs, digest: stamps.digest(out, stat) };
+    outputs.set(out, stat.kind === 'dir' ? { kind: 'dir' } : { kind: 'file', size: stat.size, mtimeMs: stat.mtimeMs, digest: stamps.digest(out, stat) });
   }
   return outputs;
 }

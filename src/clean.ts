@@ -10,7 +10,7 @@ export function clean(store: StateStore, tasks: readonly string[], root: string,
   for (const name of names) {
     const record = store.get(name);
     if (!record) continue;
-    for (const out of Object.keys(record.outputs)) {
+    for (const out of record.outputs.keys()) {
       // Only what a run of ours created and recorded; never the root or a parent of it.
       if (!path.relative(out, root).startsWith('..')) continue;
       disk.remove(out);

@@ -109,7 +109,7 @@ async function cleanTargets(graph: Graph, targets: string[], stdout: NodeJS.Writ
   try {
     const store = loadState(stateDir, { journal: true });
     const lines = clean(store, targets, graph.root, realDisk);
-    await saveState(stateDir, store, store.files);
+    await saveState(stateDir, store);
     stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : 'task: nothing recorded\n');
     return 0;
   } finally {
@@ -166,7 +166,7 @@ async function runBuild(options: { args: CliArgs; graph: Graph; order: string[];
     let saveError: unknown;
     if (building && (store.changed || stamps.dirty || store.warnings.length > 0)) {
       // The summary is printed even when the state cannot be saved: what ran did run.
-      await saveState(stateDir, store, stamps.toJSON()).catch((error: unknown) => (saveError = error));
+      await saveState(stateDir, store).catch((error: unknown) => (saveError = error));
     }
     await reporter.finish(summary);
     if (saveError !== undefined) throw saveError;

@@ -25,9 +25,10 @@ export class FileStamps {
   #disk: Disk;
   dirty = false;
 
-  constructor(disk: Disk, stamps: Record<string, FileStamp> = {}) {
+  /** `stamps` is the store's cache, updated in place so that saving the store saves it. */
+  constructor(disk: Disk, stamps: Map<string, FileStamp> = new Map()) {
     this.#disk = disk;
-    this.#stamps = new Map(Object.entries(stamps));
+    this.#stamps = stamps;
   }
 
   /** The file's digest; reads it only when its stat differs from the cached one. */
@@ -53,9 +54,5 @@ export class FileStamps {
       if (this.#stamps.delete(file)) this.dirty = true;
     }
     return digest;
-  }
-
-  toJSON(): Record<string, FileStamp> {
-    return Object.fromEntries(this.#stamps);
   }
 }

@@ -13,20 +13,25 @@ export interface FingerprintParts {
   runSource: string;
   checkSource: string;
   values: Record<string, Value>;
-  inputs: Record<string, string>;
+  /**
+   * Input path (relative to the root) -> content digest. Maps, not objects: objects keyed by
+   * thousands of distinct paths cost V8 a hidden class each, and a no-op build makes one a task.
+   */
+  inputs: Map<string, string>;
   outputs: string[];
-  deps: Record<string, string>;
+  /** Dependency name -> its result. */
+  deps: Map<string, string>;
 }
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** JSON with object keys sorted, so equal data gives equal text. */
+/** JSON with object keys sorted, so equal data gives equal text; a Map is written as an object. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries([...(v instanceof Map ? v : Object.entries(v as Record<string, unknown>))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
   );
 }
@@ -41,21 +46,21 @@ const globChars = /[*?[\]{}]/;
  * Digests of a task's inputs, keyed by path relative to the root. A folder stands for every
  * file under it; a glob for the files it matches. A missing input fails the task, naming it.
  */
-export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileStamps): Record<string, string> {
+export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileStamps): Map<string, string> {
   const { root } = graph;
-  const digests: Record<string, string> = {};
+  const digests = new Map<string, string>();
   const add = (file: string) => {
     const stat = disk.stat(file);
     if (stat?.kind !== 'file') return;
-    digests[path.relative(root, file) || file] = stamps.digest(file, stat);
+    digests.set(path.relative(root, file) || file, stamps.digest(file, stat));
   };
-  for (const input of node.inputs) {
-    const literal = node.literalInputs.get(input);
+  for (const [i, input] of node.inputs.entries()) {
+    const literal = node.literalInputs[i];
     if (literal !== undefined) {
       // The common case, without path work: a named file.
       const stat = disk.stat(literal.file);
       if (stat?.kind === 'file') {
-        digests[literal.key] = stamps.digest(literal.file, stat);
+        digests.set(literal.key, stamps.digest(literal.file, stat));
         continue;
       }
     }

@@ -64,28 +64,32 @@ export function diffParts(old: FingerprintParts, now: FingerprintParts, depsRanN
   const reasons: Reason[] = [];
   if (old.runSource !== now.runSource) reasons.push({ kind: 'run-changed' });
   if (old.checkSource !== now.checkSource) reasons.push({ kind: 'check-changed' });
-  for (const key of new Set([...Object.keys(old.values), ...Object.keys(now.values)])) {
-    if (JSON.stringify(old.values[key]) !== JSON.stringify(now.values[key])) {
-      reasons.push({ kind: 'value-changed', key, old: old.values[key], now: now.values[key] });
+  if (old.values !== now.values) {
+    for (const key of new Set([...Object.keys(old.values), ...Object.keys(now.values)])) {
+      const before = old.values[key];
+      const after = now.values[key];
+      // Equal strings and numbers (the common case) need no JSON.
+      if (before !== after && JSON.stringify(before) !== JSON.stringify(after)) reasons.push({ kind: 'value-changed', key, old: before, now: after });
     }
   }
-  for (const [file, digest] of Object.entries(now.inputs)) {
-    const before = old.inputs[file];
+  for (const [file, digest] of now.inputs) {
+    const before = old.inputs.get(file);
     if (before === undefined) reasons.push({ kind: 'input-added', file });
     else if (before !== digest) reasons.push({ kind: 'input-changed', file });
   }
-  for (const file of Object.keys(old.inputs)) {
-    if (!(file in now.inputs)) reasons.push({ kind: 'input-removed', file });
+  if (old.inputs.size !== now.inputs.size) {
+    for (const file of old.inputs.keys()) if (!now.inputs.has(file)) reasons.push({ kind: 'input-removed', file });
   }
-  if (JSON.stringify(old.outputs) !== JSON.stringify(now.outputs)) {
+  if (old.outputs.length !== now.outputs.length || old.outputs.some((out, i) => out !== now.outputs[i])) {
     reasons.push({ kind: 'outputs-changed', old: old.outputs, now: now.outputs });
   }
-  for (const [dep, result] of Object.entries(now.deps)) {
-    if (!(dep in old.deps)) reasons.push({ kind: 'dep-added', dep });
-    else if (old.deps[dep] !== result) reasons.push(depsRanNow.has(dep) ? { kind: 'dep-ran', dep, dryRun } : { kind: 'dep-changed', dep });
+  for (const [dep, result] of now.deps) {
+    const before = old.deps.get(dep);
+    if (before === undefined) reasons.push({ kind: 'dep-added', dep });
+    else if (before !== result) reasons.push(depsRanNow.has(dep) ? { kind: 'dep-ran', dep, dryRun } : { kind: 'dep-changed', dep });
   }
-  for (const dep of Object.keys(old.deps)) {
-    if (!(dep in now.deps)) reasons.push({ kind: 'dep-removed', dep });
+  if (old.deps.size !== now.deps.size) {
+    for (const dep of old.deps.keys()) if (!now.deps.has(dep)) reasons.push({ kind: 'dep-removed', dep });
   }
   return reasons;
 }
@@ -95,7 +99,7 @@ export interface Assessment {
   parts: FingerprintParts;
   fingerprint: string;
   /** Output records refreshed because a file's mtime changed but its contents did not. */
-  refreshedOutputs?: Record<string, OutputRecord>;
+  refreshedOutputs?: Map<string, OutputRecord>;
 }
 
 export interface AssessOptions {
@@ -111,12 +115,15 @@ export interface AssessOptions {
   checkContext: () => TaskContext;
 }
 
-/** Decides whether a task is up to date; an empty `reasons` means it is. */
-export async function assess(options: AssessOptions): Promise<Assessment> {
+/**
+ * Rules 1, 2, 3 and 5, which need no waiting: an empty `reasons` means the task is up to date
+ * unless its `check` says otherwise. A no-op build decides most tasks with this alone.
+ */
+export function assessWithoutCheck(options: Omit<AssessOptions, 'checkContext'>): Assessment {
   const { node, record, parts } = options;
   // The fingerprint's hash is taken only for a task that will run (to record it); deciding
   // compares the parts themselves, which also names what changed.
-  const result = (reasons: Reason[], refreshedOutputs?: Record<string, OutputRecord>): Assessment => ({
+  const result = (reasons: Reason[], refreshedOutputs?: Map<string, OutputRecord>): Assessment => ({
     reasons,
     parts,
     get fingerprint() {
@@ -130,25 +137,35 @@ export async function assess(options: AssessOptions): Promise<Assessment> {
   const changes = diffParts(record.parts, parts, options.depsRanNow, options.dryRun);
   if (changes.length > 0) return result(changes);
   const outputs = checkOutputs(options);
-  if (outputs.reasons.length > 0) return result(outputs.reasons);
-  if (node.spec.check) {
-    try {
-      if (!(await node.spec.check(options.checkContext()))) return result([{ kind: 'check-failed' }]);
-    } catch (error) {
-      return result([{ kind: 'check-threw', message: (error as Error).message }]);
-    }
+  return result(outputs.reasons, outputs.reasons.length > 0 ? undefined : outputs.refreshed);
+}
+
+/** Decides whether a task is up to date; an empty `reasons` means it is. */
+export async function assess(options: AssessOptions): Promise<Assessment> {
+  const found = assessWithoutCheck(options);
+  const { check } = options.node.spec;
+  // The check goes last: it may be a slow probe.
+  if (found.reasons.length > 0 || !check) return found;
+  let reason: Reason | undefined;
+  try {
+    if (!(await check(options.checkContext()))) reason = { kind: 'check-failed' };
+  } catch (error) {
+    reason = { kind: 'check-threw', message: (error as Error).message };
   }
-  return result([], outputs.refreshed);
+  if (!reason) return found;
+  const { parts } = options;
+  return { reasons: [reason], parts, get fingerprint() { return fingerprintOf(parts); } };
 }
 
 /** Every declared output exists, and files still have their recorded digest. */
-function checkOutputs(options: AssessOptions): { reasons: Reason[]; refreshed?: Record<string, OutputRecord> } {
+function checkOutputs(options: Omit<AssessOptions, 'checkContext'>): { reasons: Reason[]; refreshed?: Map<string, OutputRecord> } {
   const { node, record, disk, root } = options;
   const reasons: Reason[] = [];
-  let refreshed: Record<string, OutputRecord> | undefined;
-  for (const out of node.outputs) {
-    const shown = path.relative(root, out) || out;
-    const recorded = record?.outputs[out];
+  let refreshed: Map<string, OutputRecord> | undefined;
+  for (let i = 0; i < node.outputs.length; i++) {
+    const out = node.outputs[i]!;
+    const shown = node.outputKeys[i] ?? (path.relative(root, out) || out);
+    const recorded = record?.outputs.get(out);
     const stat = disk.stat(out);
     if (!stat || !recorded) {
       reasons.push({ kind: 'output-missing', file: shown });
@@ -169,8 +186,8 @@ function checkOutputs(options: AssessOptions): { reasons: Reason[]; refreshed?: 
       continue;
     }
     // Touched but byte-identical: still up to date; remember the new mtime to skip the rehash next time.
-    refreshed ??= { ...record!.outputs };
-    refreshed[out] = { ...recorded, mtimeMs: stat.mtimeMs };
+    refreshed ??= new Map(record!.outputs);
+    refreshed.set(out, { ...recorded, mtimeMs: stat.mtimeMs });
   }
   return { reasons, refreshed };
 }

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import type { Graph } from './graph.ts';
 
 const require = createRequire(import.meta.url);
-const { PGraph } = require('p-graph') as typeof import('p-graph');
+// Loaded on the first schedule only: a no-op build settles every task without it.
+const loadPGraph = (): typeof import('p-graph') => require('p-graph');
 
 /**
  * Calls `runOne` for every task in `order` once its dependencies' calls have settled.
@@ -21,5 +22,6 @@ export async function schedule(graph: Graph, order: readonly string[], jobs: num
       if (inClosure.has(dep)) dependencies.push([dep, name]);
     }
   }
+  const { PGraph } = loadPGraph();
   await new PGraph(nodes, dependencies).run({ concurrency: Math.max(1, jobs), run: runOne });
 }

@@ -7,8 +7,9 @@ import path from 'node:path';
 import type { FileStamp } from './file-stamps.ts';
 import { StateError } from './errors.ts';
 import type { FingerprintParts } from './fingerprint.ts';
+import { decodeStore, encodeStore, fromPlainRecord, stateVersion, toPlainRecord, type StoreContents } from './state-codec.ts';
 
-export const stateVersion = 1;
+export { stateVersion } from './state-codec.ts';
 
 /** A recorded output: a file by size, mtime and digest; a folder by existence only. */
 export type OutputRecord =
@@ -22,7 +23,7 @@ export interface TaskRecord {
   /** Kept so that `--explain` can name what changed, with old and new values. */
   parts: FingerprintParts;
   /** Absolute output path -> what was recorded. */
-  outputs: Record<string, OutputRecord>;
+  outputs: Map<string, OutputRecord>;
   /** What dependents see: digest of the file outputs, or the identity of this run. */
   result: string;
   /** When the run finished, ms since the epoch, and how long it took. */
@@ -30,26 +31,23 @@ export interface TaskRecord {
   durationMs: number;
 }
 
-interface StoreFile {
-  version: number;
-  tasks: Record<string, TaskRecord>;
-  files: Record<string, FileStamp>;
-}
-
-type JournalEntry = { op: 'del'; task: string } | { op: 'put'; task: string; record: TaskRecord };
+/** A journal line; a put's record is plain JSON (see toPlainRecord). */
+type JournalEntry = { op: 'del'; task: string } | { op: 'put'; task: string; record: unknown };
 
 /** The records, in memory; changes are appended to the journal as they are made. */
 export class StateStore {
   readonly tasks: Map<string, TaskRecord>;
-  readonly files: Record<string, FileStamp>;
+  /** The input digest cache (FileStamps reads and updates it in place), saved with the records. */
+  readonly files: Map<string, FileStamp>;
   readonly warnings: string[];
   #journalFd: number | undefined;
   #journalPath: string | undefined;
+  /** True once a record changed, or when the file is in an older format: the store must be saved. */
   changed = false;
 
-  constructor(init: { tasks?: Map<string, TaskRecord>; files?: Record<string, FileStamp>; warnings?: string[]; journalPath?: string } = {}) {
+  constructor(init: { tasks?: Map<string, TaskRecord>; files?: Map<string, FileStamp>; warnings?: string[]; journalPath?: string } = {}) {
     this.tasks = init.tasks ?? new Map();
-    this.files = init.files ?? {};
+    this.files = init.files ?? new Map();
     this.warnings = init.warnings ?? [];
     this.#journalPath = init.journalPath;
   }
@@ -68,7 +66,7 @@ export class StateStore {
   /** Records a task's successful run. */
   put(task: string, record: TaskRecord): void {
     this.tasks.set(task, record);
-    this.#append({ op: 'put', task, record });
+    this.#append({ op: 'put', task, record: toPlainRecord(record) });
   }
 
   #append(entry: JournalEntry): void {
@@ -107,7 +105,8 @@ export function loadState(stateDir: string, options: { journal: boolean }): Stat
   const paths = statePaths(stateDir);
   const warnings: string[] = [];
   let tasks = new Map<string, TaskRecord>();
-  let files: Record<string, FileStamp> = {};
+  let files = new Map<string, FileStamp>();
+  let outdated = false;
   let text: string | undefined;
   try {
     text = fs.readFileSync(paths.store, 'utf8');
@@ -121,8 +120,8 @@ export function loadState(stateDir: string, options: { journal: boolean }): Stat
     if (typeof parsed === 'string') {
       warnings.push(`the state store ${paths.store} ${parsed}; treating it as empty (every task will run)`);
     } else {
-      tasks = new Map(Object.entries(parsed.tasks));
-      files = parsed.files;
+      ({ tasks, files } = parsed);
+      outdated = parsed.version !== stateVersion;
     }
   }
   const journalProblem = replayJournal(paths.journal, tasks, options.journal);
@@ -130,33 +129,20 @@ export function loadState(stateDir: string, options: { journal: boolean }): Stat
     warnings.push(`the journal ${paths.journal} ${journalProblem}; treating the state as empty (every task will run)`);
     tasks = new Map();
   }
-  return new StateStore({ tasks, files, warnings, journalPath: options.journal ? paths.journal : undefined });
+  const store = new StateStore({ tasks, files, warnings, journalPath: options.journal ? paths.journal : undefined });
+  // Written in an older format: saved in the current one at the end of this run, even a no-op.
+  store.changed = outdated;
+  return store;
 }
 
-/** Enough of a record's shape to use it without crashing; anything less distrusts the store. */
-function isRecord(value: unknown): value is TaskRecord {
-  const r = value as TaskRecord | null;
-  return (
-    typeof r === 'object' && r !== null && typeof r.fingerprint === 'string' && typeof r.result === 'string' &&
-    typeof r.outputs === 'object' && r.outputs !== null && typeof r.parts === 'object' && r.parts !== null &&
-    typeof r.parts.values === 'object' && typeof r.parts.inputs === 'object' && typeof r.parts.deps === 'object' && Array.isArray(r.parts.outputs)
-  );
-}
-
-function parseStore(text: string): StoreFile | string {
+function parseStore(text: string): StoreContents | string {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
     return text.length === 0 ? 'is empty' : 'is not valid JSON';
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'is not a state store';
-  const store = data as Partial<StoreFile>;
-  if (store.version !== stateVersion) return `has version ${JSON.stringify(store.version)}, this task understands ${stateVersion}`;
-  if (typeof store.tasks !== 'object' || store.tasks === null) return 'has no task records';
-  const bad = Object.entries(store.tasks).find(([, record]) => !isRecord(record));
-  if (bad) return `holds a malformed record for task '${bad[0]}'`;
-  return { version: stateVersion, tasks: store.tasks, files: store.files ?? {} };
+  return decodeStore(data);
 }
 
 /** Applies the journal to the records; returns a problem description when it cannot be trusted. */
@@ -180,20 +166,20 @@ function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>, appe
     } catch {
       return 'holds a line that is not valid JSON';
     }
+    const record = entry?.op === 'put' ? fromPlainRecord(entry.record) : undefined;
     if (entry?.op === 'del' && typeof entry.task === 'string') tasks.delete(entry.task);
-    else if (entry?.op === 'put' && typeof entry.task === 'string' && isRecord(entry.record)) tasks.set(entry.task, entry.record);
+    else if (entry?.op === 'put' && typeof entry.task === 'string' && record) tasks.set(entry.task, record);
     else return 'holds an entry it does not understand';
   }
   return undefined;
 }
 
 /** Writes the whole store atomically (temporary file, fsync, rename), then drops the journal. */
-export async function saveState(stateDir: string, store: StateStore, files: Record<string, FileStamp>): Promise<void> {
+export async function saveState(stateDir: string, store: StateStore): Promise<void> {
   const paths = statePaths(stateDir);
-  const data: StoreFile = { version: stateVersion, tasks: Object.fromEntries(store.tasks), files };
   const { default: writeFileAtomic } = await import('write-file-atomic');
   try {
-    await writeFileAtomic(paths.store, JSON.stringify(data), { fsync: true });
+    await writeFileAtomic(paths.store, encodeStore(store.tasks, store.files), { fsync: true });
   } catch (error) {
     // The old store is whole (the write goes to a temporary name), and the journal is kept.
     throw new StateError(`cannot write the state store ${paths.store}: ${(error as Error).message}; the journal beside it keeps this run's records`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { test } from 'node:test';
 import { TaskfileError, UsageError } from '../src/errors.ts';
 import { buildGraph, closure, criticalPathLengths } from '../src/graph.ts';
@@ -62,4 +63,18 @@ test('critical path lengths count the longest chain to the end', () => {
   const graph = buildGraph(defs({ a: {}, b: { deps: ['a'] }, c: { deps: ['b'] }, d: { deps: ['a'] }, all: { deps: ['c', 'd'] } }), '/p');
   const lengths = criticalPathLengths(graph, closure(graph, ['all']));
   assert.deepEqual(Object.fromEntries(lengths), { a: 4, b: 3, c: 2, d: 2, all: 1 });
+});
+
+test('declared paths become absolute paths and root-relative keys, whatever their shape', () => {
+  const shapes = ['src/a.c', './b.c', 'x/../c.c', 'd//e.c', '.hidden', 'dir/', '../outside.c', '/abs/f.c'];
+  for (const root of ['/p', '/']) {
+    const graph = buildGraph(defs({ t: { inputs: shapes, outputs: shapes.map((s) => `${s}.out`) } }), root);
+    const node = graph.nodes.get('t')!;
+    for (const shape of shapes) {
+      const file = path.resolve(root, shape);
+      assert.deepEqual(node.literalInputs[shapes.indexOf(shape)], { file, key: path.relative(root, file) || file }, `${shape} under ${root}`);
+    }
+    assert.deepEqual(node.outputs, shapes.map((s) => path.resolve(root, `${s}.out`)));
+    assert.deepEqual(node.outputKeys, node.outputs.map((file) => path.relative(root, file) || file));
+  }
 });

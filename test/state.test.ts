@@ -5,14 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { acquireLock } from '../src/lock.ts';
+import { toPlainRecord } from '../src/state-codec.ts';
 import { loadState, saveState, stateVersion, type TaskRecord } from '../src/state.ts';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'task-state-'));
 
 const record = (result: string): TaskRecord => ({
   fingerprint: `fp-${result}`,
-  parts: { name: 'x', runSource: '', checkSource: '', values: {}, inputs: {}, outputs: [], deps: {} },
-  outputs: {},
+  parts: { name: 'x', runSource: '', checkSource: '', values: {}, inputs: new Map(), outputs: [], deps: new Map() },
+  outputs: new Map(),
   result,
   finishedAt: 1,
   durationMs: 1,
@@ -22,7 +23,7 @@ test('records survive a save and a load', async () => {
   const dir = tempDir();
   const store = loadState(dir, { journal: true });
   store.put('a', record('r1'));
-  await saveState(dir, store, {});
+  await saveState(dir, store);
   assert.equal(loadState(dir, { journal: false }).get('a')?.result, 'r1');
   assert.equal(fs.existsSync(path.join(dir, 'journal')), false, 'the journal is folded into the store');
 });
@@ -32,7 +33,7 @@ test('the journal keeps changes made after the last save, as a crash would leave
   const store = loadState(dir, { journal: true });
   store.put('a', record('r1'));
   store.put('b', record('r2'));
-  await saveState(dir, store, {});
+  await saveState(dir, store);
   const next = loadState(dir, { journal: true });
   next.delete('a'); // about to rerun a
   next.put('c', record('r3'));
@@ -46,7 +47,7 @@ test('the journal keeps changes made after the last save, as a crash would leave
 
 test('a journal line cut short by a crash is ignored', () => {
   const dir = tempDir();
-  fs.writeFileSync(path.join(dir, 'journal'), `${JSON.stringify({ op: 'put', task: 'a', record: record('r1') })}\n{"op":"del","ta`);
+  fs.writeFileSync(path.join(dir, 'journal'), `${JSON.stringify({ op: 'put', task: 'a', record: toPlainRecord(record('r1')) })}\n{"op":"del","ta`);
   const store = loadState(dir, { journal: false });
   assert.equal(store.get('a')?.result, 'r1');
   assert.deepEqual(store.warnings, []);
@@ -56,7 +57,7 @@ for (const [what, text, warning] of [
   ['garbage', 'not json at all', /is not valid JSON/],
   ['an empty file', '', /is empty/],
   ['a truncated file', `{"version":${stateVersion},"tasks":{"a":`, /is not valid JSON/],
-  ['a future version', JSON.stringify({ version: 99, tasks: {} }), /has version 99, this task understands 1/],
+  ['a future version', JSON.stringify({ version: 99, tasks: {} }), /has version 99, this task understands 2/],
 ] as const) {
   test(`a store holding ${what} is a warning and is treated as empty`, () => {
     const dir = tempDir();
@@ -72,8 +73,8 @@ test('a corrupt line in the middle of the journal distrusts the whole state', as
   const dir = tempDir();
   const store = loadState(dir, { journal: true });
   store.put('a', record('r1'));
-  await saveState(dir, store, {});
-  fs.writeFileSync(path.join(dir, 'journal'), `garbage\n${JSON.stringify({ op: 'put', task: 'b', record: record('r2') })}\n`);
+  await saveState(dir, store);
+  fs.writeFileSync(path.join(dir, 'journal'), `garbage\n${JSON.stringify({ op: 'put', task: 'b', record: toPlainRecord(record('r2')) })}\n`);
   const loaded = loadState(dir, { journal: false });
   assert.equal(loaded.tasks.size, 0);
   assert.match(loaded.warnings[0]!, /journal .* holds a line that is not valid JSON/);
@@ -93,7 +94,7 @@ test('the lock names the pid of a live holder and is taken over from a dead one'
 
 test('a journal line cut short is cut off before the next run appends, so nothing is lost later', () => {
   const dir = tempDir();
-  fs.writeFileSync(path.join(dir, 'journal'), `${JSON.stringify({ op: 'put', task: 'a', record: record('r1') })}\n{"op":"del","ta`);
+  fs.writeFileSync(path.join(dir, 'journal'), `${JSON.stringify({ op: 'put', task: 'a', record: toPlainRecord(record('r1')) })}\n{"op":"del","ta`);
   const store = loadState(dir, { journal: true });
   store.put('b', record('r2'));
   store.closeJournal();
@@ -103,10 +104,59 @@ test('a journal line cut short is cut off before the next run appends, so nothin
   assert.equal(after.get('b')?.result, 'r2');
 });
 
+test('every field of a record, the digest cache and folder outputs survive a save and a load', async () => {
+  const dir = tempDir();
+  const store = loadState(dir, { journal: true });
+  const full: TaskRecord = {
+    fingerprint: 'fp',
+    parts: {
+      name: 'link',
+      runSource: 'run-digest',
+      checkSource: '',
+      values: { suite: 'bookworm', packages: ['a', 'b'], port: 4000, on: true, none: null },
+      inputs: new Map([['src/a.c', 'digest-a'], ['src/b.c', 'digest-b']]),
+      outputs: ['app', 'dist'],
+      deps: new Map([['compile', 'result-c'], ['group', 'run:1234']]),
+    },
+    outputs: new Map([['/p/app', { kind: 'file', size: 12, mtimeMs: 1764401234567.123, digest: 'digest-a' }], ['/p/dist', { kind: 'dir' }]]),
+    result: 'result-link',
+    finishedAt: 1764401234999,
+    durationMs: 42,
+  };
+  store.put('link', full);
+  store.put('empty', record('r1'));
+  store.files.set('/p/src/a.c', { size: 6, mtimeMs: 1.5, ctimeMs: 2.5, ino: 77, digest: 'digest-a' });
+  store.closeJournal();
+  assert.deepEqual(loadState(dir, { journal: false }).get('link'), full, 'through the journal');
+  await saveState(dir, store);
+  const loaded = loadState(dir, { journal: false });
+  assert.deepEqual(loaded.warnings, []);
+  assert.deepEqual(loaded.get('link'), full);
+  assert.deepEqual(loaded.get('empty'), { ...record('r1'), parts: { ...record('r1').parts, name: 'empty' } });
+  assert.deepEqual([...loaded.files], [['/p/src/a.c', { size: 6, mtimeMs: 1.5, ctimeMs: 2.5, ino: 77, digest: 'digest-a' }]]);
+  assert.equal(loaded.changed, false, 'a store in the current format needs no rewrite');
+});
+
+test('a store written by version 1 keeps its records, and is rewritten in the current format', async () => {
+  const dir = tempDir();
+  const stamp = { size: 6, mtimeMs: 1.5, ctimeMs: 2.5, ino: 77, digest: 'digest-a' };
+  fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ version: 1, tasks: { a: toPlainRecord(record('r1')) }, files: { '/p/a.c': stamp } }));
+  const old = loadState(dir, { journal: true });
+  assert.deepEqual(old.warnings, []);
+  assert.equal(old.get('a')?.result, 'r1');
+  assert.deepEqual(old.files.get('/p/a.c'), stamp);
+  assert.equal(old.changed, true, 'to be saved in the current format even if nothing runs');
+  await saveState(dir, old);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')).version, stateVersion);
+  assert.equal(loadState(dir, { journal: false }).get('a')?.result, 'r1');
+});
+
 test('a store with a malformed record is a warning, not a crash later', () => {
   const dir = tempDir();
-  fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ version: stateVersion, tasks: { a: { fingerprint: 1 } } }));
-  const store = loadState(dir, { journal: false });
-  assert.equal(store.tasks.size, 0);
-  assert.match(store.warnings[0]!, /holds a malformed record for task 'a'/);
+  for (const tasks of [{ a: { fingerprint: 1 } }, { a: { f: 0, r: 7, t: 1, ms: 1, run: 0, chk: 0, i: [], k: [], d: [], o: [] } }]) {
+    fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ version: stateVersion, strings: ['x'], files: [], tasks }));
+    const store = loadState(dir, { journal: false });
+    assert.equal(store.tasks.size, 0);
+    assert.match(store.warnings[0]!, /holds a malformed record for task 'a'/);
+  }
 });

@@ -87,8 +87,6 @@ export class EngineRig {
       dryRun: options.dryRun ?? false,
       signal: new AbortController().signal,
     });
-    // As the CLI does: the stamp cache is saved with the store.
-    Object.assign(this.store.files, stamps.toJSON());
     return { summary, reporter, ran };
   }
 }
