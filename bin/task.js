@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+// Node 22.1 and later keep compiled code on disk for the next start; Node 20 has no such cache.
+Module.enableCompileCache?.();
+
 const require = createRequire(import.meta.url);
 // jiti's CommonJS entry: importing it as ESM makes Node scan its 190 KB bundle for export names.
 const { createJiti } = require('jiti');
