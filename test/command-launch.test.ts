@@ -110,6 +110,13 @@ for (const [name, launch, whyNot] of launchers) {
       assert.equal(alive(grandchild), false, `the background child ${grandchild} outlived the stop`);
     });
 
+    test('a command leads a session of its own, so it has no terminal to be stopped on', async () => {
+      // Fields 5 and 6 of /proc/PID/stat: process group and session.
+      const o = exited(await run(request('sh', ['-c', 'echo $$; cut -d" " -f5,6 /proc/$$/stat'])).finished);
+      const [pid, ids] = o.stdout.trim().split('\n');
+      assert.equal(ids, `${pid} ${pid}`);
+    });
+
     test('many commands at once each get their own output and status', async () => {
       const outcomes = await Promise.all(
         Array.from({ length: 40 }, (_, i) => run(request('sh', ['-c', `echo ${i}; exit ${i % 5}`])).finished),

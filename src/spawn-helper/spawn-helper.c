@@ -7,7 +7,7 @@
 // Requests (standard input), NUL-separated fields:
 //   "S" id cwd argc arg... envc env...      start a command; envc entries "NAME=value"
 // Replies (standard output), a text header line, then for "O" that many bytes:
-//   "P id pid\n"              started, in a process group of its own (pgid = pid)
+//   "P id pid\n"              started, in a session and process group of its own (pgid = pid)
 //   "F id errno\n"            could not start (errno of the failed exec or chdir)
 //   "O id fd length\n" bytes  output on fd 1 or 2
 //   "X id status\n"           exited (a waitpid status) and both output pipes reached end of file
@@ -123,8 +123,10 @@ static void start(char **fields, size_t nfields) {
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);  // ignored signals (SIGINT here) must not carry over
-  posix_spawnattr_setpgroup(&attr, 0);          // its own group, so a stop reaches its children
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  // A session of its own, as Node's `detached` gives: its process group (pgid = pid) lets a
+  // stop reach its children, and without a terminal a command that opens /dev/tty fails
+  // instead of being stopped by SIGTTIN in a background group, which would hang the build.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
   pid_t pid;
   // posix_spawnp searches PATH as execvp would: the PATH of the command's own environment.
   char *saved_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
