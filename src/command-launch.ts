@@ -13,7 +13,8 @@ export interface LaunchRequest {
 
 export type LaunchOutcome =
   | { started: true; exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-  | { started: false; message: string };
+  /** `helperFailed`: the spawn helper broke before starting it, so it may be started another way. */
+  | { started: false; message: string; helperFailed?: boolean };
 
 export interface LaunchedCommand {
   /** Signals the command's process group (it has one of its own); a no-op once it has exited. */

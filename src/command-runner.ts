@@ -2,7 +2,7 @@
 // process is started is a launcher's job: the spawn helper when it is built, else execa. Each
 // command gets a process group of its own so that an interrupt reaches its children too.
 import { CommandFailed, Interrupted } from './errors.ts';
-import type { Launcher, LaunchedCommand } from './command-launch.ts';
+import type { Launcher, LaunchedCommand, LaunchOutcome } from './command-launch.ts';
 import { SpawnHelper, usableHelper } from './spawn-helper/client.ts';
 import { LineSplitter, type TaskLog } from './task-log.ts';
 import { timeoutSignal } from './timeout-signal.ts';
@@ -68,23 +68,32 @@ async function runChild(
 ): Promise<ExecResult> {
   const { log, signal } = options;
   if (signal.aborted) throw abortError(signal, shown, log);
-  const launch = await launcherFor(options);
-  if (signal.aborted) throw abortError(signal, shown, log);
   const lines = new LineSplitter((line) => log.line(line));
-  const command = launch({
+  const request = {
     file, args, cwd: options.cwd, env: options.env, input: options.input,
-    onOutput: options.quiet ? () => {} : (text) => lines.push(text),
-  });
+    onOutput: options.quiet ? () => {} : (text: string) => lines.push(text),
+  };
+  let command: LaunchedCommand | undefined;
+  let outcome: LaunchOutcome;
   let killTimer: NodeJS.Timeout | undefined;
   const stop = () => {
-    command.signalGroup('SIGTERM');
-    killTimer = setTimeout(() => command.signalGroup('SIGKILL'), killGraceMs);
+    command?.signalGroup('SIGTERM');
+    killTimer = setTimeout(() => command?.signalGroup('SIGKILL'), killGraceMs);
     killTimer.unref();
   };
   signal.addEventListener('abort', stop, { once: true });
-  live.set(command, command.finished);
-  const outcome = await command.finished;
-  live.delete(command);
+  // At most twice: a command the spawn helper never started, because it broke, goes through execa.
+  do {
+    const launch = await launcherFor(options);
+    if (signal.aborted) {
+      signal.removeEventListener('abort', stop);
+      throw abortError(signal, shown, log);
+    }
+    command = launch(request);
+    live.set(command, command.finished);
+    outcome = await command.finished;
+    live.delete(command);
+  } while (!outcome.started && outcome.helperFailed && !signal.aborted);
   lines.flush();
   signal.removeEventListener('abort', stop);
   // A command's own background children would be orphans once the build is interrupted.

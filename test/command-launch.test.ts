@@ -110,6 +110,19 @@ for (const [name, launch, whyNot] of launchers) {
       assert.equal(alive(grandchild), false, `the background child ${grandchild} outlived the stop`);
     });
 
+    test('a script without a #! line runs with /bin/sh, as execvp runs it', async () => {
+      const bin = path.join(work, 'bin');
+      fs.mkdirSync(bin, { recursive: true });
+      fs.writeFileSync(path.join(bin, 'no-shebang'), 'echo "ran as $0 with $1"\n', { mode: 0o755 });
+      const o = exited(await run(request('no-shebang', ['an-arg'], { env: { PATH: `${bin}:${process.env.PATH}` } })).finished);
+      assert.equal(o.exitCode, 0);
+      assert.equal(o.stdout, `ran as ${path.join(bin, 'no-shebang')} with an-arg\n`);
+    });
+
+    test('a command killed by SIGABRT is reported as SIGABRT', async () => {
+      assert.equal(exited(await run(request('sh', ['-c', 'kill -ABRT $$'])).finished).signal, 'SIGABRT');
+    });
+
     test('a command leads a session of its own, so it has no terminal to be stopped on', async () => {
       // Fields 5 and 6 of /proc/PID/stat: process group and session.
       const o = exited(await run(request('sh', ['-c', 'echo $$; cut -d" " -f5,6 /proc/$$/stat'])).finished);
@@ -129,6 +142,42 @@ for (const [name, launch, whyNot] of launchers) {
     });
   });
 }
+
+const sleeperPid = async (command: ReturnType<Launcher>, pidFile: string) => {
+  while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, 'utf8').trim() === '') await new Promise((r) => setTimeout(r, 20));
+  return Number(fs.readFileSync(pidFile, 'utf8'));
+};
+
+const gone = async (pid: number) => {
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  return !alive(pid);
+};
+
+describe('when the spawn helper goes away', { skip: helperBinary ? false : 'the helper is not built' }, () => {
+  test('killed mid-run: its running command is killed and fails, later ones may start another way', async () => {
+    const own = new SpawnHelper(helperBinary!);
+    const pidFile = path.join(work, 'helper-killed');
+    const command = own.launch(request('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; wait`]));
+    const sleeper = await sleeperPid(command, pidFile);
+    process.kill(own.pid!, 'SIGKILL');
+    const outcome = await command.finished;
+    assert.equal(outcome.started, false);
+    assert.equal(outcome.started === false && outcome.helperFailed, false, 'it had started: not to be started again');
+    assert.ok(await gone(sleeper), `the command's child ${sleeper} outlived the helper`);
+    const later = await own.launch(request('true', [])).finished;
+    assert.equal(later.started === false && later.helperFailed, true);
+  });
+
+  test('its input closed (the engine gone): what still runs is killed', async () => {
+    const own = new SpawnHelper(helperBinary!);
+    const pidFile = path.join(work, 'helper-closed');
+    const command = own.launch(request('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; wait`]));
+    const sleeper = await sleeperPid(command, pidFile);
+    own.close();
+    await command.finished;
+    assert.ok(await gone(sleeper), `the command's child ${sleeper} outlived the engine`);
+  });
+});
 
 test('the spawn helper is built where a C compiler is, as CI installs one', { skip: process.env.CI ? false : 'only enforced in CI' }, () => {
   assert.ok(helperBinary, 'CI installs a C compiler before `npm ci`, whose prepare step builds the helper');

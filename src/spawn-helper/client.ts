@@ -33,7 +33,9 @@ interface Pending {
   resolve(outcome: LaunchOutcome): void;
 }
 
-const signalNames = new Map(Object.entries(os.constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
+// The first name of each number, as Node reports it (SIGABRT, not its alias SIGIOT).
+const signalNames = new Map<number, NodeJS.Signals>();
+for (const [name, number] of Object.entries(os.constants.signals)) if (!signalNames.has(number)) signalNames.set(number, name as NodeJS.Signals);
 
 export class SpawnHelper {
   #child: ChildProcess;
@@ -45,10 +47,21 @@ export class SpawnHelper {
   constructor(binary: string) {
     this.#child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.#child.on('error', (error) => this.#fail(`the spawn helper could not start: ${error.message}`));
-    this.#child.on('exit', (code, signal) => this.#fail(`the spawn helper exited (${signal ?? `code ${code}`})`));
+    // 'close', not 'exit': the replies still in the pipe are read first.
+    this.#child.on('close', (code, signal) => this.#fail(`the spawn helper exited (${signal ?? `code ${code}`})`));
     this.#child.stdin!.on('error', () => {});
     this.#child.stdout!.on('data', (chunk: Buffer) => this.#read(chunk));
     this.#idle();
+  }
+
+  /** The helper's own pid (for tests that stop it). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Ends the helper's input, as the engine's exit does: it kills what still runs, and exits. */
+  close(): void {
+    this.#child.stdin!.end();
   }
 
   /** Why the helper stopped working, once it has; later commands then start another way. */
@@ -65,7 +78,7 @@ export class SpawnHelper {
       out: new StringDecoder('utf8'), err: new StringDecoder('utf8'), stdout: [], stderr: [],
     };
     if (this.#broken !== undefined) {
-      resolve({ started: false, message: this.#broken });
+      resolve({ started: false, message: this.#broken, helperFailed: true });
     } else {
       const problem = this.#send(id, request);
       if (problem) resolve({ started: false, message: problem });
@@ -160,9 +173,14 @@ export class SpawnHelper {
     if (this.#pending.size === 0) this.#idle();
   }
 
+  // Commands it had started cannot be followed any more: they are killed, and fail. Those it
+  // had not may be started another way (helperFailed).
   #fail(message: string): void {
     this.#broken ??= message;
-    for (const id of [...this.#pending.keys()]) this.#finish(id, { started: false, message });
+    for (const [id, pending] of [...this.#pending]) {
+      if (pending.pid !== undefined) signalProcessGroup(pending.pid, 'SIGKILL');
+      this.#finish(id, { started: false, message, helperFailed: pending.pid === undefined });
+    }
   }
 
   // While commands run, the helper's pipe keeps the process alive; when idle, it must not.

@@ -6,9 +6,10 @@
 //
 // Requests (standard input), NUL-separated fields:
 //   "S" id cwd argc arg... envc env...      start a command; envc entries "NAME=value"
+// When standard input closes, every command still running gets SIGKILL and the helper exits.
 // Replies (standard output), a text header line, then for "O" that many bytes:
 //   "P id pid\n"              started, in a session and process group of its own (pgid = pid)
-//   "F id errno\n"            could not start (errno of the failed exec or chdir)
+//   "F id errno\n"            could not start (errno of the failed pipe, chdir or exec)
 //   "O id fd length\n" bytes  output on fd 1 or 2
 //   "X id status\n"           exited (a waitpid status) and both output pipes reached end of file
 #define _GNU_SOURCE
@@ -68,6 +69,18 @@ static void finish_if_done(size_t i) {
   children[i] = children[--nchildren];
 }
 
+// A count field of a request; anything else is a bug in the engine, which then sees the helper
+// exit and starts commands through Node instead.
+static size_t count(const char *text, long least) {
+  char *end;
+  long n = strtol(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || n < least || n > 1000000) {
+    fprintf(stderr, "spawn-helper: bad request count '%s'\n", text);
+    exit(65);
+  }
+  return (size_t)n;
+}
+
 // Parses one complete request at inbuf[0..], returns its length, or 0 when more bytes are needed.
 static size_t parse_request(char ***fields_out, size_t *nfields_out) {
   static char **fields;
@@ -85,10 +98,10 @@ static size_t parse_request(char ***fields_out, size_t *nfields_out) {
     fields[nfields++] = inbuf + pos;
     pos = (size_t)(end - inbuf) + 1;
     if (stage == 0 && nfields == 4) {
-      expect = 4 + (size_t)atol(fields[3]) + 1;  // the args, then envc
+      expect = 4 + count(fields[3], 1) + 1;  // the args, then envc
       stage = 1;
     } else if (stage == 1 && nfields == expect) {
-      expect += (size_t)atol(fields[nfields - 1]);
+      expect += count(fields[nfields - 1], 0);
       stage = 2;
     }
   }
@@ -97,24 +110,33 @@ static size_t parse_request(char ***fields_out, size_t *nfields_out) {
   return pos;
 }
 
-static void start(char **fields, size_t nfields) {
-  long id = atol(fields[1]);
-  const char *cwd = fields[2];
-  size_t argc = (size_t)atol(fields[3]);
-  size_t envc = (size_t)atol(fields[4 + argc]);
-  char **argv = calloc(argc + 1, sizeof *argv);
-  char **envp = calloc(envc + 1, sizeof *envp);
-  if (!argv || !envp || nfields < 5 + argc + envc) die("request");
-  for (size_t k = 0; k < argc; k++) argv[k] = fields[4 + k];
-  for (size_t k = 0; k < envc; k++) envp[k] = fields[5 + argc + k];
+// The file posix_spawnp would run for `name`, looked up in `path` as execvp does; NULL if none.
+static char *resolve(const char *name, const char *path, const char *cwd) {
+  if (strchr(name, '/')) return strdup(name);
+  for (const char *p = path; p && *p;) {
+    const char *colon = strchr(p, ':');
+    size_t len = colon ? (size_t)(colon - p) : strlen(p);
+    char *candidate = NULL;
+    if (len == 0) {
+      if (asprintf(&candidate, "%s/%s", cwd, name) < 0) candidate = NULL;
+    } else if (p[0] == '/') {
+      if (asprintf(&candidate, "%.*s/%s", (int)len, p, name) < 0) candidate = NULL;
+    } else if (asprintf(&candidate, "%s/%.*s/%s", cwd, (int)len, p, name) < 0) {
+      candidate = NULL;
+    }
+    if (candidate && access(candidate, X_OK) == 0) return candidate;
+    free(candidate);
+    p = colon ? colon + 1 : p + len;
+  }
+  return NULL;
+}
 
-  int outp[2], errp[2];
-  if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) die("pipe2");
+static int spawn_command(pid_t *pid, char **argv, char **envp, const char *cwd, int out, int err) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+  posix_spawn_file_actions_adddup2(&fa, out, 1);
+  posix_spawn_file_actions_adddup2(&fa, err, 2);
   posix_spawn_file_actions_addchdir_np(&fa, cwd);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -127,23 +149,62 @@ static void start(char **fields, size_t nfields) {
   // stop reach its children, and without a terminal a command that opens /dev/tty fails
   // instead of being stopped by SIGTTIN in a background group, which would hang the build.
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-  pid_t pid;
-  // posix_spawnp searches PATH as execvp would: the PATH of the command's own environment.
+
+  // posix_spawnp looks the program up in this process's PATH: make it the command's own (unset
+  // when the command has none, so that the C library's default path applies, as for execvp).
+  const char *command_path = NULL;
+  for (char **e = envp; *e; e++)
+    if (strncmp(*e, "PATH=", 5) == 0) command_path = *e + 5;
   char *saved_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
-  for (size_t k = 0; k < envc; k++)
-    if (strncmp(envp[k], "PATH=", 5) == 0) setenv("PATH", envp[k] + 5, 1);
-  int err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, envp);
+  if (command_path) setenv("PATH", command_path, 1); else unsetenv("PATH");
+  int result = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
+  if (result == ENOEXEC) {
+    // A script without a #! line: execvp (and so Node) runs it with /bin/sh; posix_spawnp does not.
+    char *file = resolve(argv[0], command_path ? command_path : "/bin:/usr/bin", cwd);
+    size_t argc = 0;
+    while (argv[argc]) argc++;
+    char **shell_argv = calloc(argc + 2, sizeof *shell_argv);
+    if (file && shell_argv) {
+      shell_argv[0] = "sh";
+      shell_argv[1] = file;
+      for (size_t k = 1; k < argc; k++) shell_argv[k + 1] = argv[k];
+      result = posix_spawn(pid, "/bin/sh", &fa, &attr, shell_argv, envp);
+    }
+    free(shell_argv);
+    free(file);
+  }
   if (saved_path) setenv("PATH", saved_path, 1); else unsetenv("PATH");
   free(saved_path);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
-  close(outp[1]);
-  close(errp[1]);
+  return result;
+}
+
+static void start(char **fields, size_t nfields) {
+  long id = atol(fields[1]);
+  const char *cwd = fields[2];
+  size_t argc = count(fields[3], 1);
+  size_t envc = count(fields[4 + argc], 0);
+  if (nfields < 5 + argc + envc) die("request");
+  char **argv = calloc(argc + 1, sizeof *argv);
+  char **envp = calloc(envc + 1, sizeof *envp);
+  if (!argv || !envp) die("calloc");
+  for (size_t k = 0; k < argc; k++) argv[k] = fields[4 + k];
+  for (size_t k = 0; k < envc; k++) envp[k] = fields[5 + argc + k];
+
+  int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+  pid_t pid;
+  int err = 0;
+  // Out of file descriptors fails this command only, as it would through Node.
+  if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) err = errno;
+  else err = spawn_command(&pid, argv, envp, cwd, outp[1], errp[1]);
+  // The write ends belong to the child now; the read ends are ours, unless it never started.
+  int *ends[] = {&outp[1], &errp[1], &outp[0], &errp[0]};
+  for (int k = 0; k < (err != 0 ? 4 : 2); k++)
+    if (*ends[k] >= 0) close(*ends[k]);
   free(argv);
   free(envp);
   if (err != 0) {
-    close(outp[0]);
-    close(errp[0]);
     reply("F %ld %ld\n", id, (long)err);
     return;
   }
@@ -164,7 +225,13 @@ static void read_requests(void) {
   }
   ssize_t n = read(0, inbuf + inlen, incap - inlen);
   if (n < 0 && errno == EINTR) return;
-  if (n <= 0) exit(0);  // The engine closed its end: this run is over.
+  if (n <= 0) {
+    // The engine is gone (it ended, or was killed): stop what it started, as its second Ctrl-C
+    // would; a command it never learnt the pid of would otherwise outlive it.
+    for (size_t i = 0; i < nchildren; i++)
+      if (!children[i].exited) kill(-children[i].pid, SIGKILL);
+    exit(0);
+  }
   inlen += (size_t)n;
   for (;;) {
     char **fields;
