@@ -208,7 +208,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       // Early cutoff: dependents see the output digests, so byte-identical outputs stop the rebuild here.
       const result = fileDigests.length > 0 ? sha256(canonicalJson(Object.fromEntries(fileDigests))) : `run:${randomUUID()}`;
       const durationMs = Date.now() - begun;
-      store.put(name, { fingerprint: assessment.fingerprint, parts: assessment.parts, outputs, result, finishedAt: Date.now(), durationMs });
+      store.put(name, { parts: assessment.parts, outputs, result, finishedAt: Date.now(), durationMs });
       results.set(name, result);
       ranNow.add(name);
       settle(name, 'ran');

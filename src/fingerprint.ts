@@ -27,17 +27,13 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** JSON with object keys sorted, so equal data gives equal text; a Map is written as an object. */
+/** JSON with object keys sorted, so equal data gives equal text. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries([...(v instanceof Map ? v : Object.entries(v as Record<string, unknown>))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
   );
-}
-
-export function fingerprintOf(parts: FingerprintParts): string {
-  return sha256(canonicalJson(parts));
 }
 
 const globChars = /[*?[\]{}]/;

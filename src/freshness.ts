@@ -2,7 +2,7 @@
 // so that `--explain` and `-n` can name the file or value that changed.
 import path from 'node:path';
 import type { Disk } from './disk.ts';
-import { fingerprintOf, type FingerprintParts } from './fingerprint.ts';
+import type { FingerprintParts } from './fingerprint.ts';
 import type { Node } from './graph.ts';
 import type { OutputRecord, TaskRecord } from './state.ts';
 import type { TaskContext, Value } from './types.ts';
@@ -97,7 +97,6 @@ export function diffParts(old: FingerprintParts, now: FingerprintParts, depsRanN
 export interface Assessment {
   reasons: Reason[];
   parts: FingerprintParts;
-  fingerprint: string;
   /** Output records refreshed because a file's mtime changed but its contents did not. */
   refreshedOutputs?: Map<string, OutputRecord>;
 }
@@ -121,16 +120,8 @@ export interface AssessOptions {
  */
 export function assessWithoutCheck(options: Omit<AssessOptions, 'checkContext'>): Assessment {
   const { node, record, parts } = options;
-  // The fingerprint's hash is taken only for a task that will run (to record it); deciding
-  // compares the parts themselves, which also names what changed.
-  const result = (reasons: Reason[], refreshedOutputs?: Map<string, OutputRecord>): Assessment => ({
-    reasons,
-    parts,
-    get fingerprint() {
-      return reasons.length === 0 && record ? record.fingerprint : fingerprintOf(parts);
-    },
-    refreshedOutputs,
-  });
+  // Deciding compares the recorded parts with these, part by part, which also names what changed.
+  const result = (reasons: Reason[], refreshedOutputs?: Map<string, OutputRecord>): Assessment => ({ reasons, parts, refreshedOutputs });
   if (options.forced) return result([{ kind: 'forced' }]);
   if (node.spec.always) return result([{ kind: 'always' }]);
   if (!record) return result([{ kind: 'no-record' }]);
@@ -154,7 +145,7 @@ export async function assess(options: AssessOptions): Promise<Assessment> {
   }
   if (!reason) return found;
   const { parts } = options;
-  return { reasons: [reason], parts, get fingerprint() { return fingerprintOf(parts); } };
+  return { reasons: [reason], parts };
 }
 
 /** Every declared output exists, and files still have their recorded digest. */

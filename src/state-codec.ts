@@ -6,7 +6,7 @@
 //   { version: 2,
 //     strings: ["t0", "3f2a...", "src/0.txt", ...],
 //     files: [path, size, mtimeMs, ctimeMs, ino, digest, ...]       six numbers a cached digest
-//     tasks: { NAME: { f: fingerprint, r: result, t: finishedAt, ms: durationMs,
+//     tasks: { NAME: { r: result, t: finishedAt, ms: durationMs,
 //                      run, chk: run/check source digests, v?: values,
 //                      i: [inputKey, digest, ...], k: [outputKey, ...], d: [dep, result, ...],
 //                      o: [path, size, mtimeMs, digest, ...]   (a folder: size -1, digest -1) } } }
@@ -27,8 +27,8 @@ export interface StoreContents {
   version: number;
 }
 
+// Stores written before the fingerprint hash was dropped also have `f`; it is ignored.
 interface EncodedRecord {
-  f: number;
   r: number;
   t: number;
   ms: number;
@@ -73,7 +73,6 @@ export function encodeStore(tasks: ReadonlyMap<string, TaskRecord>, files: Reado
       else o.push(table.of(file), out.size, out.mtimeMs, table.of(out.digest));
     }
     const encoded: EncodedRecord = {
-      f: table.of(record.fingerprint),
       r: table.of(record.result),
       t: record.finishedAt,
       ms: record.durationMs,
@@ -155,7 +154,7 @@ function decodeRecord(name: string, e: EncodedRecord, str: (index: unknown) => s
     outputs: e.k.map(str),
     deps,
   };
-  return { fingerprint: str(e.f), parts, outputs, result: str(e.r), finishedAt: num(e.t), durationMs: num(e.ms) };
+  return { parts, outputs, result: str(e.r), finishedAt: num(e.t), durationMs: num(e.ms) };
 }
 
 interface Version1File {
@@ -177,7 +176,6 @@ function decodeVersion1(file: Version1File): StoreContents | string {
 
 /** A record as plain JSON, its maps as objects: the journal's lines, and format 1's records. */
 interface PlainRecord {
-  fingerprint: string;
   parts: Omit<FingerprintParts, 'inputs' | 'deps'> & { inputs: Record<string, string>; deps: Record<string, string> };
   outputs: Record<string, OutputRecord>;
   result: string;
@@ -198,14 +196,17 @@ export function toPlainRecord(record: TaskRecord): PlainRecord {
 export function fromPlainRecord(value: unknown): TaskRecord | undefined {
   const r = value as PlainRecord | null;
   const usable =
-    typeof r === 'object' && r !== null && typeof r.fingerprint === 'string' && typeof r.result === 'string' &&
+    typeof r === 'object' && r !== null && typeof r.result === 'string' &&
     typeof r.outputs === 'object' && r.outputs !== null && typeof r.parts === 'object' && r.parts !== null &&
     typeof r.parts.values === 'object' && typeof r.parts.inputs === 'object' && r.parts.inputs !== null &&
     typeof r.parts.deps === 'object' && r.parts.deps !== null && Array.isArray(r.parts.outputs);
   if (!usable) return undefined;
   const { parts } = r;
+  // Field by field: older records also carry a `fingerprint` hash, which nothing reads.
   return {
-    ...r,
+    result: r.result,
+    finishedAt: r.finishedAt,
+    durationMs: r.durationMs,
     parts: { ...parts, inputs: new Map(Object.entries(parts.inputs)), deps: new Map(Object.entries(parts.deps)) },
     outputs: new Map(Object.entries(r.outputs)),
   };

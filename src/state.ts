@@ -18,8 +18,6 @@ export type OutputRecord =
 
 /** What a task's last successful run was made of, and what it produced. */
 export interface TaskRecord {
-  /** sha256 of `parts`; equal fingerprints mean nothing the task reads has changed. */
-  fingerprint: string;
   /** Kept so that `--explain` can name what changed, with old and new values. */
   parts: FingerprintParts;
   /** Absolute output path -> what was recorded. */

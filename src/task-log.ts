@@ -2,8 +2,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Folders already made this run: one mkdir per folder, not one per task. */
-const madeFolders = new Set<string>();
+/** Opens a log for writing; its folder is made only when missing (one mkdir a run, not a task). */
+function openLog(file: string): number {
+  try {
+    return fs.openSync(file, 'w');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    return fs.openSync(file, 'w');
+  }
+}
 
 /** Keeps the last lines of a task's output for failure reports, and writes all of them to the log file. */
 export class TaskLog {
@@ -25,14 +33,7 @@ export class TaskLog {
   line(text: string): void {
     if (!this.writeError) {
       try {
-        if (this.#fd === undefined) {
-          const folder = path.dirname(this.path);
-          if (!madeFolders.has(folder)) {
-            fs.mkdirSync(folder, { recursive: true });
-            madeFolders.add(folder);
-          }
-          this.#fd = fs.openSync(this.path, 'w');
-        }
+        this.#fd ??= openLog(this.path);
         fs.writeSync(this.#fd, `${text}\n`);
       } catch (error) {
         // Output arrives in stream callbacks, where a throw would crash the tool.

@@ -11,7 +11,6 @@ import { loadState, saveState, stateVersion, type TaskRecord } from '../src/stat
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'task-state-'));
 
 const record = (result: string): TaskRecord => ({
-  fingerprint: `fp-${result}`,
   parts: { name: 'x', runSource: '', checkSource: '', values: {}, inputs: new Map(), outputs: [], deps: new Map() },
   outputs: new Map(),
   result,
@@ -108,7 +107,6 @@ test('every field of a record, the digest cache and folder outputs survive a sav
   const dir = tempDir();
   const store = loadState(dir, { journal: true });
   const full: TaskRecord = {
-    fingerprint: 'fp',
     parts: {
       name: 'link',
       runSource: 'run-digest',
