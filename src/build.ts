@@ -2,7 +2,7 @@
 // and record the result. A dry run is the same walk with nothing run and nothing recorded.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { withStatCache, type Disk } from './disk.ts';
+import { withStatCache, type Disk, type Stat } from './disk.ts';
 import { InputNotBuiltYet, Interrupted, TaskFailure } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import type { FileStamps } from './file-stamps.ts';
@@ -28,6 +28,11 @@ export interface BuildOptions {
   /** The closure of the targets, dependencies first. */
   order: readonly string[];
   disk: Disk;
+  /**
+   * The build's stat cache. It may come filled with stats taken earlier in this run, before any
+   * task ran; after a build in which nothing ran, it holds every stat the decisions compared.
+   */
+  stats?: Map<string, Stat | undefined>;
   store: StateStore;
   stamps: FileStamps;
   stateDir: string;
@@ -46,7 +51,7 @@ type Status = 'up-to-date' | 'ran' | 'would-run' | 'failed' | 'skipped' | 'not-s
 
 export async function build(options: BuildOptions): Promise<BuildSummary> {
   const { graph, store, reporter, signal } = options;
-  const disk = withStatCache(options.disk);
+  const disk = withStatCache(options.disk, options.stats);
   const runner = options.runner ?? runTaskFunction;
   const started = Date.now();
   const status = new Map<string, Status>();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs, usage, type CliArgs } from './args.ts';
 import { build } from './build.ts';
 import { clean } from './clean.ts';
-import { realDisk } from './disk.ts';
+import { realDisk, type Stat } from './disk.ts';
 import { toDot } from './dot.ts';
 import { TaskError, UsageError } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
@@ -15,6 +15,7 @@ import { FileStamps } from './file-stamps.ts';
 import { buildGraph, closure, type Graph } from './graph.ts';
 import { acquireLock } from './lock.ts';
 import { PlainReporter, type ReportMode } from './plain-reporter.ts';
+import { checkSnapshot, writeSnapshot } from './snapshot.ts';
 import { loadState, saveState, statePaths } from './state.ts';
 import { commandsSettled, killCommandsNow } from './task-context.ts';
 import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter } from './taskfile.ts';
@@ -55,6 +56,11 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   const cwd = env.cwd ?? process.cwd();
   const file = locateTaskfile({ taskfile: args.taskfile, directory: args.directory, cwd });
   const taskfile = await loadTaskfile(file, args.overrides, env.importModule);
+  if (!args.list && !args.clean && !args.graph) {
+    const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];
+    const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
+    return runBuild({ args, taskfile, targets, mode, stdout });
+  }
   const graph = buildGraph(taskfile.tasks, taskfile.root);
   if (args.list) {
     stdout.write(listing(taskfile));
@@ -62,13 +68,8 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   }
   const targets = args.targets.length > 0 ? args.targets : args.clean ? [] : [defaultTarget(taskfile)];
   if (args.clean) return cleanTargets(graph, targets, stdout);
-  const order = closure(graph, targets);
-  if (args.graph) {
-    stdout.write(toDot(graph, order));
-    return 0;
-  }
-  const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
-  return runBuild({ args, graph, order, targets, mode, stdout });
+  stdout.write(toDot(graph, closure(graph, targets)));
+  return 0;
 }
 
 function defaultTarget(taskfile: LoadedTaskfile): string {
@@ -117,9 +118,10 @@ async function cleanTargets(graph: Graph, targets: string[], stdout: NodeJS.Writ
   }
 }
 
-async function runBuild(options: { args: CliArgs; graph: Graph; order: string[]; targets: string[]; mode: ReportMode; stdout: NodeJS.WritableStream }): Promise<number> {
-  const { args, graph, mode } = options;
-  const stateDir = path.join(graph.root, '.task');
+async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targets: string[]; mode: ReportMode; stdout: NodeJS.WritableStream }): Promise<number> {
+  const { args, taskfile, targets, mode } = options;
+  const { root } = taskfile;
+  const stateDir = path.join(root, '.task');
   const paths = statePaths(stateDir);
   const building = mode === 'build';
   let release = () => {};
@@ -144,21 +146,32 @@ async function runBuild(options: { args: CliArgs; graph: Graph; order: string[];
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, onSignal);
   try {
+    const started = Date.now();
+    // Stats taken by the snapshot check are reused by the build when the snapshot cannot answer.
+    const stats = new Map<string, Stat | undefined>();
+    if (mode !== 'explain' && !args.force) {
+      const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk, stats });
+      if (args.verbose) options.stdout.write(`task: snapshot: ${'miss' in verdict ? `not used, ${verdict.miss}` : 'every task up to date'}\n`);
+      if ('upToDate' in verdict) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, mode, args.verbose, options.stdout);
+    }
+    const graph = buildGraph(taskfile.tasks, root);
+    const order = closure(graph, targets);
     const store = loadState(stateDir, { journal: building });
     const stamps = new FileStamps(realDisk, store.files);
     const reporter = await makeReporter(mode, args.verbose, options.stdout);
     for (const message of store.warnings) reporter.emit({ type: 'warning', message });
     const summary = await build({
       graph,
-      order: options.order,
+      order,
       disk: realDisk,
+      stats,
       store,
       stamps,
       stateDir,
       reporter,
       jobs: args.jobs ?? os.availableParallelism(),
       keepGoing: args.keepGoing,
-      forced: new Set(args.force ? options.targets : []),
+      forced: new Set(args.force ? targets : []),
       dryRun: !building,
       signal: controller.signal,
     });
@@ -168,6 +181,11 @@ async function runBuild(options: { args: CliArgs; graph: Graph; order: string[];
       // The summary is printed even when the state cannot be saved: what ran did run.
       await saveState(stateDir, store).catch((error: unknown) => (saveError = error));
     }
+    const allUpToDate = summary.upToDate.length === order.length;
+    if (building && allUpToDate && saveError === undefined && !controller.signal.aborted) {
+      const notWritten = writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, disk: realDisk, stats });
+      if (args.verbose) options.stdout.write(`task: snapshot: ${notWritten ? `none taken, ${notWritten}` : 'taken for the next run'}\n`);
+    }
     await reporter.finish(summary);
     if (saveError !== undefined) throw saveError;
     return exitStatus(summary, mode, controller.signal.aborted);
@@ -175,6 +193,15 @@ async function runBuild(options: { args: CliArgs; graph: Graph; order: string[];
     for (const signal of signals) process.off(signal, onSignal);
     release();
   }
+}
+
+/** What a build that finds every task up to date reports, for a run the snapshot answered. */
+async function reportAllUpToDate(tasks: string[], wallMs: number, mode: ReportMode, verbose: boolean, stdout: NodeJS.WritableStream): Promise<number> {
+  const reporter = await makeReporter(mode, verbose, stdout);
+  reporter.emit({ type: 'plan', tasks });
+  for (const task of tasks) reporter.emit({ type: 'up-to-date', task });
+  await reporter.finish({ ran: [], upToDate: tasks, wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs });
+  return 0;
 }
 
 function exitStatus(summary: BuildSummary, mode: ReportMode, interrupted: boolean): number {

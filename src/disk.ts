@@ -73,10 +73,10 @@ export const realDisk: Disk = {
 /**
  * A disk whose stats are remembered until `forget()`: an output checked for its producer is
  * stat'ed again as its dependents' input. The build forgets everything whenever a task has run,
- * since a command may write any file.
+ * since a command may write any file. `stats` may come filled with stats taken earlier in the
+ * same run, before any task ran.
  */
-export function withStatCache(disk: Disk): Disk & { forget(): void } {
-  const stats = new Map<string, Stat | undefined>();
+export function withStatCache(disk: Disk, stats = new Map<string, Stat | undefined>()): Disk & { forget(): void } {
   return {
     digest: (file) => disk.digest(file),
     walk: (dir) => disk.walk(dir),

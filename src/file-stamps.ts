@@ -12,7 +12,7 @@ export interface FileStamp {
 }
 
 /** A file modified this close to when it was hashed may change again within the same mtime tick. */
-const racyWindowMs = 1000;
+export const racyWindowMs = 1000;
 
 export class FileStamps {
   #stamps: Map<string, FileStamp>;

@@ -47,12 +47,20 @@ function placePath(root: string, declared: string): { file: string; key: string 
   return { file, key: path.relative(root, file) || file };
 }
 
+const isString = (v: unknown) => typeof v === 'string';
+/** An array whose every item passes `item` (a loop: this runs for every task of every run). */
+const arrayOf = (item: (v: unknown) => boolean) => (v: unknown) => {
+  if (!Array.isArray(v)) return false;
+  for (const x of v) if (!item(x)) return false;
+  return true;
+};
+
 /** Each spec field and the check its value must pass; a typo such as `input:` is caught too. */
 const specFields: Record<string, [string, (v: unknown) => boolean]> = {
-  description: ['a string', (v) => typeof v === 'string'],
+  description: ['a string', isString],
   deps: ['an array of tasks or names', Array.isArray],
-  inputs: ['an array of strings', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string')],
-  outputs: ['an array of strings', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string')],
+  inputs: ['an array of strings', arrayOf(isString)],
+  outputs: ['an array of strings', arrayOf(isString)],
   values: ['a plain object of JSON data', (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && isJson(v)],
   check: ['a function', (v) => typeof v === 'function'],
   always: ['true or false', (v) => typeof v === 'boolean'],
@@ -60,18 +68,24 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   run: ['a function', (v) => typeof v === 'function'],
 };
 
+const isJsonArray = arrayOf((v) => isJson(v));
+
 /** Plain JSON data: what survives JSON.stringify unchanged (no functions, dates, NaN, class instances). */
 function isJson(value: unknown): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every(isJson);
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value as object).every(isJson);
-  return false;
+  if (Array.isArray(value)) return isJsonArray(value);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) if (!isJson((value as Record<string, unknown>)[key])) return false;
+  return true;
 }
 
-function checkSpec(def: TaskDef): void {
-  if (typeof def.spec !== 'object' || def.spec === null) throw new TaskfileError(`task '${def.name}': its spec is not an object`);
-  for (const [field, value] of Object.entries(def.spec)) {
+/** Checks one declaration's fields; throws a TaskfileError naming the task and the field. */
+export function checkSpec(def: TaskDef): void {
+  const spec = def.spec as unknown as Record<string, unknown>;
+  if (typeof spec !== 'object' || spec === null) throw new TaskfileError(`task '${def.name}': its spec is not an object`);
+  for (const field in spec) {
+    const value = spec[field];
     const rule = specFields[field];
     if (!rule) throw new TaskfileError(`task '${def.name}': unknown field '${field}'${didYouMean(field, Object.keys(specFields))}`);
     if (value !== undefined && !rule[1](value)) throw new TaskfileError(`task '${def.name}': ${field} must be ${rule[0]}`);

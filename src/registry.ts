@@ -2,12 +2,10 @@
 // importing src/index.ts by another path still registers with the CLI that loads it.
 import type { TaskSpec } from './types.ts';
 
-/** One declared task: its name, spec and where it was declared (for error messages). */
+/** One declared task: its name and spec. */
 export interface TaskDef {
   name: string;
   spec: TaskSpec;
-  /** `file:line` of the `task()` call, when known. */
-  declaredAt?: string;
 }
 
 /** One declared parameter. */

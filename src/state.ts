@@ -122,14 +122,16 @@ export function loadState(stateDir: string, options: { journal: boolean }): Stat
       outdated = parsed.version !== stateVersion;
     }
   }
-  const journalProblem = replayJournal(paths.journal, tasks, options.journal);
+  const journal = replayJournal(paths.journal, tasks, options.journal);
+  const journalProblem = typeof journal === 'string' ? journal : undefined;
   if (journalProblem) {
     warnings.push(`the journal ${paths.journal} ${journalProblem}; treating the state as empty (every task will run)`);
     tasks = new Map();
   }
   const store = new StateStore({ tasks, files, warnings, journalPath: options.journal ? paths.journal : undefined });
-  // Written in an older format: saved in the current one at the end of this run, even a no-op.
-  store.changed = outdated;
+  // Written in an older format, or with changes left in a journal by a run that was killed:
+  // saved whole at the end of this run, even a no-op.
+  store.changed = outdated || (typeof journal === 'number' && journal > 0);
   return store;
 }
 
@@ -143,13 +145,13 @@ function parseStore(text: string): StoreContents | string {
   return decodeStore(data);
 }
 
-/** Applies the journal to the records; returns a problem description when it cannot be trusted. */
-function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>, appending: boolean): string | undefined {
+/** Applies the journal to the records: the number of entries, or a problem description when it cannot be trusted. */
+function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>, appending: boolean): string | number {
   let text: string;
   try {
     text = fs.readFileSync(journalPath, 'utf8');
   } catch {
-    return undefined;
+    return 0;
   }
   // The last line may be cut short by a crash; that write never finished, so the task it
   // announced never started (a deletion) or its record was never taken (a put). Cut it off
@@ -169,7 +171,7 @@ function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>, appe
     else if (entry?.op === 'put' && typeof entry.task === 'string' && record) tasks.set(entry.task, record);
     else return 'holds an entry it does not understand';
   }
-  return undefined;
+  return complete.length;
 }
 
 /** Writes the whole store atomically (temporary file, fsync, rename), then drops the journal. */

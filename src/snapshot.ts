@@ -1,0 +1,204 @@
+// The no-op shortcut. A build that found every task of its targets up to date leaves a snapshot:
+// the stat of each input and output it compared, the identity of the state store it compared
+// them with, and a digest of the Taskfile's declarations. While all three are unchanged, a run
+// of the same targets would compare the same stats with the same records and decide the same,
+// so it answers "nothing to do" from the snapshot alone: no store to load, no graph to build
+// (ninja's no-op is the same walk: stats against its log). Anything different, and the run
+// takes the full path, which decides task by task. The snapshot only ever says "up to date".
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Disk, Stat } from './disk.ts';
+import { racyWindowMs } from './file-stamps.ts';
+import { sourceOf } from './fingerprint.ts';
+import { checkSpec, type Graph } from './graph.ts';
+import type { TaskDef } from './registry.ts';
+import type { TaskSpec } from './types.ts';
+import { statePaths, stateVersion } from './state.ts';
+
+const snapshotVersion = 1;
+
+interface SnapshotFile {
+  version: number;
+  stateVersion: number;
+  targets: string[];
+  /** Digest of every task's declaration (declarationDigest). */
+  declarations: string;
+  /** state.json's inode, size, mtime and ctime: a rewritten store is another file. */
+  store: number[];
+  /** The targets' closure, dependencies first, as the build settled it. */
+  tasks: string[];
+  /** Per file: path, kind (0 file, 1 folder), size, mtimeMs, ctimeMs, inode. */
+  files: Array<string | number>;
+}
+
+/** What a snapshot says: every task up to date, or why it cannot say so. */
+export type SnapshotVerdict = { upToDate: string[] } | { miss: string };
+
+/** One snapshot per set of targets: `task` and `task hosts` keep theirs side by side. */
+export function snapshotPath(stateDir: string, targets: readonly string[]): string {
+  const key = createHash('sha256').update(targets.join('\0')).digest('hex').slice(0, 16);
+  return path.join(stateDir, 'snapshots', `${key}.json`);
+}
+
+/**
+ * A digest of everything the Taskfile declares that the graph and the up-to-date rules read, after
+ * the same field checks the graph makes (so a declaration the graph would reject never matches).
+ */
+export function declarationDigest(tasks: ReadonlyMap<string, TaskDef>, root: string): string {
+  const hash = createHash('sha256').update(`${snapshotVersion}\0${root}\0`);
+  // JSON of a few thousand tasks at a time: one JSON text of them all would be megabytes.
+  let chunk: unknown[] = [];
+  for (const def of tasks.values()) {
+    checkSpec(def);
+    const { spec } = def;
+    chunk.push(def.name, Object.keys(spec), depNames(spec.deps), spec.inputs ?? null, spec.outputs ?? null, spec.values ?? null);
+    chunk.push(sourceOf(spec.run), sourceOf(spec.check), spec.always === true, spec.timeout ?? 0);
+    if (chunk.length >= 10_000) {
+      hash.update(JSON.stringify(chunk));
+      chunk = [];
+    }
+  }
+  return hash.update(JSON.stringify(chunk)).digest('hex');
+}
+
+/** Dependencies by name; anything else (which the graph rejects) as null. */
+function depNames(deps: TaskSpec['deps']): Array<string | null> | null {
+  if (deps === undefined) return null;
+  const names = new Array<string | null>(deps.length);
+  for (let i = 0; i < deps.length; i++) {
+    const dep = deps[i];
+    names[i] = typeof dep === 'string' ? dep : typeof dep?.name === 'string' ? dep.name : null;
+  }
+  return names;
+}
+
+const storeIdentity = (stat: Stat | undefined): number[] | undefined =>
+  stat?.kind === 'file' ? [stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs] : undefined;
+
+/** A store with journal entries has changes the snapshot never saw. */
+function journalIsEmpty(disk: Disk, stateDir: string): boolean {
+  const journal = disk.stat(statePaths(stateDir).journal);
+  return journal === undefined || journal.size === 0;
+}
+
+/**
+ * Checks the snapshot of these targets. The stats it takes go into `stats`, so that on a miss the
+ * build does not take them again.
+ */
+export function checkSnapshot(options: {
+  stateDir: string;
+  root: string;
+  targets: readonly string[];
+  tasks: ReadonlyMap<string, TaskDef>;
+  disk: Disk;
+  stats: Map<string, Stat | undefined>;
+}): SnapshotVerdict {
+  const { disk, stats } = options;
+  let snapshot: SnapshotFile;
+  try {
+    snapshot = JSON.parse(fs.readFileSync(snapshotPath(options.stateDir, options.targets), 'utf8')) as SnapshotFile;
+  } catch {
+    return { miss: 'no snapshot' };
+  }
+  if (
+    snapshot?.version !== snapshotVersion || snapshot.stateVersion !== stateVersion ||
+    !Array.isArray(snapshot.targets) || !Array.isArray(snapshot.store) || !Array.isArray(snapshot.tasks) || !Array.isArray(snapshot.files)
+  ) {
+    return { miss: 'snapshot in another format' };
+  }
+  if (snapshot.targets.length !== options.targets.length || snapshot.targets.some((t, i) => t !== options.targets[i])) {
+    return { miss: 'snapshot of other targets' };
+  }
+  const store = storeIdentity(disk.stat(statePaths(options.stateDir).store));
+  if (!store || store.some((n, i) => n !== snapshot.store[i]) || !journalIsEmpty(disk, options.stateDir)) {
+    return { miss: 'the state store changed' };
+  }
+  if (declarationDigest(options.tasks, options.root) !== snapshot.declarations) return { miss: 'the Taskfile changed' };
+  const { files } = snapshot;
+  for (let i = 0; i + 5 < files.length; i += 6) {
+    const file = files[i] as string;
+    const stat = disk.stat(file);
+    stats.set(file, stat);
+    const same =
+      stat !== undefined &&
+      (files[i + 1] === 1
+        ? stat.kind === 'dir'
+        : stat.kind === 'file' && stat.size === files[i + 2] && stat.mtimeMs === files[i + 3] && stat.ctimeMs === files[i + 4] && stat.ino === files[i + 5]);
+    if (!same) return { miss: `${path.relative(options.root, file) || file} changed` };
+  }
+  return { upToDate: snapshot.tasks };
+}
+
+/**
+ * After a build in which every task of the closure was found up to date (none ran), records what
+ * it compared, from the build's stats. Returns why no snapshot was written, or undefined.
+ * Nothing is written for a closure with a `check` or `always` task (they must be asked every run),
+ * a glob or folder input (a new file changes them without changing any stat it took), or a file
+ * modified within the last second (it may change again without changing its stat).
+ */
+export function writeSnapshot(options: {
+  stateDir: string;
+  targets: readonly string[];
+  tasks: ReadonlyMap<string, TaskDef>;
+  graph: Graph;
+  order: readonly string[];
+  disk: Disk;
+  stats: ReadonlyMap<string, Stat | undefined>;
+}): string | undefined {
+  const { graph, stats, disk } = options;
+  const recentSince = disk.now() - racyWindowMs;
+  const seen = new Set<string>();
+  const files: Array<string | number> = [];
+  const shown = (file: string) => path.relative(graph.root, file) || file;
+  const add = (file: string, kind: 'file' | 'either'): string | undefined => {
+    const stat = stats.get(file);
+    if (seen.has(file)) return kind === 'file' && stat?.kind !== 'file' ? `${shown(file)} is not a file` : undefined;
+    seen.add(file);
+    if (stat === undefined) return `${shown(file)} was not compared`;
+    if (stat.kind === 'dir' && kind === 'either') {
+      files.push(file, 1, 0, 0, 0, 0);
+      return undefined;
+    }
+    if (stat.kind !== 'file') return `${shown(file)} is not a file`;
+    if (Math.max(stat.mtimeMs, stat.ctimeMs) > recentSince) return `${shown(file)} was modified within the last second`;
+    files.push(file, 0, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino);
+    return undefined;
+  };
+  for (const name of options.order) {
+    const node = graph.nodes.get(name)!;
+    if (node.spec.check || node.spec.always) return `task '${name}' has a check or always runs`;
+    for (const literal of node.literalInputs) {
+      const problem = literal === undefined ? `task '${name}' has a glob input` : add(literal.file, 'file');
+      if (problem) return problem;
+    }
+    for (const out of node.outputs) {
+      const problem = add(out, 'either');
+      if (problem) return problem;
+    }
+  }
+  const store = storeIdentity(disk.stat(statePaths(options.stateDir).store));
+  if (!store || !journalIsEmpty(disk, options.stateDir)) return 'the state store is not saved';
+  const snapshot: SnapshotFile = {
+    version: snapshotVersion,
+    stateVersion,
+    targets: [...options.targets],
+    declarations: declarationDigest(options.tasks, graph.root),
+    store,
+    tasks: [...options.order],
+    files,
+  };
+  const file = snapshotPath(options.stateDir, options.targets);
+  const aside = `${file}.${process.pid}`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(aside, JSON.stringify(snapshot));
+    // Renamed into place whole: a reader sees the old snapshot or the new one, never half of one.
+    fs.renameSync(aside, file);
+  } catch (error) {
+    fs.rmSync(aside, { force: true });
+    // Only a shortcut: without it the next run takes the full path.
+    return `cannot write ${file}: ${(error as Error).message}`;
+  }
+  return undefined;
+}

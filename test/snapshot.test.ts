@@ -1,0 +1,157 @@
+// The no-op shortcut (src/snapshot.ts): a run that finds everything up to date leaves a snapshot,
+// the next no-op answers from it, and any change still makes the right tasks run. `-v` says
+// whether the snapshot answered, and why not. Files must be a second old before a snapshot
+// covers them, so these tests wait that long after each change.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Project, projectMaker, type CliResult } from './helpers/cli-rig.ts';
+
+const project = projectMaker(after);
+
+const taskfile = (bCommand = 'cat a.out a.out > b.out') => `
+const lower = param('lower', 'no', 'lowercase a.out');
+const a = task('a', { inputs: ['a.in'], outputs: ['a.out'], values: { lower }, run: (ctx) => ctx.exec('sh', ['-c', 'tr a-z A-Z < a.in > a.out']) });
+const b = task('b', { deps: [a], inputs: ['a.out'], outputs: ['b.out'], run: (ctx) => ctx.exec('sh', ['-c', ${JSON.stringify(bCommand)}]) });
+export default task('all', { deps: [b] });
+`;
+
+/** Older than the racy window: the files a snapshot covers must have been left alone for a second. */
+const pastRacyWindow = () => sleep(1100);
+
+/** What `-v` says about using a snapshot, and about taking one. */
+const snapshotLine = (result: CliResult) => result.stdout.match(/^task: snapshot: ((?:not used|every task).*)$/m)?.[1];
+const takenLine = (result: CliResult) => result.stdout.match(/^task: snapshot: ((?:none )?taken.*)$/m)?.[1];
+
+/** Runs no-ops until one is answered by the snapshot (the first takes it); fails if none is. */
+async function prime(p: Project): Promise<void> {
+  await pastRacyWindow();
+  const taking = await p.run('-v');
+  assert.equal(taking.code, 0, taking.stderr);
+  assert.deepEqual(Project.ran(taking), []);
+  assert.equal(takenLine(taking), 'taken for the next run', taking.stdout);
+  const answered = await p.run('-v');
+  assert.equal(snapshotLine(answered), 'every task up to date', answered.stdout);
+  assert.match(answered.stdout, /nothing to do, 3 up to date/);
+}
+
+function builtProject(): Project {
+  const p = project(taskfile());
+  p.write('a.in', 'text\n');
+  return p;
+}
+
+test('a no-op run takes a snapshot; the next no-ops (and -q, -n) are answered from it', async () => {
+  const p = builtProject();
+  const first = await p.run('-v');
+  assert.deepEqual(Project.ran(first), ['a', 'b']);
+  assert.equal(snapshotLine(first), 'not used, no snapshot');
+  assert.equal(takenLine(first), undefined, 'a run that ran tasks takes no snapshot');
+  await prime(p);
+  assert.equal(fs.readdirSync(p.path('.task/snapshots')).length, 1);
+  const question = await p.run('-q');
+  assert.equal(question.code, 0);
+  const dry = await p.run('-n', '-v');
+  assert.equal(snapshotLine(dry), 'every task up to date');
+  assert.match(dry.stdout, /nothing to do, 3 up to date/);
+  assert.equal(p.read('b.out'), 'TEXT\nTEXT\n');
+});
+
+test('with a snapshot in place, each kind of change still runs the tasks it affects', async () => {
+  const p = builtProject();
+  await p.run();
+  const changes: Array<{ what: string; change: () => void; args?: string[]; ran: string[]; miss: RegExp }> = [
+    { what: 'an input edited, same size', change: () => p.write('a.in', 'tent\n'), ran: ['a', 'b'], miss: /a\.in changed/ },
+    { what: 'an output deleted', change: () => fs.rmSync(p.path('b.out')), ran: ['b'], miss: /b\.out changed/ },
+    // a's rerun writes a.out as it was, so b, which reads it, stays up to date (early cutoff).
+    { what: 'an output edited', change: () => p.write('a.out', 'EDITED\n'), ran: ['a'], miss: /a\.out changed/ },
+    { what: 'a value changed on the command line', change: () => {}, args: ['lower=yes'], ran: ['a'], miss: /the Taskfile changed/ },
+    { what: "a task's run function edited", change: () => p.write('Taskfile.ts', p.read('Taskfile.ts').replace(taskfile().trim(), taskfile('cat a.out > b.out').trim())), ran: ['b'], miss: /the Taskfile changed/ },
+    { what: 'a forced target', change: () => {}, args: ['-f', 'b'], ran: ['b'], miss: /./ },
+  ];
+  for (const { what, change, args = [], ran, miss } of changes) {
+    await prime(p);
+    change();
+    const result = await p.run('-v', ...args);
+    assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+    assert.deepEqual(Project.ran(result), ran, `${what}: ${result.stdout}`);
+    // -f skips the snapshot without a line; every other change names what the snapshot missed.
+    if (!args.includes('-f')) assert.match(snapshotLine(result) ?? '', miss, what);
+    if (args.includes('lower=yes')) {
+      // Back to the default value, so that the next change starts from the same declarations.
+      assert.deepEqual(Project.ran(await p.run()), ['a']);
+    }
+  }
+  assert.equal(p.read('b.out'), 'TENT\n');
+});
+
+test('a snapshot is not used once the store changed: --clean, or a journal left by a killed run', async () => {
+  const p = builtProject();
+  await p.run();
+  await prime(p);
+  assert.equal((await p.run('--clean')).code, 0);
+  const afterClean = await p.run('-v');
+  assert.match(snapshotLine(afterClean) ?? '', /the state store changed|no snapshot/);
+  assert.deepEqual(Project.ran(afterClean), ['a', 'b']);
+
+  await prime(p);
+  // What a run killed after removing b's record leaves: the removal, in the journal.
+  fs.appendFileSync(p.path('.task/journal'), `${JSON.stringify({ op: 'del', task: 'b' })}\n`);
+  const afterKill = await p.run('-v');
+  assert.equal(snapshotLine(afterKill), 'not used, the state store changed');
+  assert.deepEqual(Project.ran(afterKill), ['b']);
+});
+
+test('other targets have their own snapshot', async () => {
+  const p = builtProject();
+  await p.run();
+  await prime(p);
+  const other = await p.run('-v', 'a');
+  assert.equal(snapshotLine(other), 'not used, no snapshot');
+  assert.match(other.stdout, /nothing to do, 1 up to date/);
+  assert.equal(snapshotLine(await p.run('-v', 'a')), 'every task up to date');
+  assert.equal(snapshotLine(await p.run('-v')), 'every task up to date');
+});
+
+test('a Taskfile mistake is reported even when a snapshot exists', async () => {
+  const p = builtProject();
+  await p.run();
+  await prime(p);
+  p.write('Taskfile.ts', p.read('Taskfile.ts').replace("outputs: ['b.out'],", "outputs: ['b.out'], input: ['x'],"));
+  const result = await p.run();
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /task 'b': unknown field 'input' \(did you mean 'inputs'\?\)/);
+});
+
+test('a damaged snapshot is ignored', async () => {
+  const p = builtProject();
+  await p.run();
+  await prime(p);
+  const [name] = fs.readdirSync(p.path('.task/snapshots'));
+  p.write(`.task/snapshots/${name}`, '{"version": 1, "files": [');
+  const result = await p.run('-v');
+  assert.equal(snapshotLine(result), 'not used, no snapshot');
+  assert.match(result.stdout, /nothing to do, 3 up to date/);
+});
+
+test('no snapshot covers a check, a glob input, or a file modified within the last second', async () => {
+  const withCheck = project(`export default task('a', { outputs: ['a.out'], check: async () => true, run: (ctx) => ctx.exec('sh', ['-c', 'echo > a.out']) });`);
+  const globbed = project(`export default task('a', { inputs: ['in/*.txt'], outputs: ['a.out'], run: (ctx) => ctx.exec('sh', ['-c', 'cat in/*.txt > a.out']) });`);
+  globbed.write('in/1.txt', 'one\n');
+  for (const p of [withCheck, globbed]) assert.equal((await p.run()).code, 0);
+  const recent = builtProject();
+  assert.equal((await recent.run()).code, 0);
+  const atOnce = await recent.run('-v');
+  assert.equal(takenLine(atOnce), 'none taken, a.in was modified within the last second');
+
+  await pastRacyWindow();
+  const check = await withCheck.run('-v');
+  assert.equal(takenLine(check), "none taken, task 'a' has a check or always runs");
+  const glob = await globbed.run('-v');
+  assert.equal(takenLine(glob), "none taken, task 'a' has a glob input");
+  // A new file matching the glob is seen: no snapshot stood in the way.
+  globbed.write('in/2.txt', 'two\n');
+  assert.deepEqual(Project.ran(await globbed.run()), ['a']);
+  assert.equal(globbed.read('a.out'), 'one\ntwo\n');
+});
