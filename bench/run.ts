@@ -398,6 +398,31 @@ function noop(ws: Workspace, reps: number, label: 'small' | 'large', nodeStartMs
       met: m.task <= bound,
     });
   }
+  noopWithoutSnapshot(ws, reps, m);
+}
+
+/**
+ * The first no-op after a change: our tool has no snapshot of the last no-op yet (the warm-up
+ * took one, removed before each run here), so it decides task by task, and takes one.
+ */
+function noopWithoutSnapshot(ws: Workspace, reps: number, others: { make: number; ninja: number }): void {
+  const n = ws.build.deps.length;
+  const what = `no-op N=${n} without a snapshot`;
+  const dir = ws.dirs.task;
+  const snapshots = path.join(dir, '.task', 'snapshots');
+  if (!fs.existsSync(snapshots)) throw new BenchFailure(`no-op N=${n}: task's warm-up no-op took no snapshot in ${snapshots}`);
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    fs.rmSync(snapshots, { recursive: true, force: true });
+    const before = snapshot(dir);
+    const run = runTool('task', dir, undefined, what);
+    checkNoop('task', run, before, dir, what);
+    times.push(run.ms);
+  }
+  log(`${what}: task ${fmtMs(median(times))}`);
+  const scenario = `no-op build, N = ${thousands(n)}, the first after a change (task: no snapshot yet, decides task by task)`;
+  recordSamples(scenario, { task: times });
+  rows.push({ scenario, unit: 'ms', make: others.make, ninja: others.ninja, task: median(times), target: '— (none set; make and ninja as in the row above)' });
 }
 
 /** Append a line to src/0.txt, rebuild; each tool must rebuild exactly the downstream cone. */

@@ -219,6 +219,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       settle(name, 'ran');
       reporter.emit({ type: 'done', task: name, durationMs });
     } catch (error) {
+      log.keep();
       disk.forget();
       if (signal.aborted) {
         settle(name, 'interrupted');

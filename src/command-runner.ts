@@ -51,7 +51,7 @@ export async function runCommand(
   options: ExecOptions & { cwd: string; signal: AbortSignal; log: TaskLog },
 ): Promise<ExecResult> {
   const shown = commandLine(file, args);
-  if (!options.quiet) options.log.line(`$ ${shown}`);
+  if (!options.quiet) options.log.command(`$ ${shown}`);
   const timeout = timeoutSignal(options.signal, options.timeout);
   try {
     return await runChild(file, args, shown, { ...options, signal: timeout.signal });

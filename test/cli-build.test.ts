@@ -139,6 +139,23 @@ export default task('all', { deps: [after, fine] });
   assert.match(going.stdout, /1 ran, 1 failed, 2 skipped/);
 });
 
+test("logs: a task's commands and output; none for a task that printed nothing (an older one is removed); a failure's command is kept", async () => {
+  const p = new Project(`
+const mode = param('mode', 'loud', 'loud, quiet or fail');
+const commands: Record<string, string> = { loud: 'echo hello', quiet: 'true', fail: 'exit 3' };
+export default task('a', { values: { mode }, run: (ctx) => ctx.exec('sh', ['-c', commands[String(ctx.values.mode)]!]) });
+`);
+  projects.push(p);
+  assert.equal((await p.run()).code, 0);
+  assert.equal(p.read('.task/logs/a.log'), "$ sh -c 'echo hello'\nhello\n");
+  assert.equal((await p.run('mode=quiet')).code, 0);
+  assert.equal(p.exists('.task/logs/a.log'), false, "the loud run's log is not this run's");
+  const failed = await p.run('mode=fail');
+  assert.equal(failed.code, 1);
+  assert.match(failed.stdout, /full log: .*\.task\/logs\/a\.log/);
+  assert.equal(p.read('.task/logs/a.log'), "$ sh -c 'exit 3'\n");
+});
+
 test('a task that does not create its declared output fails, naming it', async () => {
   const p = new Project(`export default task('lazy', { outputs: ['made.txt'], run: async () => {} });`);
   projects.push(p);
