@@ -116,16 +116,49 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     reporter.emit({ type: 'up-to-date', task: name });
   };
 
+  /** Checks the fast path already called: decide() hands their outcome on instead of calling them again. */
+  const calledChecks = new Map<string, { log: TaskLog; outcome: () => unknown }>();
+  const checkLogFor = (name: string) => new TaskLog(path.join(logsDir, `${name}.check.log`), () => {});
+
   /**
-   * The no-op fast path: in dependency order, settles every task that is up to date and has no
-   * check to await, when its dependencies are all up to date too, without the scheduler and its
-   * promises. Returns the tasks left to schedule: those that may have to run, and their dependents.
+   * Calls a task's check from the fast path when it answers at once: an `async` check is left to
+   * the scheduler, which runs at most -j of them at a time. A plain function that returns a
+   * promise anyway is handed on with it, and stops the fast path from calling more checks.
+   * Returns true when the check says up to date.
+   */
+  let callingChecks = true;
+  const checkAtOnce = (node: Node): boolean => {
+    const check = node.spec.check!;
+    if (!callingChecks || check.constructor.name === 'AsyncFunction') return false;
+    const log = checkLogFor(node.name);
+    let outcome: () => unknown;
+    try {
+      const value: unknown = check(contextFor(node, log, signal));
+      if (typeof (value as PromiseLike<unknown> | undefined)?.then === 'function') callingChecks = false;
+      else if (value) {
+        log.close();
+        return true;
+      }
+      outcome = () => value;
+    } catch (error) {
+      outcome = () => {
+        throw error;
+      };
+    }
+    calledChecks.set(node.name, { log, outcome });
+    return false;
+  };
+
+  /**
+   * The no-op fast path: in dependency order, settles every task that is up to date, when its
+   * dependencies are all up to date too, without the scheduler and its promises. Returns the
+   * tasks left to schedule: those that may have to run, and their dependents.
    */
   const settleWhatIsUpToDate = (): string[] => {
     const left: string[] = [];
     for (const name of options.order) {
       const node = graph.nodes.get(name)!;
-      if (node.spec.check || !node.deps.every((dep) => status.get(dep) === 'up-to-date')) {
+      if (!node.deps.every((dep) => status.get(dep) === 'up-to-date')) {
         left.push(name);
         continue;
       }
@@ -141,7 +174,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
         left.push(name);
         continue;
       }
-      if (assessment.reasons.length === 0 && store.get(name)) settleUpToDate(name, assessment);
+      if (assessment.reasons.length === 0 && store.get(name) && (!node.spec.check || checkAtOnce(node))) settleUpToDate(name, assessment);
       else left.push(name);
     }
     return left;
@@ -172,8 +205,9 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     const begun = Date.now();
     let assessment;
     try {
-      const checkLog = new TaskLog(path.join(logsDir, `${name}.check.log`), () => {});
-      assessment = await assess({ ...assessOptions(node), checkContext: () => contextFor(node, checkLog, signal) });
+      const called = calledChecks.get(name);
+      const checkLog = called?.log ?? checkLogFor(name);
+      assessment = await assess({ ...assessOptions(node), callCheck: called?.outcome ?? (() => node.spec.check?.(contextFor(node, checkLog, signal))) });
       checkLog.close();
     } catch (error) {
       if (error instanceof InputNotBuiltYet && options.dryRun && ranNow.has(error.producer)) {
@@ -238,6 +272,8 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
 
   const left = settleWhatIsUpToDate();
   if (left.length > 0) await schedule(graph, left, options.jobs, runOne);
+  // A check called early, for a task that then never started (a failure stopped the build).
+  for (const { log } of calledChecks.values()) log.close();
   summary.wallMs = Date.now() - started;
   return summary;
 }

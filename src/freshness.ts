@@ -5,7 +5,7 @@ import type { Disk } from './disk.ts';
 import type { FingerprintParts } from './fingerprint.ts';
 import type { Node } from './graph.ts';
 import type { OutputRecord, TaskRecord } from './state.ts';
-import type { TaskContext, Value } from './types.ts';
+import type { Value } from './types.ts';
 
 /** Why a task has to run. */
 export type Reason =
@@ -110,15 +110,15 @@ export interface AssessOptions {
   forced: boolean;
   depsRanNow: ReadonlySet<string>;
   dryRun: boolean;
-  /** Builds the context handed to `check`. */
-  checkContext: () => TaskContext;
+  /** Calls the task's `check` (or hands back what an earlier call of it returned or threw). */
+  callCheck: () => unknown;
 }
 
 /**
  * Rules 1, 2, 3 and 5, which need no waiting: an empty `reasons` means the task is up to date
  * unless its `check` says otherwise. A no-op build decides most tasks with this alone.
  */
-export function assessWithoutCheck(options: Omit<AssessOptions, 'checkContext'>): Assessment {
+export function assessWithoutCheck(options: Omit<AssessOptions, 'callCheck'>): Assessment {
   const { node, record, parts } = options;
   // Deciding compares the recorded parts with these, part by part, which also names what changed.
   const result = (reasons: Reason[], refreshedOutputs?: Map<string, OutputRecord>): Assessment => ({ reasons, parts, refreshedOutputs });
@@ -139,7 +139,7 @@ export async function assess(options: AssessOptions): Promise<Assessment> {
   if (found.reasons.length > 0 || !check) return found;
   let reason: Reason | undefined;
   try {
-    if (!(await check(options.checkContext()))) reason = { kind: 'check-failed' };
+    if (!(await options.callCheck())) reason = { kind: 'check-failed' };
   } catch (error) {
     reason = { kind: 'check-threw', message: (error as Error).message };
   }
@@ -149,7 +149,7 @@ export async function assess(options: AssessOptions): Promise<Assessment> {
 }
 
 /** Every declared output exists, and files still have their recorded digest. */
-function checkOutputs(options: Omit<AssessOptions, 'checkContext'>): { reasons: Reason[]; refreshed?: Map<string, OutputRecord> } {
+function checkOutputs(options: Omit<AssessOptions, 'callCheck'>): { reasons: Reason[]; refreshed?: Map<string, OutputRecord> } {
   const { node, record, disk, root } = options;
   const reasons: Reason[] = [];
   let refreshed: Map<string, OutputRecord> | undefined;

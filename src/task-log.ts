@@ -23,6 +23,7 @@ export class TaskLog {
   readonly path: string;
   #fd: number | undefined;
   #held: string[] = [];
+  #closed = false;
   #tail: string[] = [];
   #onLine: (line: string) => void;
   static readonly tailLines = 20;
@@ -81,6 +82,8 @@ export class TaskLog {
 
   /** Ends the log. Without a line written, an earlier run's log is removed: it is not this run's. */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     if (this.#fd !== undefined) fs.closeSync(this.#fd);
     // existsSync first: removing a missing file costs an exception, and most logs are missing.
     else if (!this.writeError && fs.existsSync(this.path)) fs.rmSync(this.path, { force: true });

@@ -128,6 +128,38 @@ test('a check returning false reruns the task; returning true keeps it', async (
   assert.equal(reporter.reasons().start, 'its check found the live state out of date');
 });
 
+test('each check is called once a run, whether it answers at once, with a promise, as async, or by throwing', async () => {
+  const rig = new EngineRig();
+  const calls: string[] = [];
+  let live = true;
+  const probe = (name: string) => {
+    calls.push(name);
+    return live;
+  };
+  rig.task('sync', { check: () => probe('sync') });
+  rig.task('promise', { deps: ['sync'], check: () => Promise.resolve(probe('promise')) });
+  rig.task('async', { deps: ['promise'], check: async () => probe('async') });
+  rig.task('throws', {
+    check: () => {
+      if (!probe('throws')) throw new Error('probe broke');
+      return true;
+    },
+  });
+  await rig.build(['async', 'throws']);
+  calls.length = 0;
+  assert.deepEqual((await rig.build(['async', 'throws'])).ran, []);
+  assert.deepEqual(calls.sort(), ['async', 'promise', 'sync', 'throws']);
+
+  live = false;
+  calls.length = 0;
+  const { ran, reporter } = await rig.build(['async', 'throws']);
+  assert.deepEqual(ran.sort(), ['async', 'promise', 'sync', 'throws']);
+  // The dependents of a task that ran have a reason before their check is asked.
+  assert.deepEqual(calls.sort(), ['sync', 'throws']);
+  assert.equal(reporter.reasons().sync, 'its check found the live state out of date');
+  assert.equal(reporter.reasons().throws, 'its check failed: probe broke');
+});
+
 test('always tasks run every time; forced targets rerun but not their dependencies', async () => {
   const rig = chain();
   rig.task('smoke', { deps: ['all'], always: true });
