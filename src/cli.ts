@@ -5,10 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, usage, type CliArgs } from './args.ts';
-import { build } from './build.ts';
-import { clean } from './clean.ts';
 import { realDisk, type Stat } from './disk.ts';
-import { toDot } from './dot.ts';
 import { TaskError, UsageError } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import { FileStamps } from './file-stamps.ts';
@@ -17,8 +14,13 @@ import { acquireLock } from './lock.ts';
 import { PlainReporter, type ReportMode } from './plain-reporter.ts';
 import { checkSnapshot, writeSnapshot } from './snapshot.ts';
 import { loadState, saveState, statePaths } from './state.ts';
-import { commandsSettled, killCommandsNow } from './task-context.ts';
 import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter } from './taskfile.ts';
+
+// The build and what it brings (the scheduler, the command runner, child_process) load only when
+// a build decides task by task: --list, --graph and a no-op its snapshot answers never need them.
+const loadBuild = () => import('./build.ts');
+const loadTaskContext = () => import('./task-context.ts');
+let commands: Awaited<ReturnType<typeof loadTaskContext>> | undefined;
 
 export interface CliEnvironment {
   importModule: ModuleImporter;
@@ -68,6 +70,7 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   }
   const targets = args.targets.length > 0 ? args.targets : args.clean ? [] : [defaultTarget(taskfile)];
   if (args.clean) return cleanTargets(graph, targets, stdout);
+  const { toDot } = await import('./dot.ts');
   stdout.write(toDot(graph, closure(graph, targets)));
   return 0;
 }
@@ -109,6 +112,7 @@ async function cleanTargets(graph: Graph, targets: string[], stdout: NodeJS.Writ
   const release = acquireLock(statePaths(stateDir).lock);
   try {
     const store = loadState(stateDir, { journal: true });
+    const { clean } = await import('./clean.ts');
     const lines = clean(store, targets, graph.root, realDisk);
     await saveState(stateDir, store);
     stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : 'task: nothing recorded\n');
@@ -135,7 +139,7 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       // Second Ctrl-C: no more waiting. Records of finished tasks are already in the journal.
-      killCommandsNow();
+      commands?.killCommandsNow();
       release();
       process.exit(130);
     }
@@ -160,6 +164,8 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
     const stamps = new FileStamps(realDisk, store.files);
     const reporter = await makeReporter(mode, args.verbose, options.stdout);
     for (const message of store.warnings) reporter.emit({ type: 'warning', message });
+    const [{ build }, taskContext] = await Promise.all([loadBuild(), loadTaskContext()]);
+    commands = taskContext;
     const summary = await build({
       graph,
       order,
@@ -175,7 +181,7 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
       dryRun: !building,
       signal: controller.signal,
     });
-    await commandsSettled();
+    await taskContext.commandsSettled();
     let saveError: unknown;
     if (building && (store.changed || stamps.dirty || store.warnings.length > 0)) {
       // The summary is printed even when the state cannot be saved: what ran did run.
