@@ -28,10 +28,7 @@ export interface BuildOptions {
   /** The closure of the targets, dependencies first. */
   order: readonly string[];
   disk: Disk;
-  /**
-   * The build's stat cache. It may come filled with stats taken earlier in this run, before any
-   * task ran; after a build in which nothing ran, it holds every stat the decisions compared.
-   */
+  /** The build's stat cache: after a build in which nothing ran, it holds every stat the decisions compared. */
   stats?: Map<string, Stat | undefined>;
   store: StateStore;
   stamps: FileStamps;

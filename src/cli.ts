@@ -151,15 +151,15 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
   for (const signal of signals) process.on(signal, onSignal);
   try {
     const started = Date.now();
-    // Stats taken by the snapshot check are reused by the build when the snapshot cannot answer.
-    const stats = new Map<string, Stat | undefined>();
     if (mode !== 'explain' && !args.force) {
-      const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk, stats });
+      const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk });
       if (args.verbose) options.stdout.write(`task: snapshot: ${'miss' in verdict ? `not used, ${verdict.miss}` : 'every task up to date'}\n`);
       if ('upToDate' in verdict) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, mode, args.verbose, options.stdout);
     }
     const graph = buildGraph(taskfile.tasks, root);
     const order = closure(graph, targets);
+    // The build's stat cache: after a build in which nothing ran, it holds what the snapshot records.
+    const stats = new Map<string, Stat | undefined>();
     const store = loadState(stateDir, { journal: building });
     const stamps = new FileStamps(realDisk, store.files);
     const reporter = await makeReporter(mode, args.verbose, options.stdout);

@@ -73,8 +73,7 @@ export const realDisk: Disk = {
 /**
  * A disk whose stats are remembered until `forget()`: an output checked for its producer is
  * stat'ed again as its dependents' input. The build forgets everything whenever a task has run,
- * since a command may write any file. `stats` may come filled with stats taken earlier in the
- * same run, before any task ran.
+ * since a command may write any file. `stats` is the cache itself, for a caller that reads it after.
  */
 export function withStatCache(disk: Disk, stats = new Map<string, Stat | undefined>()): Disk & { forget(): void } {
   return {
