@@ -126,17 +126,24 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   let callingChecks = true;
   const checkAtOnce = (node: Node): boolean => {
     const check = node.spec.check!;
+    // jiti leaves `async` functions as they are (Node runs them natively), so their constructor says what they are.
     if (!callingChecks || check.constructor.name === 'AsyncFunction') return false;
     const log = checkLogFor(node.name);
     let outcome: () => unknown;
     try {
       const value: unknown = check(contextFor(node, log, signal));
-      if (typeof (value as PromiseLike<unknown> | undefined)?.then === 'function') callingChecks = false;
-      else if (value) {
+      if (typeof (value as PromiseLike<unknown> | undefined)?.then === 'function') {
+        callingChecks = false;
+        // Awaited only when the task is decided: a rejection before then must not go unhandled.
+        const answer = Promise.resolve(value);
+        answer.catch(() => {});
+        outcome = () => answer;
+      } else if (value) {
         log.close();
         return true;
+      } else {
+        outcome = () => value;
       }
-      outcome = () => value;
     } catch (error) {
       outcome = () => {
         throw error;
@@ -203,9 +210,9 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     let assessment;
     try {
       const called = calledChecks.get(name);
-      const checkLog = called?.log ?? checkLogFor(name);
-      assessment = await assess({ ...assessOptions(node), callCheck: called?.outcome ?? (() => node.spec.check?.(contextFor(node, checkLog, signal))) });
-      checkLog.close();
+      const checkLog = called?.log ?? (node.spec.check ? checkLogFor(name) : undefined);
+      assessment = await assess({ ...assessOptions(node), callCheck: called?.outcome ?? (() => checkLog && node.spec.check?.(contextFor(node, checkLog, signal))) });
+      checkLog?.close();
     } catch (error) {
       if (error instanceof InputNotBuiltYet && options.dryRun && ranNow.has(error.producer)) {
         // -n on a fresh tree: the input will exist once its producer has run.

@@ -9,7 +9,7 @@ import { realDisk, type Stat } from './disk.ts';
 import { TaskError, UsageError } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import { FileStamps } from './file-stamps.ts';
-import { buildGraph, closure, type Graph } from './graph.ts';
+import { buildGraph, checkTargets, closure, type Graph } from './graph.ts';
 import { acquireLock } from './lock.ts';
 import { PlainReporter, type ReportMode } from './plain-reporter.ts';
 import { checkSnapshot, writeSnapshot } from './snapshot.ts';
@@ -128,6 +128,17 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
   const stateDir = path.join(root, '.task');
   const paths = statePaths(stateDir);
   const building = mode === 'build';
+  const started = Date.now();
+  // Usage and Taskfile mistakes come first, before anything is created or locked.
+  checkTargets(taskfile.tasks, targets);
+  if (mode !== 'explain' && !args.force) {
+    // No lock for this: it only reads, and a run holding the lock has a journal, which it misses on.
+    const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk });
+    if (args.verbose) options.stdout.write(`task: snapshot: ${'miss' in verdict ? `not used, ${verdict.miss}` : 'every task up to date'}\n`);
+    if ('upToDate' in verdict) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, mode, args.verbose, options.stdout);
+  }
+  const graph = buildGraph(taskfile.tasks, root);
+  const order = closure(graph, targets);
   let release = () => {};
   if (building) {
     fs.mkdirSync(stateDir, { recursive: true });
@@ -150,14 +161,6 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, onSignal);
   try {
-    const started = Date.now();
-    if (mode !== 'explain' && !args.force) {
-      const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk });
-      if (args.verbose) options.stdout.write(`task: snapshot: ${'miss' in verdict ? `not used, ${verdict.miss}` : 'every task up to date'}\n`);
-      if ('upToDate' in verdict) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, mode, args.verbose, options.stdout);
-    }
-    const graph = buildGraph(taskfile.tasks, root);
-    const order = closure(graph, targets);
     // The build's stat cache: after a build in which nothing ran, it holds what the snapshot records.
     const stats = new Map<string, Stat | undefined>();
     const store = loadState(stateDir, { journal: building });
@@ -189,7 +192,7 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
     }
     const allUpToDate = summary.upToDate.length === order.length;
     if (building && allUpToDate && saveError === undefined && !controller.signal.aborted) {
-      const notWritten = writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, disk: realDisk, stats });
+      const notWritten = writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, disk: realDisk, stats, startedAt: started });
       if (args.verbose) options.stdout.write(`task: snapshot: ${notWritten ? `none taken, ${notWritten}` : 'taken for the next run'}\n`);
     }
     await reporter.finish(summary);

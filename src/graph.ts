@@ -48,10 +48,10 @@ function placePath(root: string, declared: string): { file: string; key: string 
 }
 
 const isString = (v: unknown) => typeof v === 'string';
-/** An array whose every item passes `item` (a loop: this runs for every task of every run). */
+/** An array whose every item passes `item`; holes are skipped, as `every` skips them (a loop: this runs for every task of every run). */
 const arrayOf = (item: (v: unknown) => boolean) => (v: unknown) => {
   if (!Array.isArray(v)) return false;
-  for (const x of v) if (!item(x)) return false;
+  for (let i = 0; i < v.length; i++) if (!item(v[i]) && i in v) return false;
   return true;
 };
 
@@ -76,7 +76,7 @@ function isJson(value: unknown): boolean {
   if (typeof value === 'number') return Number.isFinite(value);
   if (Array.isArray(value)) return isJsonArray(value);
   if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
-  for (const key in value) if (!isJson((value as Record<string, unknown>)[key])) return false;
+  for (const key of Object.keys(value)) if (!isJson((value as Record<string, unknown>)[key])) return false;
   return true;
 }
 
@@ -84,7 +84,7 @@ function isJson(value: unknown): boolean {
 export function checkSpec(def: TaskDef): void {
   const spec = def.spec as unknown as Record<string, unknown>;
   if (typeof spec !== 'object' || spec === null) throw new TaskfileError(`task '${def.name}': its spec is not an object`);
-  for (const field in spec) {
+  for (const field of Object.keys(spec)) {
     const value = spec[field];
     const rule = specFields[field];
     if (!rule) throw new TaskfileError(`task '${def.name}': unknown field '${field}'${didYouMean(field, Object.keys(specFields))}`);
@@ -180,18 +180,18 @@ export function findCycle(nodes: Map<string, Pick<Node, 'deps'>>): string[] | un
   return undefined;
 }
 
-/** Checks target names, with "did you mean" for unknown ones. */
-export function checkTargets(graph: Graph, targets: readonly string[]): void {
+/** Checks target names against the declared tasks, with "did you mean" for unknown ones. */
+export function checkTargets(tasks: ReadonlyMap<string, unknown>, targets: readonly string[]): void {
   for (const target of targets) {
-    if (!graph.nodes.has(target)) {
-      throw new UsageError(`unknown task '${target}'${didYouMean(target, graph.nodes.keys())}`);
+    if (!tasks.has(target)) {
+      throw new UsageError(`unknown task '${target}'${didYouMean(target, tasks.keys())}`);
     }
   }
 }
 
 /** The targets and everything they depend on, in an order where dependencies come first. */
 export function closure(graph: Graph, targets: readonly string[]): string[] {
-  checkTargets(graph, targets);
+  checkTargets(graph.nodes, targets);
   const order: string[] = [];
   const seen = new Set<string>();
   // Iterative post-order, so a 10,000-task chain does not overflow the stack.

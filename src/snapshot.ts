@@ -38,7 +38,7 @@ export type SnapshotVerdict = { upToDate: string[] } | { miss: string };
 /** One snapshot per set of targets: `task` and `task hosts` keep theirs side by side. */
 export function snapshotPath(stateDir: string, targets: readonly string[]): string {
   const key = createHash('sha256').update(targets.join('\0')).digest('hex').slice(0, 16);
-  return path.join(stateDir, 'snapshots', `${key}.json`);
+  return path.join(statePaths(stateDir).snapshots, `${key}.json`);
 }
 
 /**
@@ -100,9 +100,11 @@ export function checkSnapshot(options: {
   } catch {
     return { miss: 'no snapshot' };
   }
+  const isString = (value: unknown) => typeof value === 'string';
   if (
     snapshot?.version !== snapshotVersion || snapshot.stateVersion !== stateVersion ||
-    !Array.isArray(snapshot.targets) || !Array.isArray(snapshot.store) || !Array.isArray(snapshot.tasks) || !Array.isArray(snapshot.files)
+    !Array.isArray(snapshot.targets) || !Array.isArray(snapshot.store) || snapshot.store.length !== 4 ||
+    !Array.isArray(snapshot.tasks) || !snapshot.tasks.every(isString) || !Array.isArray(snapshot.files) || snapshot.files.length % 6 !== 0
   ) {
     return { miss: 'snapshot in another format' };
   }
@@ -116,7 +118,8 @@ export function checkSnapshot(options: {
   if (declarationDigest(options.tasks, options.root) !== snapshot.declarations) return { miss: 'the Taskfile changed' };
   const { files } = snapshot;
   for (let i = 0; i + 5 < files.length; i += 6) {
-    const file = files[i] as string;
+    const file = files[i];
+    if (typeof file !== 'string') return { miss: 'snapshot in another format' };
     const stat = disk.stat(file);
     const same =
       stat !== undefined &&
@@ -133,7 +136,8 @@ export function checkSnapshot(options: {
  * it compared, from the build's stats. Returns why no snapshot was written, or undefined.
  * Nothing is written for a closure with a `check` or `always` task (they must be asked every run),
  * a glob or folder input (a new file changes them without changing any stat it took), or a file
- * modified within the last second (it may change again without changing its stat).
+ * modified within a second before the build began (`startedAt`): it may have changed again
+ * within its mtime's tick, after it was stat'ed or hashed, as FileStamps knows.
  */
 export function writeSnapshot(options: {
   stateDir: string;
@@ -143,9 +147,11 @@ export function writeSnapshot(options: {
   order: readonly string[];
   disk: Disk;
   stats: ReadonlyMap<string, Stat | undefined>;
+  /** When the build began, before it took any stat. */
+  startedAt: number;
 }): string | undefined {
   const { graph, stats, disk } = options;
-  const recentSince = disk.now() - racyWindowMs;
+  const recentSince = options.startedAt - racyWindowMs;
   const seen = new Set<string>();
   const files: Array<string | number> = [];
   const shown = (file: string) => path.relative(graph.root, file) || file;
@@ -159,7 +165,7 @@ export function writeSnapshot(options: {
       return undefined;
     }
     if (stat.kind !== 'file') return `${shown(file)} is not a file`;
-    if (Math.max(stat.mtimeMs, stat.ctimeMs) > recentSince) return `${shown(file)} was modified within the last second`;
+    if (Math.max(stat.mtimeMs, stat.ctimeMs) >= recentSince) return `${shown(file)} was modified within the last second`;
     files.push(file, 0, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino);
     return undefined;
   };

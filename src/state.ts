@@ -94,6 +94,7 @@ export function statePaths(stateDir: string) {
     journal: path.join(stateDir, 'journal'),
     lock: path.join(stateDir, 'lock'),
     logs: path.join(stateDir, 'logs'),
+    snapshots: path.join(stateDir, 'snapshots'),
     tasks: path.join(stateDir, 'tasks'),
   };
 }
@@ -187,4 +188,7 @@ export async function saveState(stateDir: string, store: StateStore): Promise<vo
   store.closeJournal();
   // The journal's entries are all in the store now; replaying them again would be harmless.
   fs.rmSync(paths.journal, { force: true });
+  // No-op snapshots describe the store they were taken with; each also checks its identity, and
+  // removing them leaves no doubt even where a file system reuses inodes and coarse timestamps.
+  fs.rmSync(paths.snapshots, { recursive: true, force: true });
 }

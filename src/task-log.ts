@@ -55,7 +55,9 @@ export class TaskLog {
   }
 
   #write(text: string | undefined): void {
-    if (this.writeError) return;
+    // Output after close (a command still stopping after a timeout) is shown, but not written:
+    // reopening the file would wipe what was written.
+    if (this.writeError || this.#closed) return;
     try {
       if (this.#fd === undefined) {
         this.#fd = openLog(this.path);

@@ -176,14 +176,18 @@ test('garbage in the state store gives a warning and a correct build', async () 
   assert.deepEqual(Project.ran(await p.run()), [], 'the rewritten store is good');
 });
 
-test('a task timeout stops its command and fails the task', async () => {
-  const p = new Project(`export default task('hang', { timeout: 300, run: (ctx) => ctx.exec('sleep', ['30']) });`);
+test('a task timeout stops its command and fails the task; its log keeps the command and what it printed', async () => {
+  // The command prints once more while it stops: that late line must not wipe the log.
+  const script = "trap 'echo stopping; sleep 0.3; exit 1' TERM; echo started; sleep 30 & wait";
+  const p = new Project(`export default task('hang', { timeout: 500, run: (ctx) => ctx.exec('sh', ['-c', ${JSON.stringify(script)}]) });`);
   projects.push(p);
   const started = Date.now();
   const result = await p.run();
   assert.equal(result.code, 1);
-  assert.match(result.stdout, /task 'hang' timed out after 300 ms/);
+  assert.match(result.stdout, /task 'hang' timed out after 500 ms/);
   assert.ok(Date.now() - started < 20_000);
+  const log = p.read('.task/logs/hang.log');
+  assert.match(log, /^\$ sh -c .*\nstarted\n/);
 });
 
 test('--clean removes recorded outputs and state', async () => {

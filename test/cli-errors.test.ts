@@ -25,6 +25,7 @@ test('an unknown target exits 2 with "did you mean"', async () => {
   const result = await p.run('host');
   assert.equal(result.code, 2);
   assert.match(result.stderr, /unknown task 'host' \(did you mean 'hosts'\?\)/);
+  assert.equal(p.exists('.task'), false, 'a mistaken command line creates nothing');
 });
 
 test('an unknown parameter exits 2 with "did you mean"; a badly typed one names it', async () => {

@@ -160,6 +160,23 @@ test('each check is called once a run, whether it answers at once, with a promis
   assert.equal(reporter.reasons().throws, 'its check failed: probe broke');
 });
 
+test('a plain check whose promise rejects before its task is decided is that task\'s reason, not a crash', async () => {
+  const rig = new EngineRig();
+  rig.disk.write(at('src.txt'), 'one');
+  let live = true;
+  rig.task('compile', { inputs: ['src.txt'], outputs: ['out.txt'] });
+  rig.task('service', { check: () => (live ? Promise.resolve(true) : Promise.reject(new Error('probe broke'))) });
+  rig.task('all', { deps: ['compile', 'service'] });
+  await rig.build(['all']);
+  rig.disk.tick();
+  rig.disk.write(at('src.txt'), 'two');
+  live = false;
+  // -j1: compile is decided and run first; service's check has rejected long before it is decided.
+  const { ran, reporter } = await rig.build(['all'], { jobs: 1 });
+  assert.deepEqual(ran.sort(), ['all', 'compile', 'service']);
+  assert.equal(reporter.reasons().service, 'its check failed: probe broke');
+});
+
 test('always tasks run every time; forced targets rerun but not their dependencies', async () => {
   const rig = chain();
   rig.task('smoke', { deps: ['all'], always: true });

@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildGraph } from '../src/graph.ts';
+import { writeSnapshot } from '../src/snapshot.ts';
+import type { Stat } from '../src/disk.ts';
 import { Project, projectMaker, type CliResult } from './helpers/cli-rig.ts';
+import { FakeDisk } from './helpers/fake-disk.ts';
 
 const project = projectMaker(after);
 
@@ -129,10 +135,20 @@ test('a damaged snapshot is ignored', async () => {
   await p.run();
   await prime(p);
   const [name] = fs.readdirSync(p.path('.task/snapshots'));
-  p.write(`.task/snapshots/${name}`, '{"version": 1, "files": [');
-  const result = await p.run('-v');
-  assert.equal(snapshotLine(result), 'not used, no snapshot');
-  assert.match(result.stdout, /nothing to do, 3 up to date/);
+  const file = `.task/snapshots/${name}`;
+  const good = JSON.parse(p.read(file)) as { files: unknown[]; tasks: unknown[] };
+  const damaged: Array<[string, string]> = [
+    ['cut short', '{"version": 1, "files": ['],
+    ['a path that is a number', JSON.stringify({ ...good, files: [42, ...good.files.slice(1)] })],
+    ['a task name that is not a string', JSON.stringify({ ...good, tasks: [{}, ...good.tasks.slice(1)] })],
+  ];
+  for (const [what, text] of damaged) {
+    p.write(file, text);
+    const result = await p.run('-v');
+    assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+    assert.match(snapshotLine(result) ?? '', /^not used, (no snapshot|snapshot in another format)$/, what);
+    assert.match(result.stdout, /nothing to do, 3 up to date/, what);
+  }
 });
 
 test('no snapshot covers a check, a glob input, or a file modified within the last second', async () => {
@@ -158,4 +174,23 @@ test('no snapshot covers a check, a glob input, or a file modified within the la
   globbed.write('in/2.txt', 'two\n');
   assert.deepEqual(Project.ran(await globbed.run()), ['a']);
   assert.equal(globbed.read('a.out'), 'one\ntwo\n');
+});
+
+test('a file modified within a second before the build began is not covered, however long the build took', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'task-snapshot-'));
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const disk = new FakeDisk();
+  const startedAt = disk.clock;
+  disk.write(`${root}/.task/state.json`, '{}');
+  const defs = new Map([['a', { name: 'a', spec: { inputs: ['a.in'], outputs: ['a.out'] } }]]);
+  const graph = buildGraph(defs, root);
+  const stat = (mtimeMs: number): Stat => ({ kind: 'file', size: 1, mtimeMs, ctimeMs: mtimeMs, ino: 1 });
+  // a.in was modified half a second before the build began; the build then took five seconds.
+  const stats = new Map([[`${root}/a.in`, stat(startedAt - 500)], [`${root}/a.out`, stat(startedAt - 60_000)]]);
+  disk.tick(5000);
+  const options = { stateDir: `${root}/.task`, targets: ['a'], tasks: defs, graph, order: ['a'], disk, stats, startedAt };
+  assert.equal(writeSnapshot(options), 'a.in was modified within the last second');
+  stats.set(`${root}/a.in`, stat(startedAt - 1500));
+  assert.equal(writeSnapshot(options), undefined);
+  assert.equal(fs.readdirSync(`${root}/.task/snapshots`).length, 1);
 });
