@@ -15,6 +15,7 @@ import { makeContext } from './task-context.ts';
 import { TaskLog } from './task-log.ts';
 import { timeoutSignal } from './timeout-signal.ts';
 import type { TaskContext } from './types.ts';
+import { answersAtOnce, callCheck, type CalledCheck } from './early-check.ts';
 
 /** Runs a task's work. The real one calls `run`; tests pass a fake one. */
 export type TaskRunner = (node: Node, ctx: TaskContext) => Promise<void>;
@@ -28,6 +29,8 @@ export interface BuildOptions {
   /** The closure of the targets, dependencies first. */
   order: readonly string[];
   disk: Disk;
+  /** Checks the no-op snapshot already called, with what they said. */
+  calledChecks?: Map<string, CalledCheck>;
   /** The build's stat cache: after a build in which nothing ran, it holds every stat the decisions compared. */
   stats?: Map<string, Stat | undefined>;
   store: StateStore;
@@ -113,8 +116,8 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     reporter.emit({ type: 'up-to-date', task: name });
   };
 
-  /** Checks the fast path already called: decide() hands their outcome on instead of calling them again. */
-  const calledChecks = new Map<string, { log: TaskLog; outcome: () => unknown }>();
+  /** Checks already called (by the snapshot, or below): decide() hands their outcome on instead of calling them again. */
+  const calledChecks = options.calledChecks ?? new Map<string, CalledCheck>();
   const checkLogFor = (name: string) => new TaskLog(path.join(logsDir, `${name}.check.log`), () => {});
 
   /**
@@ -126,31 +129,18 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   let callingChecks = true;
   const checkAtOnce = (node: Node): boolean => {
     const check = node.spec.check!;
-    // jiti leaves `async` functions as they are (Node runs them natively), so their constructor says what they are.
-    if (!callingChecks || check.constructor.name === 'AsyncFunction') return false;
-    const log = checkLogFor(node.name);
-    let outcome: () => unknown;
-    try {
-      const value: unknown = check(contextFor(node, log, signal));
-      if (typeof (value as PromiseLike<unknown> | undefined)?.then === 'function') {
-        callingChecks = false;
-        // Awaited only when the task is decided: a rejection before then must not go unhandled.
-        const answer = Promise.resolve(value);
-        answer.catch(() => {});
-        outcome = () => answer;
-      } else if (value) {
-        log.close();
-        return true;
-      } else {
-        outcome = () => value;
-      }
-    } catch (error) {
-      outcome = () => {
-        throw error;
-      };
+    let called = calledChecks.get(node.name);
+    if (!called) {
+      if (!callingChecks || !answersAtOnce(check)) return false;
+      const log = checkLogFor(node.name);
+      called = callCheck(check, contextFor(node, log, signal), log);
+      if (called.promised) callingChecks = false;
+      calledChecks.set(node.name, called);
     }
-    calledChecks.set(node.name, { log, outcome });
-    return false;
+    if (!called.upToDate) return false;
+    called.log.close();
+    calledChecks.delete(node.name);
+    return true;
   };
 
   /**

@@ -12,6 +12,7 @@ import { FileStamps } from './file-stamps.ts';
 import { buildGraph, checkTargets, closure, type Graph } from './graph.ts';
 import { acquireLock } from './lock.ts';
 import { PlainReporter, type ReportMode } from './plain-reporter.ts';
+import { callCheck, type CalledCheck } from './early-check.ts';
 import { checkSnapshot, writeSnapshot } from './snapshot.ts';
 import { loadState, saveState, statePaths } from './state.ts';
 import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter } from './taskfile.ts';
@@ -131,21 +132,9 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
   const started = Date.now();
   // Usage and Taskfile mistakes come first, before anything is created or locked.
   checkTargets(taskfile.tasks, targets);
-  if (mode !== 'explain' && !args.force) {
-    // No lock for this: it only reads, and a run holding the lock has a journal, which it misses on.
-    const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk });
-    if (args.verbose) options.stdout.write(`task: snapshot: ${'miss' in verdict ? `not used, ${verdict.miss}` : 'every task up to date'}\n`);
-    if ('upToDate' in verdict) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, mode, args.verbose, options.stdout);
-  }
-  const graph = buildGraph(taskfile.tasks, root);
-  const order = closure(graph, targets);
   let release = () => {};
-  if (building) {
-    fs.mkdirSync(stateDir, { recursive: true });
-    release = acquireLock(paths.lock);
-  }
   const controller = new AbortController();
-  // Every running task and command listens to this one signal.
+  // Every running task, check and command listens to this one signal.
   setMaxListeners(0, controller.signal);
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
@@ -160,7 +149,26 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
   // SIGHUP too: a closed terminal must not orphan commands that run in their own process groups.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, onSignal);
+  let calledChecks: Map<string, CalledCheck> | undefined;
   try {
+    if (mode !== 'explain' && !args.force) {
+      // No lock for this: it only reads, and a run holding the lock has a journal, which it misses on.
+      const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk });
+      let miss = 'miss' in verdict ? verdict.miss : undefined;
+      if ('upToDate' in verdict) {
+        const asked = await askChecks(verdict.checks, taskfile, stateDir, controller.signal);
+        calledChecks = asked.called;
+        if (asked.notUpToDate) miss = `task '${asked.notUpToDate}': its check does not say up to date`;
+      }
+      if (args.verbose) options.stdout.write(`task: snapshot: ${miss ? `not used, ${miss}` : 'every task up to date'}\n`);
+      if ('upToDate' in verdict && !miss) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, mode, args.verbose, options.stdout);
+    }
+    const graph = buildGraph(taskfile.tasks, root);
+    const order = closure(graph, targets);
+    if (building) {
+      fs.mkdirSync(stateDir, { recursive: true });
+      release = acquireLock(paths.lock);
+    }
     // The build's stat cache: after a build in which nothing ran, it holds what the snapshot records.
     const stats = new Map<string, Stat | undefined>();
     const store = loadState(stateDir, { journal: building });
@@ -183,6 +191,7 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
       forced: new Set(args.force ? targets : []),
       dryRun: !building,
       signal: controller.signal,
+      calledChecks,
     });
     await taskContext.commandsSettled();
     let saveError: unknown;
@@ -199,9 +208,32 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
     if (saveError !== undefined) throw saveError;
     return exitStatus(summary, mode, controller.signal.aborted);
   } finally {
+    // Logs of checks the snapshot asked, when no build took them over (closing twice is harmless).
+    for (const { log } of calledChecks?.values() ?? []) log.close();
     for (const signal of signals) process.off(signal, onSignal);
     release();
   }
+}
+
+/**
+ * Asks the checks a snapshot lists, in its order, as the build would ask them: each once, and
+ * none after the first that does not answer "up to date" at once. What they said goes to the
+ * build if it has to decide task by task.
+ */
+async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, stateDir: string, signal: AbortSignal): Promise<{ called: Map<string, CalledCheck>; notUpToDate?: string }> {
+  const called = new Map<string, CalledCheck>();
+  if (names.length === 0) return { called };
+  const [{ makeContext }, { TaskLog }] = await Promise.all([import('./task-context.ts'), import('./task-log.ts')]);
+  for (const name of names) {
+    const spec = taskfile.tasks.get(name)?.spec;
+    if (!spec?.check) return { called, notUpToDate: name };
+    const log = new TaskLog(path.join(statePaths(stateDir).logs, `${name}.check.log`), () => {});
+    const context = makeContext({ name, root: taskfile.root, stateDir, values: spec.values ?? {}, signal, log });
+    const answer = callCheck(spec.check, context, log);
+    called.set(name, answer);
+    if (!answer.upToDate) return { called, notUpToDate: name };
+  }
+  return { called };
 }
 
 /** What a build that finds every task up to date reports, for a run the snapshot answered. */

@@ -11,12 +11,13 @@ import path from 'node:path';
 import type { Disk, Stat } from './disk.ts';
 import { racyWindowMs } from './file-stamps.ts';
 import { sourceOf } from './fingerprint.ts';
+import { answersAtOnce } from './early-check.ts';
 import { checkSpec, type Graph } from './graph.ts';
 import type { TaskDef } from './registry.ts';
 import type { TaskSpec } from './types.ts';
 import { statePaths, stateVersion } from './state.ts';
 
-const snapshotVersion = 1;
+const snapshotVersion = 2;
 
 interface SnapshotFile {
   version: number;
@@ -28,12 +29,20 @@ interface SnapshotFile {
   store: number[];
   /** The targets' closure, dependencies first, as the build settled it. */
   tasks: string[];
-  /** Per file: path, kind (0 file, 1 folder), size, mtimeMs, ctimeMs, inode. */
+  /** The tasks of the closure that have a check, in the same order: they are asked again each run. */
+  checks: string[];
+  /**
+   * Per file: path, kind, size, mtimeMs, ctimeMs, inode. Kinds: 0 a file (all of it compared);
+   * 1 an output folder (existence only); 2 a folder of an input folder's tree (its mtime, ctime
+   * and inode: adding, removing or renaming an entry changes them).
+   */
   files: Array<string | number>;
 }
 
-/** What a snapshot says: every task up to date, or why it cannot say so. */
-export type SnapshotVerdict = { upToDate: string[] } | { miss: string };
+/**
+ * What a snapshot says: every task up to date once the listed checks agree, or why it cannot say so.
+ */
+export type SnapshotVerdict = { upToDate: string[]; checks: string[] } | { miss: string };
 
 /** One snapshot per set of targets: `task` and `task hosts` keep theirs side by side. */
 export function snapshotPath(stateDir: string, targets: readonly string[]): string {
@@ -104,7 +113,8 @@ export function checkSnapshot(options: {
   if (
     snapshot?.version !== snapshotVersion || snapshot.stateVersion !== stateVersion ||
     !Array.isArray(snapshot.targets) || !Array.isArray(snapshot.store) || snapshot.store.length !== 4 ||
-    !Array.isArray(snapshot.tasks) || !snapshot.tasks.every(isString) || !Array.isArray(snapshot.files) || snapshot.files.length % 6 !== 0
+    !Array.isArray(snapshot.tasks) || !snapshot.tasks.every(isString) || !Array.isArray(snapshot.checks) || !snapshot.checks.every(isString) ||
+    !Array.isArray(snapshot.files) || snapshot.files.length % 6 !== 0
   ) {
     return { miss: 'snapshot in another format' };
   }
@@ -121,23 +131,27 @@ export function checkSnapshot(options: {
     const file = files[i];
     if (typeof file !== 'string') return { miss: 'snapshot in another format' };
     const stat = disk.stat(file);
+    const kind = files[i + 1];
     const same =
       stat !== undefined &&
-      (files[i + 1] === 1
+      (kind === 1
         ? stat.kind === 'dir'
-        : stat.kind === 'file' && stat.size === files[i + 2] && stat.mtimeMs === files[i + 3] && stat.ctimeMs === files[i + 4] && stat.ino === files[i + 5]);
+        : stat.kind === (kind === 2 ? 'dir' : 'file') && (kind === 2 || stat.size === files[i + 2]) &&
+          stat.mtimeMs === files[i + 3] && stat.ctimeMs === files[i + 4] && stat.ino === files[i + 5]);
     if (!same) return { miss: `${path.relative(options.root, file) || file} changed` };
   }
-  return { upToDate: snapshot.tasks };
+  return { upToDate: snapshot.tasks, checks: snapshot.checks };
 }
 
 /**
  * After a build in which every task of the closure was found up to date (none ran), records what
  * it compared, from the build's stats. Returns why no snapshot was written, or undefined.
- * Nothing is written for a closure with a `check` or `always` task (they must be asked every run),
- * a glob or folder input (a new file changes them without changing any stat it took), or a file
- * modified within a second before the build began (`startedAt`): it may have changed again
- * within its mtime's tick, after it was stat'ed or hashed, as FileStamps knows.
+ * Nothing is written for a closure with an `always` task or an `async` check (the snapshot asks
+ * only checks that answer at once), a glob input (a new file matching it changes no stat the
+ * build took), or a file or folder modified within a second before the build began
+ * (`startedAt`): it may have changed again within its mtime's tick, after it was stat'ed or
+ * hashed, as FileStamps knows. That cutoff also makes stats taken now as good as the build's:
+ * whatever changed since the build began is refused.
  */
 export function writeSnapshot(options: {
   stateDir: string;
@@ -169,11 +183,48 @@ export function writeSnapshot(options: {
     files.push(file, 0, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino);
     return undefined;
   };
+  /** An input folder: every folder of its tree by mtime, every file in it as a file. */
+  const addTree = (dir: string): string | undefined => {
+    if (seen.has(dir)) return undefined;
+    seen.add(dir);
+    const folders = [dir];
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      return `cannot read ${shown(dir)}: ${(error as Error).message}`;
+    }
+    for (const entry of entries) {
+      const file = `${entry.parentPath ?? entry.path}/${entry.name}`;
+      if (entry.isDirectory()) folders.push(file);
+      else if (!seen.has(file)) {
+        seen.add(file);
+        const stat = disk.stat(file);
+        // The build's walk skips what is not a file (a socket, a link to a folder): so does this.
+        if (stat?.kind !== 'file') continue;
+        if (Math.max(stat.mtimeMs, stat.ctimeMs) >= recentSince) return `${shown(file)} was modified within the last second`;
+        files.push(file, 0, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino);
+      }
+    }
+    for (const folder of folders) {
+      const stat = disk.stat(folder);
+      if (stat?.kind !== 'dir') return `${shown(folder)} is not a folder`;
+      if (Math.max(stat.mtimeMs, stat.ctimeMs) >= recentSince) return `${shown(folder)} was modified within the last second`;
+      files.push(folder, 2, 0, stat.mtimeMs, stat.ctimeMs, stat.ino);
+    }
+    return undefined;
+  };
+  const checks: string[] = [];
   for (const name of options.order) {
     const node = graph.nodes.get(name)!;
-    if (node.spec.check || node.spec.always) return `task '${name}' has a check or always runs`;
+    if (node.spec.always) return `task '${name}' always runs`;
+    if (node.spec.check) {
+      if (!answersAtOnce(node.spec.check)) return `task '${name}' has an async check`;
+      checks.push(name);
+    }
     for (const literal of node.literalInputs) {
-      const problem = literal === undefined ? `task '${name}' has a glob input` : add(literal.file, 'file');
+      if (literal === undefined) return `task '${name}' has a glob input`;
+      const problem = stats.get(literal.file)?.kind === 'dir' && !graph.producers.has(literal.file) ? addTree(literal.file) : add(literal.file, 'file');
       if (problem) return problem;
     }
     for (const out of node.outputs) {
@@ -190,6 +241,7 @@ export function writeSnapshot(options: {
     declarations: declarationDigest(options.tasks, graph.root),
     store,
     tasks: [...options.order],
+    checks,
     files,
   };
   const file = snapshotPath(options.stateDir, options.targets);

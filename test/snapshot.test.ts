@@ -31,7 +31,7 @@ const snapshotLine = (result: CliResult) => result.stdout.match(/^task: snapshot
 const takenLine = (result: CliResult) => result.stdout.match(/^task: snapshot: ((?:none )?taken.*)$/m)?.[1];
 
 /** Runs no-ops until one is answered by the snapshot (the first takes it); fails if none is. */
-async function prime(p: Project): Promise<void> {
+async function prime(p: Project, upToDate = 3): Promise<void> {
   await pastRacyWindow();
   const taking = await p.run('-v');
   assert.equal(taking.code, 0, taking.stderr);
@@ -39,7 +39,7 @@ async function prime(p: Project): Promise<void> {
   assert.equal(takenLine(taking), 'taken for the next run', taking.stdout);
   const answered = await p.run('-v');
   assert.equal(snapshotLine(answered), 'every task up to date', answered.stdout);
-  assert.match(answered.stdout, /nothing to do, 3 up to date/);
+  assert.match(answered.stdout, new RegExp(`nothing to do, ${upToDate} up to date`));
 }
 
 function builtProject(): Project {
@@ -151,7 +151,7 @@ test('a damaged snapshot is ignored', async () => {
   }
 });
 
-test('no snapshot covers a check, a glob input, or a file modified within the last second', async () => {
+test('no snapshot covers an async check, a glob input, or a file modified within the last second', async () => {
   const withCheck = project(`export default task('a', { outputs: ['a.out'], check: async () => true, run: (ctx) => ctx.exec('sh', ['-c', 'echo > a.out']) });`);
   const globbed = project(`export default task('a', { inputs: ['in/*.txt'], outputs: ['a.out'], run: (ctx) => ctx.exec('sh', ['-c', 'cat in/*.txt > a.out']) });`);
   globbed.write('in/1.txt', 'one\n');
@@ -167,7 +167,7 @@ test('no snapshot covers a check, a glob input, or a file modified within the la
   assert.equal(takenLine(atOnce), 'none taken, a.in was modified within the last second');
 
   const check = await withCheck.run('-v');
-  assert.equal(takenLine(check), "none taken, task 'a' has a check or always runs");
+  assert.equal(takenLine(check), "none taken, task 'a' has an async check");
   const glob = await globbed.run('-v');
   assert.equal(takenLine(glob), "none taken, task 'a' has a glob input");
   // A new file matching the glob is seen: no snapshot stood in the way.
@@ -193,4 +193,55 @@ test('a file modified within a second before the build began is not covered, how
   stats.set(`${root}/a.in`, stat(startedAt - 1500));
   assert.equal(writeSnapshot(options), undefined);
   assert.equal(fs.readdirSync(`${root}/.task/snapshots`).length, 1);
+});
+
+test('a snapshot asks the checks that answer at once, each once a run; one that says no makes its task run', async () => {
+  const p = project(`
+import fs from 'node:fs';
+const probe = () => {
+  fs.appendFileSync('asked', 'x');
+  return fs.readFileSync('live', 'utf8').trim() === 'yes';
+};
+export default task('svc', { inputs: ['svc.in'], outputs: ['svc.out'], check: probe, run: (ctx) => ctx.exec('sh', ['-c', 'cp svc.in svc.out; echo yes > live']) });
+`);
+  p.write('svc.in', 'conf\n');
+  p.write('live', 'yes\n');
+  assert.deepEqual(Project.ran(await p.run()), ['svc']);
+  await prime(p, 1);
+  const asked = () => (p.exists('asked') ? p.read('asked').length : 0);
+  fs.rmSync(p.path('asked'), { force: true });
+  const answered = await p.run('-v');
+  assert.equal(snapshotLine(answered), 'every task up to date');
+  assert.equal(asked(), 1, 'asked once');
+
+  p.write('live', 'no\n');
+  fs.rmSync(p.path('asked'));
+  const down = await p.run('-v');
+  assert.equal(snapshotLine(down), "not used, task 'svc': its check does not say up to date");
+  assert.deepEqual(Project.ran(down), ['svc']);
+  assert.match(down.stdout, /svc: running \(its check found the live state out of date\)/);
+  assert.equal(asked(), 1, 'asked once, though the snapshot asked before the build decided');
+  assert.equal(p.read('live'), 'yes\n');
+});
+
+test('an input folder is covered file by file and folder by folder: an added, edited or deeper file is seen', async () => {
+  const p = project(`export default task('pack', { inputs: ['src'], outputs: ['pack.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'find src -type f | sort | xargs cat > pack.txt']) });`);
+  p.write('src/a.txt', 'a\n');
+  p.write('src/sub/b.txt', 'b\n');
+  fs.mkdirSync(p.path('src/empty'));
+  assert.deepEqual(Project.ran(await p.run()), ['pack']);
+  const changes: Array<[string, () => void, RegExp, string]> = [
+    ['a file added to a subfolder', () => p.write('src/sub/c.txt', 'c\n'), /src\/sub changed/, 'a\nb\nc\n'],
+    ['a file added to an empty folder', () => p.write('src/empty/d.txt', 'd\n'), /src\/empty changed/, 'a\nd\nb\nc\n'],
+    ['a deeper file edited', () => p.write('src/sub/b.txt', 'B\n'), /src\/sub\/b\.txt changed/, 'a\nd\nB\nc\n'],
+    ['a file removed', () => fs.rmSync(p.path('src/a.txt')), /src changed|src\/a\.txt changed/, 'd\nB\nc\n'],
+  ];
+  for (const [what, change, miss, packed] of changes) {
+    await prime(p, 1);
+    change();
+    const result = await p.run('-v');
+    assert.match(snapshotLine(result) ?? '', miss, what);
+    assert.deepEqual(Project.ran(result), ['pack'], what);
+    assert.equal(p.read('pack.txt'), packed, what);
+  }
 });
