@@ -134,9 +134,9 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       if (!callingChecks || !answersAtOnce(check)) return false;
       const log = checkLogFor(node.name);
       called = callCheck(check, contextFor(node, log, signal), log);
-      if (called.promised) callingChecks = false;
       calledChecks.set(node.name, called);
     }
+    if (called.promised) callingChecks = false;
     if (!called.upToDate) return false;
     called.log.close();
     calledChecks.delete(node.name);

@@ -149,18 +149,19 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
   // SIGHUP too: a closed terminal must not orphan commands that run in their own process groups.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, onSignal);
-  let calledChecks: Map<string, CalledCheck> | undefined;
+  // Checks asked before their task is decided (by the snapshot, or the build's fast path), with their answers.
+  const calledChecks = new Map<string, CalledCheck>();
   try {
     if (mode !== 'explain' && !args.force) {
       // No lock for this: it only reads, and a run holding the lock has a journal, which it misses on.
       const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk });
       let miss = 'miss' in verdict ? verdict.miss : undefined;
       if ('upToDate' in verdict) {
-        const asked = await askChecks(verdict.checks, taskfile, stateDir, controller.signal);
-        calledChecks = asked.called;
-        if (asked.notUpToDate) miss = `task '${asked.notUpToDate}': its check does not say up to date`;
+        const notUpToDate = await askChecks(verdict.checks, taskfile, stateDir, controller.signal, calledChecks);
+        if (notUpToDate) miss = `task '${notUpToDate}': its check does not say up to date`;
       }
       if (args.verbose) options.stdout.write(`task: snapshot: ${miss ? `not used, ${miss}` : 'every task up to date'}\n`);
+      if (controller.signal.aborted) return 130;
       if ('upToDate' in verdict && !miss) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, mode, args.verbose, options.stdout);
     }
     const graph = buildGraph(taskfile.tasks, root);
@@ -201,7 +202,11 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
     }
     const allUpToDate = summary.upToDate.length === order.length;
     if (building && allUpToDate && saveError === undefined && !controller.signal.aborted) {
-      const notWritten = writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, disk: realDisk, stats, startedAt: started });
+      // A plain function that answered with a promise would make every snapshot miss.
+      const promised = [...calledChecks].find(([, check]) => check.promised)?.[0];
+      const notWritten = promised
+        ? `task '${promised}' has a check that answers with a promise`
+        : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, disk: realDisk, stats, startedAt: started });
       if (args.verbose) options.stdout.write(`task: snapshot: ${notWritten ? `none taken, ${notWritten}` : 'taken for the next run'}\n`);
     }
     await reporter.finish(summary);
@@ -209,7 +214,7 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
     return exitStatus(summary, mode, controller.signal.aborted);
   } finally {
     // Logs of checks the snapshot asked, when no build took them over (closing twice is harmless).
-    for (const { log } of calledChecks?.values() ?? []) log.close();
+    for (const { log } of calledChecks.values()) log.close();
     for (const signal of signals) process.off(signal, onSignal);
     release();
   }
@@ -217,23 +222,22 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
 
 /**
  * Asks the checks a snapshot lists, in its order, as the build would ask them: each once, and
- * none after the first that does not answer "up to date" at once. What they said goes to the
- * build if it has to decide task by task.
+ * none after the first that does not answer "up to date" at once (its name is returned). What
+ * they said goes into `called`, for the build if it has to decide task by task.
  */
-async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, stateDir: string, signal: AbortSignal): Promise<{ called: Map<string, CalledCheck>; notUpToDate?: string }> {
-  const called = new Map<string, CalledCheck>();
-  if (names.length === 0) return { called };
+async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, stateDir: string, signal: AbortSignal, called: Map<string, CalledCheck>): Promise<string | undefined> {
+  if (names.length === 0) return undefined;
   const [{ makeContext }, { TaskLog }] = await Promise.all([import('./task-context.ts'), import('./task-log.ts')]);
   for (const name of names) {
     const spec = taskfile.tasks.get(name)?.spec;
-    if (!spec?.check) return { called, notUpToDate: name };
+    if (!spec?.check) return name;
     const log = new TaskLog(path.join(statePaths(stateDir).logs, `${name}.check.log`), () => {});
     const context = makeContext({ name, root: taskfile.root, stateDir, values: spec.values ?? {}, signal, log });
     const answer = callCheck(spec.check, context, log);
     called.set(name, answer);
-    if (!answer.upToDate) return { called, notUpToDate: name };
+    if (!answer.upToDate) return name;
   }
-  return { called };
+  return undefined;
 }
 
 /** What a build that finds every task up to date reports, for a run the snapshot answered. */

@@ -184,9 +184,10 @@ export function writeSnapshot(options: {
     return undefined;
   };
   /** An input folder: every folder of its tree by mtime, every file in it as a file. */
+  const walked = new Set<string>();
   const addTree = (dir: string): string | undefined => {
-    if (seen.has(dir)) return undefined;
-    seen.add(dir);
+    if (walked.has(dir)) return undefined;
+    walked.add(dir);
     const folders = [dir];
     let entries: fs.Dirent[];
     try {
@@ -200,7 +201,10 @@ export function writeSnapshot(options: {
       else if (!seen.has(file)) {
         seen.add(file);
         const stat = disk.stat(file);
-        // The build's walk skips what is not a file (a socket, a link to a folder): so does this.
+        // A link whose target is no file (missing, or a folder) changes with its target, which
+        // lies outside what this records: the build would see a new file that no stat here shows.
+        if (entry.isSymbolicLink() && stat?.kind !== 'file') return `${shown(file)} is a link to no file`;
+        // The build's walk skips sockets and pipes; replacing one changes its folder's mtime.
         if (stat?.kind !== 'file') continue;
         if (Math.max(stat.mtimeMs, stat.ctimeMs) >= recentSince) return `${shown(file)} was modified within the last second`;
         files.push(file, 0, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino);

@@ -245,3 +245,26 @@ test('an input folder is covered file by file and folder by folder: an added, ed
     assert.equal(p.read('pack.txt'), packed, what);
   }
 });
+
+test('no snapshot covers an input folder holding a link to no file: creating its target is seen', async () => {
+  const p = project(`export default task('cat', { inputs: ['src'], outputs: ['out.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'cat src/a.txt > out.txt; if [ -f src/link.txt ]; then cat src/link.txt >> out.txt; fi']) });`);
+  p.write('src/a.txt', 'a\n');
+  fs.symlinkSync('../elsewhere.txt', p.path('src/link.txt'));
+  assert.deepEqual(Project.ran(await p.run()), ['cat']);
+  await pastRacyWindow();
+  const noop = await p.run('-v');
+  assert.deepEqual(Project.ran(noop), []);
+  assert.equal(takenLine(noop), 'none taken, src/link.txt is a link to no file');
+  p.write('elsewhere.txt', 'new\n');
+  assert.deepEqual(Project.ran(await p.run()), ['cat']);
+  assert.equal(p.read('out.txt'), 'a\nnew\n');
+});
+
+test('no snapshot covers a plain check that answers with a promise (every snapshot would miss on it)', async () => {
+  const p = project(`export default task('a', { outputs: ['a.out'], check: () => Promise.resolve(true), run: (ctx) => ctx.exec('sh', ['-c', 'echo > a.out']) });`);
+  assert.deepEqual(Project.ran(await p.run()), ['a']);
+  await pastRacyWindow();
+  const noop = await p.run('-v');
+  assert.deepEqual(Project.ran(noop), []);
+  assert.equal(takenLine(noop), "none taken, task 'a' has a check that answers with a promise");
+});
