@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { withStatCache, type Disk, type Stat } from './disk.ts';
+import { answersAtOnce, askCheck, checkSetting, type CalledCheck } from './early-check.ts';
 import { InputNotBuiltYet, Interrupted, TaskFailure } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import type { FileStamps } from './file-stamps.ts';
@@ -15,7 +16,6 @@ import { makeContext } from './task-context.ts';
 import { TaskLog } from './task-log.ts';
 import { timeoutSignal } from './timeout-signal.ts';
 import type { TaskContext } from './types.ts';
-import { answersAtOnce, callCheck, type CalledCheck } from './early-check.ts';
 
 /** Runs a task's work. The real one calls `run`; tests pass a fake one. */
 export type TaskRunner = (node: Node, ctx: TaskContext) => Promise<void>;
@@ -118,7 +118,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
 
   /** Checks already called (by the snapshot, or below): decide() hands their outcome on instead of calling them again. */
   const calledChecks = options.calledChecks ?? new Map<string, CalledCheck>();
-  const checkLogFor = (name: string) => new TaskLog(path.join(logsDir, `${name}.check.log`), () => {});
+  const checkPlace = { root: graph.root, stateDir: options.stateDir, signal };
 
   /**
    * Calls a task's check from the fast path when it answers at once: an `async` check is left to
@@ -132,8 +132,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     let called = calledChecks.get(node.name);
     if (!called) {
       if (!callingChecks || !answersAtOnce(check)) return false;
-      const log = checkLogFor(node.name);
-      called = callCheck(check, contextFor(node, log, signal), log);
+      called = askCheck(node.name, node.spec, checkPlace);
       calledChecks.set(node.name, called);
     }
     if (called.promised) callingChecks = false;
@@ -200,9 +199,9 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     let assessment;
     try {
       const called = calledChecks.get(name);
-      const checkLog = called?.log ?? (node.spec.check ? checkLogFor(name) : undefined);
-      assessment = await assess({ ...assessOptions(node), callCheck: called?.outcome ?? (() => checkLog && node.spec.check?.(contextFor(node, checkLog, signal))) });
-      checkLog?.close();
+      const own = !called && node.spec.check ? checkSetting(name, node.spec, checkPlace) : undefined;
+      assessment = await assess({ ...assessOptions(node), callCheck: called?.outcome ?? (() => own && node.spec.check?.(own.context)) });
+      (called ?? own)?.log.close();
     } catch (error) {
       if (error instanceof InputNotBuiltYet && options.dryRun && ranNow.has(error.producer)) {
         // -n on a fresh tree: the input will exist once its producer has run.

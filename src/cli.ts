@@ -6,13 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, usage, type CliArgs } from './args.ts';
 import { realDisk, type Stat } from './disk.ts';
+import type { CalledCheck } from './early-check.ts';
 import { TaskError, UsageError } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import { FileStamps } from './file-stamps.ts';
 import { buildGraph, checkTargets, closure, type Graph } from './graph.ts';
 import { acquireLock } from './lock.ts';
 import { PlainReporter, type ReportMode } from './plain-reporter.ts';
-import { callCheck, type CalledCheck } from './early-check.ts';
 import { checkSnapshot, writeSnapshot } from './snapshot.ts';
 import { loadState, saveState, statePaths } from './state.ts';
 import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter } from './taskfile.ts';
@@ -227,13 +227,11 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
  */
 async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, stateDir: string, signal: AbortSignal, called: Map<string, CalledCheck>): Promise<string | undefined> {
   if (names.length === 0) return undefined;
-  const [{ makeContext }, { TaskLog }] = await Promise.all([import('./task-context.ts'), import('./task-log.ts')]);
+  const { askCheck } = await import('./early-check.ts');
   for (const name of names) {
     const spec = taskfile.tasks.get(name)?.spec;
     if (!spec?.check) return name;
-    const log = new TaskLog(path.join(statePaths(stateDir).logs, `${name}.check.log`), () => {});
-    const context = makeContext({ name, root: taskfile.root, stateDir, values: spec.values ?? {}, signal, log });
-    const answer = callCheck(spec.check, context, log);
+    const answer = askCheck(name, spec, { root: taskfile.root, stateDir, signal });
     called.set(name, answer);
     if (!answer.upToDate) return name;
   }

@@ -1,6 +1,9 @@
 // A task's `check`, called before its task is decided (by the no-op snapshot or the build's fast
 // path), and what it said, kept so that deciding the task later does not call it a second time.
-import type { TaskLog } from './task-log.ts';
+import path from 'node:path';
+import { statePaths } from './state.ts';
+import { makeContext } from './task-context.ts';
+import { TaskLog } from './task-log.ts';
 import type { TaskContext, TaskSpec } from './types.ts';
 
 export interface CalledCheck {
@@ -20,7 +23,26 @@ export function answersAtOnce(check: NonNullable<TaskSpec['check']>): boolean {
   return check.constructor.name !== 'AsyncFunction';
 }
 
-export function callCheck(check: NonNullable<TaskSpec['check']>, context: TaskContext, log: TaskLog): CalledCheck {
+/** Where a check runs: the Taskfile's folder, the state folder, and the run's interrupt signal. */
+export interface CheckPlace {
+  root: string;
+  stateDir: string;
+  signal: AbortSignal;
+}
+
+/** The log (`NAME.check.log`) and context a task's check gets, whoever calls it. */
+export function checkSetting(name: string, spec: TaskSpec, place: CheckPlace): { log: TaskLog; context: TaskContext } {
+  const log = new TaskLog(path.join(statePaths(place.stateDir).logs, `${name}.check.log`), () => {});
+  return { log, context: makeContext({ name, root: place.root, stateDir: place.stateDir, values: spec.values ?? {}, signal: place.signal, log }) };
+}
+
+/** Calls a task's check now, in its own setting; `spec.check` must be set. */
+export function askCheck(name: string, spec: TaskSpec, place: CheckPlace): CalledCheck {
+  const { log, context } = checkSetting(name, spec, place);
+  return callCheck(spec.check!, context, log);
+}
+
+function callCheck(check: NonNullable<TaskSpec['check']>, context: TaskContext, log: TaskLog): CalledCheck {
   try {
     const value: unknown = check(context);
     if (typeof (value as PromiseLike<unknown> | undefined)?.then === 'function') {

@@ -9,13 +9,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Disk, Stat } from './disk.ts';
+import { answersAtOnce } from './early-check.ts';
 import { racyWindowMs } from './file-stamps.ts';
 import { sourceOf } from './fingerprint.ts';
-import { answersAtOnce } from './early-check.ts';
 import { checkSpec, type Graph } from './graph.ts';
 import type { TaskDef } from './registry.ts';
-import type { TaskSpec } from './types.ts';
 import { statePaths, stateVersion } from './state.ts';
+import type { TaskSpec } from './types.ts';
 
 const snapshotVersion = 2;
 
@@ -51,15 +51,15 @@ export function snapshotPath(stateDir: string, targets: readonly string[]): stri
 }
 
 /**
- * A digest of everything the Taskfile declares that the graph and the up-to-date rules read, after
- * the same field checks the graph makes (so a declaration the graph would reject never matches).
+ * A digest of everything the Taskfile declares that the graph and the up-to-date rules read. It
+ * assumes the declarations passed the graph's field checks: without them, values that are not
+ * JSON could hash like ones that are.
  */
 export function declarationDigest(tasks: ReadonlyMap<string, TaskDef>, root: string): string {
   const hash = createHash('sha256').update(`${snapshotVersion}\0${root}\0`);
   // JSON of a few thousand tasks at a time: one JSON text of them all would be megabytes.
   let chunk: unknown[] = [];
   for (const def of tasks.values()) {
-    checkSpec(def);
     const { spec } = def;
     chunk.push(def.name, Object.keys(spec), depNames(spec.deps), spec.inputs ?? null, spec.outputs ?? null, spec.values ?? null);
     chunk.push(sourceOf(spec.run), sourceOf(spec.check), spec.always === true, spec.timeout ?? 0);
@@ -125,6 +125,8 @@ export function checkSnapshot(options: {
   if (!store || store.some((n, i) => n !== snapshot.store[i]) || !journalIsEmpty(disk, options.stateDir)) {
     return { miss: 'the state store changed' };
   }
+  // The graph's field checks, so that a declaration the graph would reject never matches.
+  for (const def of options.tasks.values()) checkSpec(def);
   if (declarationDigest(options.tasks, options.root) !== snapshot.declarations) return { miss: 'the Taskfile changed' };
   const { files } = snapshot;
   for (let i = 0; i + 5 < files.length; i += 6) {
@@ -169,6 +171,12 @@ export function writeSnapshot(options: {
   const seen = new Set<string>();
   const files: Array<string | number> = [];
   const shown = (file: string) => path.relative(graph.root, file) || file;
+  /** Records a file (kind 0) or an input folder (kind 2) by its stat, unless it is too recent. */
+  const record = (file: string, kind: 0 | 2, stat: Stat): string | undefined => {
+    if (Math.max(stat.mtimeMs, stat.ctimeMs) >= recentSince) return `${shown(file)} was modified within the last second`;
+    files.push(file, kind, kind === 0 ? stat.size : 0, stat.mtimeMs, stat.ctimeMs, stat.ino);
+    return undefined;
+  };
   const add = (file: string, kind: 'file' | 'either'): string | undefined => {
     const stat = stats.get(file);
     if (seen.has(file)) return kind === 'file' && stat?.kind !== 'file' ? `${shown(file)} is not a file` : undefined;
@@ -179,9 +187,7 @@ export function writeSnapshot(options: {
       return undefined;
     }
     if (stat.kind !== 'file') return `${shown(file)} is not a file`;
-    if (Math.max(stat.mtimeMs, stat.ctimeMs) >= recentSince) return `${shown(file)} was modified within the last second`;
-    files.push(file, 0, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino);
-    return undefined;
+    return record(file, 0, stat);
   };
   /** An input folder: every folder of its tree by mtime, every file in it as a file. */
   const walked = new Set<string>();
@@ -206,15 +212,15 @@ export function writeSnapshot(options: {
         if (entry.isSymbolicLink() && stat?.kind !== 'file') return `${shown(file)} is a link to no file`;
         // The build's walk skips sockets and pipes; replacing one changes its folder's mtime.
         if (stat?.kind !== 'file') continue;
-        if (Math.max(stat.mtimeMs, stat.ctimeMs) >= recentSince) return `${shown(file)} was modified within the last second`;
-        files.push(file, 0, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino);
+        const problem = record(file, 0, stat);
+        if (problem) return problem;
       }
     }
     for (const folder of folders) {
       const stat = disk.stat(folder);
       if (stat?.kind !== 'dir') return `${shown(folder)} is not a folder`;
-      if (Math.max(stat.mtimeMs, stat.ctimeMs) >= recentSince) return `${shown(folder)} was modified within the last second`;
-      files.push(folder, 2, 0, stat.mtimeMs, stat.ctimeMs, stat.ino);
+      const problem = record(folder, 2, stat);
+      if (problem) return problem;
     }
     return undefined;
   };
