@@ -24,9 +24,19 @@ export interface LaunchedCommand {
 
 export type Launcher = (request: LaunchRequest) => LaunchedCommand;
 
-/** The environment a command gets: the engine's, with the task's changes. */
+let base: Record<string, string> | undefined;
+
+/**
+ * The engine's environment as it was when the first command started, which every command gets
+ * (with its own changes). Read once: copying process.env costs 0.07-0.14 ms a command.
+ */
+export function baseEnvironment(): Record<string, string> {
+  return (base ??= { ...process.env } as Record<string, string>);
+}
+
+/** The environment a command gets: the base one, with the task's changes. */
 export function commandEnvironment(changes: Record<string, string | undefined> | undefined): Record<string, string> {
-  const env = { ...process.env } as Record<string, string>;
+  const env = { ...baseEnvironment() };
   for (const [name, value] of Object.entries(changes ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;

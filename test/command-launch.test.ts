@@ -12,6 +12,8 @@ import { SpawnHelper, usableHelper } from '../src/spawn-helper/client.ts';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'launch-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
+// Commands get the environment as it was when the first of them started: set before any.
+process.env.LAUNCH_TEST_REMOVED = 'still here';
 const helperBinary = usableHelper();
 const helper = helperBinary ? new SpawnHelper(helperBinary) : undefined;
 
@@ -67,14 +69,48 @@ for (const [name, launch, whyNot] of launchers) {
 
     test('the working folder and the environment changes (additions and removals) apply', async () => {
       fs.mkdirSync(path.join(work, 'sub'), { recursive: true });
-      process.env.LAUNCH_TEST_REMOVED = 'still here';
-      const r = request('sh', ['-c', 'pwd; echo "$ADDED"; echo "${LAUNCH_TEST_REMOVED-unset}"'], {
+      const script = 'pwd; echo "$ADDED"; echo "${LAUNCH_TEST_REMOVED-unset}"';
+      const unchanged = exited(await run(request('sh', ['-c', script], { cwd: path.join(work, 'sub') })).finished);
+      assert.equal(unchanged.stdout, `${path.join(work, 'sub')}\n\nstill here\n`);
+      const r = request('sh', ['-c', script], {
         cwd: path.join(work, 'sub'),
         env: { ADDED: 'a value with spaces', LAUNCH_TEST_REMOVED: undefined },
       });
       const o = exited(await run(r).finished);
-      delete process.env.LAUNCH_TEST_REMOVED;
       assert.equal(o.stdout, `${path.join(work, 'sub')}\na value with spaces\nunset\n`);
+      const overridden = exited(await run(request('sh', ['-c', script], { env: { LAUNCH_TEST_REMOVED: 'replaced' } })).finished);
+      assert.equal(overridden.stdout.split('\n')[2], 'replaced');
+    });
+
+    test('a change to process.env after the first command started does not reach later commands', async () => {
+      exited(await run(request('true', [])).finished);
+      process.env.LAUNCH_TEST_LATE = 'set late';
+      try {
+        const o = exited(await run(request('sh', ['-c', 'echo "${LAUNCH_TEST_LATE-unset}"'])).finished);
+        assert.equal(o.stdout, 'unset\n');
+      } finally {
+        delete process.env.LAUNCH_TEST_LATE;
+      }
+    });
+
+    test('a signal sent as soon as the command is launched reaches it', async () => {
+      const command = run(request('sleep', ['30']));
+      command.signalGroup('SIGTERM');
+      assert.equal(exited(await command.finished).signal, 'SIGTERM');
+    });
+
+    test('a signal after the command exited still reaches what is left of its process group', async () => {
+      const o = exited(await (async () => {
+        const command = run(request('sh', ['-c', 'sleep 30 > /dev/null 2>&1 & echo $!']));
+        const outcome = await command.finished;
+        const leftover = Number(outcome.started ? outcome.stdout : NaN);
+        assert.ok(alive(leftover), 'the background sleep is running');
+        command.signalGroup('SIGKILL');
+        for (let i = 0; i < 100 && alive(leftover); i++) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(alive(leftover), false, `the background child ${leftover} outlived the signal`);
+        return outcome;
+      })());
+      assert.equal(o.exitCode, 0);
     });
 
     test('PATH from the environment changes is where the program is looked up', async () => {

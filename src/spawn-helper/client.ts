@@ -1,11 +1,14 @@
 // The engine's side of spawn-helper.c: one helper process per run, started with the first
-// command, sent start requests over a pipe; it answers with pids, output and exit statuses.
+// command, sent start and signal requests over a pipe; it answers with output and exit
+// statuses, and writes the pids it started to a file read only if it dies.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import util from 'node:util';
-import { commandEnvironment, signalProcessGroup, type LaunchedCommand, type LaunchOutcome, type LaunchRequest } from '../command-launch.ts';
+import { baseEnvironment, signalProcessGroup, type LaunchedCommand, type LaunchOutcome, type LaunchRequest } from '../command-launch.ts';
 import { binaryPath, sourcePath } from './location.ts';
 
 /** The helper binary, when it is built and not older than its source; otherwise undefined. */
@@ -23,9 +26,8 @@ export function usableHelper(): string | undefined {
 
 interface Pending {
   request: LaunchRequest;
-  pid: number | undefined;
-  /** A signal asked for before the pid was known, sent as soon as it is. */
-  early: NodeJS.Signals | undefined;
+  /** Known once it has exited (the helper says which pid it was). */
+  exitedPid: number | undefined;
   out: StringDecoder;
   err: StringDecoder;
   stdout: string[];
@@ -37,18 +39,38 @@ interface Pending {
 const signalNames = new Map<number, NodeJS.Signals>();
 for (const [name, number] of Object.entries(os.constants.signals)) if (!signalNames.has(number)) signalNames.set(number, name as NodeJS.Signals);
 
+/** A file opened and at once unlinked, so that nothing is left behind however the run ends. */
+function anonymousFile(): number | undefined {
+  const file = path.join(os.tmpdir(), `task-spawn-helper-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    const fd = fs.openSync(file, 'wx+', 0o600);
+    fs.unlinkSync(file);
+    return fd;
+  } catch {
+    return undefined;
+  }
+}
+
 export class SpawnHelper {
   #child: ChildProcess;
   #pending = new Map<number, Pending>();
   #nextId = 1;
   #unread: Buffer = Buffer.alloc(0);
   #broken: string | undefined;
+  /** The helper's "id pid" lines of the commands it started (its fd 3), if the file could be made. */
+  #pidFile: number | undefined;
 
   constructor(binary: string) {
-    this.#child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.#pidFile = anonymousFile();
+    const stdio = this.#pidFile === undefined ? ['pipe', 'pipe', 'inherit'] as const : ['pipe', 'pipe', 'inherit', this.#pidFile] as const;
+    this.#child = spawn(binary, [], { stdio: [...stdio], env: baseEnvironment() });
     this.#child.on('error', (error) => this.#fail(`the spawn helper could not start: ${error.message}`));
     // 'close', not 'exit': the replies still in the pipe are read first.
-    this.#child.on('close', (code, signal) => this.#fail(`the spawn helper exited (${signal ?? `code ${code}`})`));
+    this.#child.on('close', (code, signal) => {
+      this.#fail(`the spawn helper exited (${signal ?? `code ${code}`})`);
+      if (this.#pidFile !== undefined) fs.closeSync(this.#pidFile);
+      this.#pidFile = undefined;
+    });
     this.#child.stdin!.on('error', () => {});
     this.#child.stdout!.on('data', (chunk: Buffer) => this.#read(chunk));
     this.#idle();
@@ -74,7 +96,7 @@ export class SpawnHelper {
     let resolve!: (outcome: LaunchOutcome) => void;
     const finished = new Promise<LaunchOutcome>((r) => (resolve = r));
     const pending: Pending = {
-      request, pid: undefined, early: undefined, resolve,
+      request, exitedPid: undefined, resolve,
       out: new StringDecoder('utf8'), err: new StringDecoder('utf8'), stdout: [], stderr: [],
     };
     if (this.#broken !== undefined) {
@@ -89,17 +111,19 @@ export class SpawnHelper {
     }
     return {
       signalGroup: (signal) => {
-        if (pending.pid !== undefined) signalProcessGroup(pending.pid, signal);
-        else pending.early = signal;
+        // Running (or not started yet): the helper knows its pid. Exited: what is left of its group.
+        if (pending.exitedPid !== undefined) signalProcessGroup(pending.exitedPid, signal);
+        else if (this.#pending.has(id) && this.#broken === undefined) this.#child.stdin!.write(`K\0${id}\0${os.constants.signals[signal]}\0`);
       },
       finished,
     };
   }
 
   #send(id: number, request: LaunchRequest): string | undefined {
-    const env = Object.entries(commandEnvironment(request.env)).map(([name, value]) => `${name}=${value}`);
-    const fields = ['S', String(id), request.cwd, String(1 + request.args.length), request.file, ...request.args, String(env.length), ...env];
+    const changes = Object.entries(request.env ?? {}).map(([name, value]) => (value === undefined ? name : `${name}=${value}`));
+    const fields = ['S', String(id), request.cwd, String(1 + request.args.length), request.file, ...request.args, String(changes.length), ...changes];
     if (fields.some((field) => field.includes('\0'))) return `a NUL byte in the command, its arguments or environment: ${request.file}`;
+    if (Object.keys(request.env ?? {}).some((name) => name === '' || name.includes('='))) return `an environment variable name that is empty or holds '=': ${request.file}`;
     this.#child.stdin!.write(fields.join('\0') + '\0');
     return undefined;
   }
@@ -121,16 +145,10 @@ export class SpawnHelper {
       }
       at = newline + 1;
       if (!pending) continue;
-      if (kind === 'P') this.#started(pending, Number(a));
-      else if (kind === 'F') this.#finish(Number(idText), { started: false, message: this.#startError(pending.request, Number(a)) });
-      else if (kind === 'X') this.#exited(Number(idText), pending, Number(a));
+      if (kind === 'F') this.#finish(Number(idText), { started: false, message: this.#startError(pending.request, Number(a)) });
+      else if (kind === 'X') this.#exited(Number(idText), pending, Number(a), Number(b));
     }
     this.#unread = at < data.length ? Buffer.from(data.subarray(at)) : Buffer.alloc(0);
-  }
-
-  #started(pending: Pending, pid: number): void {
-    pending.pid = pid;
-    if (pending.early) signalProcessGroup(pid, pending.early);
   }
 
   #output(pending: Pending, toStdout: boolean, bytes: Buffer): void {
@@ -140,7 +158,8 @@ export class SpawnHelper {
     pending.request.onOutput(text);
   }
 
-  #exited(id: number, pending: Pending, status: number): void {
+  #exited(id: number, pending: Pending, status: number, pid: number): void {
+    pending.exitedPid = pid;
     for (const [decoder, into] of [[pending.out, pending.stdout], [pending.err, pending.stderr]] as const) {
       const rest = decoder.end();
       if (rest) {
@@ -177,10 +196,27 @@ export class SpawnHelper {
   // had not may be started another way (helperFailed).
   #fail(message: string): void {
     this.#broken ??= message;
-    for (const [id, pending] of [...this.#pending]) {
-      if (pending.pid !== undefined) signalProcessGroup(pending.pid, 'SIGKILL');
-      this.#finish(id, { started: false, message, helperFailed: pending.pid === undefined });
+    if (this.#pending.size === 0) return;
+    const started = this.#startedPids();
+    for (const id of [...this.#pending.keys()]) {
+      const pid = started.get(id);
+      if (pid !== undefined) signalProcessGroup(pid, 'SIGKILL');
+      this.#finish(id, { started: false, message, helperFailed: pid === undefined });
     }
+  }
+
+  /** The pids the helper wrote to its file, by request id (read from the start: the helper owns the offset). */
+  #startedPids(): Map<number, number> {
+    const pids = new Map<number, number>();
+    if (this.#pidFile === undefined) return pids;
+    const size = fs.fstatSync(this.#pidFile).size;
+    const bytes = Buffer.alloc(size);
+    const read = size > 0 ? fs.readSync(this.#pidFile, bytes, 0, size, 0) : 0;
+    for (const line of bytes.toString('latin1', 0, read).split('\n')) {
+      const [id, pid] = line.split(' ').map(Number);
+      if (id !== undefined && pid !== undefined && pid > 0) pids.set(id, pid);
+    }
+    return pids;
   }
 
   // While commands run, the helper's pipe keeps the process alive; when idle, it must not.

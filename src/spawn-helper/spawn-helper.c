@@ -5,13 +5,19 @@
 // copy anything. One helper serves one `task` run; it exits when its standard input closes.
 //
 // Requests (standard input), NUL-separated fields:
-//   "S" id cwd argc arg... envc env...      start a command; envc entries "NAME=value"
+//   "S" id cwd argc arg... envc change...  start a command in a session and process group of
+//                                          its own (pgid = pid), with the helper's environment
+//                                          changed: "NAME=value" sets, "NAME" removes
+//   "K" id signo                           signal the command's process group, unless the
+//                                          command has been reported exited
 // When standard input closes, every command still running gets SIGKILL and the helper exits.
 // Replies (standard output), a text header line, then for "O" that many bytes:
-//   "P id pid\n"              started, in a session and process group of its own (pgid = pid)
 //   "F id errno\n"            could not start (errno of the failed pipe, chdir or exec)
 //   "O id fd length\n" bytes  output on fd 1 or 2
-//   "X id status\n"           exited (a waitpid status) and both output pipes reached end of file
+//   "X id status pid\n"       exited (a waitpid status) and both output pipes reached end of file
+// Started commands are not replied to: a reply would wake the engine once more per command,
+// which costs it CPU the commands need. Instead "id pid\n" is written to the file open on
+// fd 3, if any, which the engine reads only if the helper dies (to stop what it started).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +38,8 @@ struct child {
   int exited;
   int status;
 };
+
+extern char **environ;
 
 static struct child *children;
 static size_t nchildren, capchildren;
@@ -56,17 +64,21 @@ static void write_all(const void *data, size_t len) {
   }
 }
 
-static void reply(const char *fmt, long a, long b) {
+static int pid_file = -1;  // fd 3 when the engine passed one: "id pid" lines of started commands
+
+static void reply(const char *fmt, long a, long b, long c) {
   char line[96];
-  int n = snprintf(line, sizeof line, fmt, a, b);
+  int n = snprintf(line, sizeof line, fmt, a, b, c);
   write_all(line, (size_t)n);
 }
 
 static void finish_if_done(size_t i) {
   struct child *c = &children[i];
   if (!c->exited || c->out[0] >= 0 || c->out[1] >= 0) return;
-  reply("X %ld %ld\n", c->id, (long)c->status);
+  reply("X %ld %ld %ld\n", c->id, (long)c->status, (long)c->pid);
   children[i] = children[--nchildren];
+  // Nothing runs: the pids written so far are of no use any more; keep the file small.
+  if (nchildren == 0 && pid_file >= 0 && ftruncate(pid_file, 0) == 0) lseek(pid_file, 0, SEEK_SET);
 }
 
 // A count field of a request; anything else is a bug in the engine, which then sees the helper
@@ -85,7 +97,7 @@ static size_t count(const char *text, long least) {
 static size_t parse_request(char ***fields_out, size_t *nfields_out) {
   static char **fields;
   static size_t capfields;
-  size_t nfields = 0, pos = 0, expect = 4;  // S id cwd argc, then args, envc, envs
+  size_t nfields = 0, pos = 0, expect = 4;  // S id cwd argc, then args, envc, changes; K id signo
   int stage = 0;
   while (nfields < expect) {
     char *end = memchr(inbuf + pos, '\0', inlen - pos);
@@ -97,7 +109,10 @@ static size_t parse_request(char ***fields_out, size_t *nfields_out) {
     }
     fields[nfields++] = inbuf + pos;
     pos = (size_t)(end - inbuf) + 1;
-    if (stage == 0 && nfields == 4) {
+    if (nfields == 1 && fields[0][0] == 'K') {
+      expect = 3;
+      stage = 3;
+    } else if (stage == 0 && nfields == 4) {
       expect = 4 + count(fields[3], 1) + 1;  // the args, then envc
       stage = 1;
     } else if (stage == 1 && nfields == expect) {
@@ -180,6 +195,49 @@ static int spawn_command(pid_t *pid, char **argv, char **envp, const char *cwd, 
   return result;
 }
 
+// Length of the name in "NAME=value" (or of all of "NAME").
+static size_t name_length(const char *entry) {
+  const char *equals = strchr(entry, '=');
+  return equals ? (size_t)(equals - entry) : strlen(entry);
+}
+
+// The helper's own environment (the engine's, as it was when it started the helper) with the
+// request's changes applied; the entries point into environ and the request.
+static char **command_environment(char **changes, size_t nchanges) {
+  size_t n = 0;
+  while (environ[n]) n++;
+  char **envp = calloc(n + nchanges + 1, sizeof *envp);
+  if (!envp) die("calloc");
+  memcpy(envp, environ, n * sizeof *envp);
+  for (size_t k = 0; k < nchanges; k++) {
+    size_t len = name_length(changes[k]);
+    size_t at = 0;
+    while (at < n && !(name_length(envp[at]) == len && strncmp(envp[at], changes[k], len) == 0)) at++;
+    if (changes[k][len] == '=') {
+      envp[at] = changes[k];
+      if (at == n) n++;
+    } else if (at < n) {
+      envp[at] = envp[--n];
+    }
+    envp[n] = NULL;
+  }
+  return envp;
+}
+
+static struct child *find_child(long id) {
+  for (size_t i = 0; i < nchildren; i++)
+    if (children[i].id == id) return &children[i];
+  return NULL;
+}
+
+// Until a command is reported exited its group is signalled, even once its first process has
+// exited: what else of it runs (a background child holding its output open) must stop too.
+// Once reported, it is forgotten, and the engine signals the group itself if need be.
+static void signal_command(char **fields) {
+  struct child *c = find_child(atol(fields[1]));
+  if (c) kill(-c->pid, atoi(fields[2]));
+}
+
 static void start(char **fields, size_t nfields) {
   long id = atol(fields[1]);
   const char *cwd = fields[2];
@@ -187,10 +245,9 @@ static void start(char **fields, size_t nfields) {
   size_t envc = count(fields[4 + argc], 0);
   if (nfields < 5 + argc + envc) die("request");
   char **argv = calloc(argc + 1, sizeof *argv);
-  char **envp = calloc(envc + 1, sizeof *envp);
-  if (!argv || !envp) die("calloc");
+  if (!argv) die("calloc");
   for (size_t k = 0; k < argc; k++) argv[k] = fields[4 + k];
-  for (size_t k = 0; k < envc; k++) envp[k] = fields[5 + argc + k];
+  char **envp = command_environment(fields + 5 + argc, envc);
 
   int outp[2] = {-1, -1}, errp[2] = {-1, -1};
   pid_t pid;
@@ -205,7 +262,7 @@ static void start(char **fields, size_t nfields) {
   free(argv);
   free(envp);
   if (err != 0) {
-    reply("F %ld %ld\n", id, (long)err);
+    reply("F %ld %ld %ld\n", id, (long)err, 0);
     return;
   }
   if (nchildren == capchildren) {
@@ -214,7 +271,13 @@ static void start(char **fields, size_t nfields) {
     if (!children) die("realloc");
   }
   children[nchildren++] = (struct child){id, pid, {outp[0], errp[0]}, 0, 0};
-  reply("P %ld %ld\n", id, (long)pid);
+  if (pid_file >= 0) {
+    char line[64];
+    int n = snprintf(line, sizeof line, "%ld %ld\n", id, (long)pid);
+    if (write(pid_file, line, (size_t)n) != n) {
+      // Only needed if the helper dies; a full disk must not stop the build.
+    }
+  }
 }
 
 static void read_requests(void) {
@@ -239,6 +302,7 @@ static void read_requests(void) {
     size_t used = parse_request(&fields, &nfields);
     if (used == 0) break;
     if (fields[0][0] == 'S') start(fields, nfields);
+    else if (fields[0][0] == 'K') signal_command(fields);
     memmove(inbuf, inbuf + used, inlen - used);
     inlen -= used;
   }
@@ -291,6 +355,7 @@ int main(void) {
   sigprocmask(SIG_BLOCK, &chld, NULL);
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) die("signalfd");
+  if (fcntl(3, F_SETFD, FD_CLOEXEC) == 0) pid_file = 3;
 
   struct pollfd *fds = NULL;
   size_t capfds = 0;
