@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The `task` command. The engine runs precompiled from dist/ (emitted by tsc in npm's `prepare`
-// step, `npm run build` by hand) when dist/ is newer than every src/**/*.ts; otherwise, after an
-// edit of src/, from src/ itself through jiti, so that stale code never runs. Loading the engine
-// through jiti costs about 0.05 s a start; the Taskfile is TypeScript and always goes through jiti.
+// The `task` command. The engine runs bundled from dist/ (scripts/bundle-engine.js, run by npm's
+// `prepare` step, `npm run build` by hand) when dist/cli.js is newer than every src/**/*.ts;
+// otherwise, after an edit of src/, from src/ itself through jiti, so that stale code never runs.
+// Loading the engine through jiti costs about 0.05 s a start; the Taskfile is TypeScript and
+// always goes through jiti.
 import fs from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -17,13 +18,14 @@ const { createJiti } = require('jiti');
 const src = fileURLToPath(new URL('../src/', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 
-/** True when every src/**\/*.ts has a dist/ counterpart written after it (a few dozen stats). */
+/** True when dist/cli.js was written after every src/**\/*.ts was (a few dozen stats). */
 function distIsCurrent() {
   try {
+    const built = fs.statSync(`${dist}cli.js`, { throwIfNoEntry: false });
+    if (!built) return false;
     for (const file of fs.readdirSync(src, { recursive: true })) {
       if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
-      const built = fs.statSync(`${dist}${file.slice(0, -3)}.js`, { throwIfNoEntry: false });
-      if (!built || built.mtimeMs < fs.statSync(`${src}${file}`).mtimeMs) return false;
+      if (built.mtimeMs < fs.statSync(`${src}${file}`).mtimeMs) return false;
     }
     return true;
   } catch {
