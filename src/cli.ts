@@ -47,6 +47,11 @@ export async function main(argv: readonly string[], env: CliEnvironment): Promis
 
 async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   const stdout = env.stdout ?? process.stdout;
+  // A reader that goes away (`task all | head`) must not stop a build half way: what is left to
+  // print is dropped, and the build finishes and records its results as usual.
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
   if (args.help) {
     stdout.write(usage);
     return 0;

@@ -203,3 +203,22 @@ test('--clean removes recorded outputs and state', async () => {
   assert.equal(p.exists('a.out'), false);
   assert.deepEqual(Project.ran(await p.run()).sort(), ['a', 'b', 'c']);
 });
+
+test('a reader that stops reading (`task | head`) does not stop the build: it finishes and records', async () => {
+  const p = new Project(`
+const steps = [0, 1, 2, 3, 4, 5].map((i) => task('step' + i, { outputs: ['out' + i], run: (ctx) => ctx.exec('sh', ['-c', 'sleep 0.2; echo step > out' + i]) }));
+export default task('all', { deps: steps });
+`);
+  projects.push(p);
+  const child = p.spawn(['-j', '1']);
+  // Close the pipe at the first output, as `head -1` does once it has its line.
+  child.stdout!.once('data', () => child.stdout!.destroy());
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Error/);
+  for (let i = 0; i < 6; i++) assert.equal(p.read(`out${i}`), 'step\n');
+  const again = await p.run();
+  assert.match(again.stdout, /nothing to do, 7 up to date/);
+});
