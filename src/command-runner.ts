@@ -1,6 +1,7 @@
 // Runs one command for a task: logging, timeout, interrupt and the errors a task sees. How the
 // process is started is a launcher's job: the spawn helper when it is built, else execa. Each
 // command gets a process group of its own so that an interrupt reaches its children too.
+import { optimizeOnlyHotCode } from './compiler-budget.ts';
 import { CommandFailed, Interrupted } from './errors.ts';
 import type { Launcher, LaunchedCommand, LaunchOutcome } from './command-launch.ts';
 import { SpawnHelper, usableHelper } from './spawn-helper/client.ts';
@@ -30,6 +31,7 @@ let execaLauncher: Promise<Launcher> | undefined;
 /** The helper for commands without standard input, while it works; execa (loaded on demand) otherwise. */
 async function launcherFor(options: ExecOptions): Promise<Launcher> {
   if (helper === undefined) {
+    optimizeOnlyHotCode();
     const binary = usableHelper();
     helper = binary ? new SpawnHelper(binary) : null;
   }
