@@ -4,14 +4,13 @@
 // that a no-op still loads neither the build code nor execa. Fewer modules than one per source
 // file start about 10-20 ms sooner (Node's ESM loader pays per module).
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = `${root}dist`;
+const dist = path.join(root, 'dist');
 const { build } = await import('esbuild');
-// Chunk names carry a hash: a stale one from an earlier build would linger.
-fs.rmSync(dist, { recursive: true, force: true });
-await build({
+const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli.ts', 'src/index.ts'],
   outdir: 'dist',
@@ -22,5 +21,15 @@ await build({
   target: 'node20',
   // Dependencies stay in node_modules, loaded when (and only if) the engine imports them.
   packages: 'external',
+  metafile: true,
   logLevel: 'warning',
 });
+
+// Chunk names carry a hash, so an earlier build's chunks are left over. A run that started
+// before this build may still import its lazy ones: they go only once an hour old.
+const written = new Set(Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file)));
+const anHourAgo = Date.now() - 3600_000;
+for (const name of fs.readdirSync(dist)) {
+  const file = path.join(dist, name);
+  if (!written.has(file) && fs.statSync(file).mtimeMs < anHourAgo) fs.rmSync(file, { recursive: true, force: true });
+}

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, usage, type CliArgs } from './args.ts';
+import { baseEnvironment } from './command-launch.ts';
 import { realDisk, type Stat } from './disk.ts';
 import type { CalledCheck } from './early-check.ts';
 import { TaskError, UsageError } from './errors.ts';
@@ -30,9 +31,25 @@ export interface CliEnvironment {
   stderr?: NodeJS.WritableStream;
 }
 
+const brokenPipesIgnored = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * A reader that goes away (`task all 2>&1 | head`) must not stop a build half way: what is left
+ * to print is dropped, and the build finishes and records its results as usual.
+ */
+function ignoreBrokenPipe(stream: NodeJS.WritableStream): void {
+  if (brokenPipesIgnored.has(stream)) return;
+  brokenPipesIgnored.add(stream);
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: readonly string[], env: CliEnvironment): Promise<number> {
   const stderr = env.stderr ?? process.stderr;
+  // Warnings and the interrupt message go to process.stderr whatever the caller passed.
+  for (const stream of [env.stdout ?? process.stdout, stderr, process.stderr]) ignoreBrokenPipe(stream);
   try {
     return await run(parseArgs(argv), env);
   } catch (error) {
@@ -47,11 +64,6 @@ export async function main(argv: readonly string[], env: CliEnvironment): Promis
 
 async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   const stdout = env.stdout ?? process.stdout;
-  // A reader that goes away (`task all | head`) must not stop a build half way: what is left to
-  // print is dropped, and the build finishes and records its results as usual.
-  stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
-  });
   if (args.help) {
     stdout.write(usage);
     return 0;
@@ -65,6 +77,9 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   const file = locateTaskfile({ taskfile: args.taskfile, directory: args.directory, cwd });
   const taskfile = await loadTaskfile(file, args.overrides, env.importModule);
   if (!args.list && !args.clean && !args.graph) {
+    // Every command of the run gets this environment: taken now, not when the first command
+    // happens to start, so a `run` changing process.env cannot reach some commands and not others.
+    baseEnvironment();
     const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];
     const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
     return runBuild({ args, taskfile, targets, mode, stdout });

@@ -222,3 +222,33 @@ export default task('all', { deps: steps });
   const again = await p.run();
   assert.match(again.stdout, /nothing to do, 7 up to date/);
 });
+
+test('with stdout and stderr both gone (`task 2>&1 | head`), an interrupt still ends the build as one: exit 130', async () => {
+  const p = new Project(`
+export default task('slow', { outputs: ['out'], run: (ctx) => ctx.exec('sh', ['-c', 'echo started; sleep 20; echo done > out']) });
+`);
+  projects.push(p);
+  const child = p.spawn([]);
+  // Both pipes closed at the first output; the interrupt's message then goes to a closed stderr.
+  await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+  child.stdout!.destroy();
+  child.stderr!.destroy();
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(code, 130);
+  assert.equal(p.exists('out'), false);
+});
+
+test("commands see process.env as the Taskfile left it, not a run's later change (that is exec's env option)", async () => {
+  const p = new Project(`
+process.env.TASK_TEST_EARLY = 'set while loading';
+export default task('env', { outputs: ['env.out'], run: async (ctx) => {
+  process.env.TASK_TEST_LATE = 'set by run';
+  await ctx.exec('sh', ['-c', 'echo "\${TASK_TEST_EARLY-unset} / \${TASK_TEST_LATE-unset} / \${TASK_TEST_PASSED-unset}" > env.out'], { env: { TASK_TEST_PASSED: 'passed' } });
+} });
+`);
+  projects.push(p);
+  const result = await p.run();
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(p.read('env.out'), 'set while loading / unset / passed\n');
+});

@@ -204,6 +204,25 @@ describe('when the spawn helper goes away', { skip: helperBinary ? false : 'the 
     assert.equal(later.started === false && later.helperFailed, true);
   });
 
+  test('killed mid-run without its pid file (no writable temporary folder): the same, from its replies', async () => {
+    const tmpdir = process.env.TMPDIR;
+    process.env.TMPDIR = path.join(work, 'no-such-folder');
+    let own: SpawnHelper;
+    try {
+      own = new SpawnHelper(helperBinary!);
+    } finally {
+      if (tmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpdir;
+    }
+    const pidFile = path.join(work, 'helper-killed-no-file');
+    const command = own.launch(request('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; wait`]));
+    const sleeper = await sleeperPid(command, pidFile);
+    process.kill(own.pid!, 'SIGKILL');
+    const outcome = await command.finished;
+    assert.equal(outcome.started === false && outcome.helperFailed, false, 'it had started: not to be started again');
+    assert.ok(await gone(sleeper), `the command's child ${sleeper} outlived the helper`);
+  });
+
   test('its input closed (the engine gone): what still runs is killed', async () => {
     const own = new SpawnHelper(helperBinary!);
     const pidFile = path.join(work, 'helper-closed');

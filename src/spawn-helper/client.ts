@@ -59,6 +59,8 @@ export class SpawnHelper {
   #broken: string | undefined;
   /** The helper's "id pid" lines of the commands it started (its fd 3), if the file could be made. */
   #pidFile: number | undefined;
+  /** Pids the helper replied with ("P"), when it could not write them to the file. */
+  #repliedPids = new Map<number, number>();
 
   constructor(binary: string) {
     this.#pidFile = anonymousFile();
@@ -145,7 +147,8 @@ export class SpawnHelper {
       }
       at = newline + 1;
       if (!pending) continue;
-      if (kind === 'F') this.#finish(Number(idText), { started: false, message: this.#startError(pending.request, Number(a)) });
+      if (kind === 'P') this.#repliedPids.set(Number(idText), Number(a));
+      else if (kind === 'F') this.#finish(Number(idText), { started: false, message: this.#startError(pending.request, Number(a)) });
       else if (kind === 'X') this.#exited(Number(idText), pending, Number(a), Number(b));
     }
     this.#unread = at < data.length ? Buffer.from(data.subarray(at)) : Buffer.alloc(0);
@@ -188,6 +191,7 @@ export class SpawnHelper {
     const pending = this.#pending.get(id);
     if (!pending) return;
     this.#pending.delete(id);
+    this.#repliedPids.delete(id);
     pending.resolve(outcome);
     if (this.#pending.size === 0) this.#idle();
   }
@@ -205,9 +209,9 @@ export class SpawnHelper {
     }
   }
 
-  /** The pids the helper wrote to its file, by request id (read from the start: the helper owns the offset). */
+  /** The pids of the commands the helper started, by request id: its file (read from the start, as the helper owns the offset), and its replies. */
   #startedPids(): Map<number, number> {
-    const pids = new Map<number, number>();
+    const pids = new Map(this.#repliedPids);
     if (this.#pidFile === undefined) return pids;
     const size = fs.fstatSync(this.#pidFile).size;
     const bytes = Buffer.alloc(size);

@@ -15,9 +15,11 @@
 //   "F id errno\n"            could not start (errno of the failed pipe, chdir or exec)
 //   "O id fd length\n" bytes  output on fd 1 or 2
 //   "X id status pid\n"       exited (a waitpid status) and both output pipes reached end of file
+//   "P id pid\n"              started; only when it could not be written to the pid file
 // Started commands are not replied to: a reply would wake the engine once more per command,
-// which costs it CPU the commands need. Instead "id pid\n" is written to the file open on
-// fd 3, if any, which the engine reads only if the helper dies (to stop what it started).
+// which costs it CPU the commands need. Instead "id pid\n" is written to the regular file open
+// on fd 3, which the engine reads only if the helper dies (to stop what it started, and not to
+// start it a second time another way). Without that file, or if a write to it fails, "P" says it.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -271,13 +274,9 @@ static void start(char **fields, size_t nfields) {
     if (!children) die("realloc");
   }
   children[nchildren++] = (struct child){id, pid, {outp[0], errp[0]}, 0, 0};
-  if (pid_file >= 0) {
-    char line[64];
-    int n = snprintf(line, sizeof line, "%ld %ld\n", id, (long)pid);
-    if (write(pid_file, line, (size_t)n) != n) {
-      // Only needed if the helper dies; a full disk must not stop the build.
-    }
-  }
+  char line[64];
+  int n = snprintf(line, sizeof line, "%ld %ld\n", id, (long)pid);
+  if (pid_file < 0 || write(pid_file, line, (size_t)n) != n) reply("P %ld %ld\n", id, (long)pid, 0);
 }
 
 static void read_requests(void) {
@@ -353,9 +352,11 @@ int main(void) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, NULL);
+  // Before any descriptor of the helper's own can take the number 3.
+  struct stat pid_file_stat;
+  if (fstat(3, &pid_file_stat) == 0 && S_ISREG(pid_file_stat.st_mode) && fcntl(3, F_SETFD, FD_CLOEXEC) == 0) pid_file = 3;
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) die("signalfd");
-  if (fcntl(3, F_SETFD, FD_CLOEXEC) == 0) pid_file = 3;
 
   struct pollfd *fds = NULL;
   size_t capfds = 0;
