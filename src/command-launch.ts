@@ -35,6 +35,12 @@ export function baseEnvironment(): Record<string, string> {
   return (base ??= { ...process.env } as Record<string, string>);
 }
 
+/** Why a command's environment changes cannot apply (a name empty or holding '='), if they cannot. */
+export function environmentProblem(changes: Record<string, string | undefined> | undefined): string | undefined {
+  const bad = Object.keys(changes ?? {}).find((name) => name === '' || name.includes('='));
+  return bad === undefined ? undefined : `the environment variable name ${JSON.stringify(bad)} is empty or holds '='`;
+}
+
 /** The environment a command gets: the base one, with the task's changes. */
 export function commandEnvironment(changes: Record<string, string | undefined> | undefined): Record<string, string> {
   const env = { ...baseEnvironment() };

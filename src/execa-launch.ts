@@ -1,9 +1,11 @@
 // Starts a command through execa (Node's own spawn). Used when the spawn helper is not built,
 // when TASK_SPAWN=node asks for it, and for commands given standard input.
 import { execa } from 'execa';
-import { commandEnvironment, signalProcessGroup, type LaunchedCommand, type LaunchOutcome, type LaunchRequest } from './command-launch.ts';
+import { commandEnvironment, environmentProblem, signalProcessGroup, type LaunchedCommand, type LaunchOutcome, type LaunchRequest } from './command-launch.ts';
 
 export function launchWithExeca(request: LaunchRequest): LaunchedCommand {
+  const problem = environmentProblem(request.env);
+  if (problem) return { signalGroup: () => {}, finished: Promise.resolve({ started: false, message: `${problem}: ${request.file}` }) };
   const child = execa(request.file, request.args, {
     cwd: request.cwd,
     env: commandEnvironment(request.env),

@@ -113,6 +113,12 @@ for (const [name, launch, whyNot] of launchers) {
       assert.equal(o.exitCode, 0);
     });
 
+    test("an environment variable name holding '=' does not start the command, and says so", async () => {
+      const o = await run(request('true', [], { env: { 'A=B': 'c' } })).finished;
+      assert.equal(o.started, false);
+      assert.match(o.started ? '' : o.message, /"A=B" is empty or holds '='/);
+    });
+
     test('PATH from the environment changes is where the program is looked up', async () => {
       const bin = path.join(work, 'bin');
       fs.mkdirSync(bin, { recursive: true });

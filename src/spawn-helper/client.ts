@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import util from 'node:util';
-import { baseEnvironment, signalProcessGroup, type LaunchedCommand, type LaunchOutcome, type LaunchRequest } from '../command-launch.ts';
+import { baseEnvironment, environmentProblem, signalProcessGroup, type LaunchedCommand, type LaunchOutcome, type LaunchRequest } from '../command-launch.ts';
 import { binaryPath, sourcePath } from './location.ts';
 
 /** The helper binary, when it is built and not older than its source; otherwise undefined. */
@@ -125,7 +125,8 @@ export class SpawnHelper {
     const changes = Object.entries(request.env ?? {}).map(([name, value]) => (value === undefined ? name : `${name}=${value}`));
     const fields = ['S', String(id), request.cwd, String(1 + request.args.length), request.file, ...request.args, String(changes.length), ...changes];
     if (fields.some((field) => field.includes('\0'))) return `a NUL byte in the command, its arguments or environment: ${request.file}`;
-    if (Object.keys(request.env ?? {}).some((name) => name === '' || name.includes('='))) return `an environment variable name that is empty or holds '=': ${request.file}`;
+    const problem = environmentProblem(request.env);
+    if (problem) return `${problem}: ${request.file}`;
     this.#child.stdin!.write(fields.join('\0') + '\0');
     return undefined;
   }
