@@ -121,17 +121,23 @@ function gnuTimeProblem(): string | undefined {
   return gnuTime;
 }
 
-/** Max RSS in KiB of one run of a command, through GNU time. */
-function maxRssKiB(file: string, args: readonly string[], cwd: string, what: string): { kib: number; run: Timed } {
-  const out = path.join(os.tmpdir(), `task-bench-rss-${process.pid}`);
+/** One run of a command through GNU time: the run, and the last line GNU time wrote for `format`. */
+function underGnuTime(format: string, file: string, args: readonly string[], cwd: string, what: string): { figures: string; run: Timed } {
+  const out = path.join(os.tmpdir(), `task-bench-gnu-time-${process.pid}`);
   try {
-    const run = timed('/usr/bin/time', ['-f', '%M', '-o', out, file, ...args], cwd, what);
-    const kib = Number(fs.readFileSync(out, 'utf8').trim().split('\n').pop());
-    if (!Number.isFinite(kib) || kib <= 0) throw new BenchFailure(`${what}: GNU time gave no max RSS`);
-    return { kib, run };
+    const run = timed('/usr/bin/time', ['-f', format, '-o', out, file, ...args], cwd, what);
+    return { figures: fs.readFileSync(out, 'utf8').trim().split('\n').pop() ?? '', run };
   } finally {
     fs.rmSync(out, { force: true });
   }
+}
+
+/** Max RSS in KiB of one run of a command, through GNU time. */
+function maxRssKiB(file: string, args: readonly string[], cwd: string, what: string): { kib: number; run: Timed } {
+  const { figures, run } = underGnuTime('%M', file, args, cwd, what);
+  const kib = Number(figures);
+  if (!Number.isFinite(kib) || kib <= 0) throw new BenchFailure(`${what}: GNU time gave no max RSS`);
+  return { kib, run };
 }
 
 function median(values: readonly number[]): number {
@@ -477,18 +483,13 @@ function sleepGraph(root: string, config: Config): void {
  */
 function commandsCpu(ws: Workspace, jobs: number, criticalMs: number): string | undefined {
   if (gnuTimeProblem() !== undefined) return undefined;
-  const out = path.join(os.tmpdir(), `task-bench-cpu-${process.pid}`);
-  try {
-    clean('make', ws.dirs.make);
-    timed('/usr/bin/time', ['-f', '%U %S', '-o', out, 'make', '-s', `-j${jobs}`], ws.dirs.make, 'sleep graph: the commands\' CPU (make)');
-    const [user, system] = fs.readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-    const cpuMs = ((user ?? NaN) + (system ?? NaN)) * 1000;
-    const cores = os.availableParallelism();
-    log(`sleep graph: the commands use ${fmtMs(cpuMs)} of CPU (under make)`);
-    return `the commands alone use ${fmtMs(cpuMs)} of CPU (under make), ${((cpuMs / cores / criticalMs) * 100).toFixed(0)}% of ${cores} cores over the critical path`;
-  } finally {
-    fs.rmSync(out, { force: true });
-  }
+  clean('make', ws.dirs.make);
+  const { figures } = underGnuTime('%U %S', 'make', ['-s', `-j${jobs}`], ws.dirs.make, 'sleep graph: the commands\' CPU (make)');
+  const [user, system] = figures.split(' ').map(Number);
+  const cpuMs = ((user ?? NaN) + (system ?? NaN)) * 1000;
+  const cores = os.availableParallelism();
+  log(`sleep graph: the commands use ${fmtMs(cpuMs)} of CPU (under make)`);
+  return `the commands alone use ${fmtMs(cpuMs)} of CPU (under make), ${((cpuMs / cores / criticalMs) * 100).toFixed(0)}% of ${cores} cores over the critical path`;
 }
 
 /**

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, usage, type CliArgs } from './args.ts';
-import { baseEnvironment } from './command-launch.ts';
 import { realDisk, type Stat } from './disk.ts';
 import type { CalledCheck } from './early-check.ts';
 import { TaskError, UsageError } from './errors.ts';
@@ -77,9 +76,6 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   const file = locateTaskfile({ taskfile: args.taskfile, directory: args.directory, cwd });
   const taskfile = await loadTaskfile(file, args.overrides, env.importModule);
   if (!args.list && !args.clean && !args.graph) {
-    // Every command of the run gets this environment: taken now, not when the first command
-    // happens to start, so a `run` changing process.env cannot reach some commands and not others.
-    baseEnvironment();
     const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];
     const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
     return runBuild({ args, taskfile, targets, mode, stdout });

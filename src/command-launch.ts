@@ -27,9 +27,9 @@ export type Launcher = (request: LaunchRequest) => LaunchedCommand;
 let base: Record<string, string> | undefined;
 
 /**
- * The engine's environment as it was when first asked for (the CLI asks once the Taskfile has
- * loaded), which every command gets with its own changes. Read once: copying process.env cost
- * 0.07-0.14 ms a command.
+ * The engine's environment as it was when first asked for (before the first check or run gets its context),
+ * which every command gets with its own changes. Read once: copying process.env cost 0.07-0.14
+ * ms a command.
  */
 export function baseEnvironment(): Record<string, string> {
   return (base ??= { ...process.env } as Record<string, string>);

@@ -1,6 +1,7 @@
 // The context a task's `run` and `check` receive. The command runner (and with it execa) is
 // imported on the first `exec`, so a build where nothing runs never loads it.
 import path from 'node:path';
+import { baseEnvironment } from './command-launch.ts';
 import { TaskLog } from './task-log.ts';
 import type { ExecOptions, TaskContext, Value } from './types.ts';
 
@@ -28,6 +29,9 @@ export function makeContext(options: {
   log: TaskLog;
 }): TaskContext {
   const { name, root, log, signal } = options;
+  // Every command of the run gets the environment as it was before the first check or run
+  // could change it, whichever task's command happens to start first.
+  baseEnvironment();
   return {
     name,
     root,
