@@ -18,15 +18,87 @@ WantedBy=multi-user.target
 `;
 }
 
-/** fig FONT: figlet with a font from /usr/local/share/figlet (extra fonts) or /usr/share/figlet. */
+/**
+ * fig: upstream execd's figlet wrapper (execd/figlet/fig), with its interface, usage message and
+ * exit codes: `fig DIR FONT` (figlet on font FONT of the subfolder DIR, text on stdin), `fig ls
+ * [DIR]` (the subfolders, or the fonts in one), `fig default` (the default font). Fonts live in
+ * /usr/local/share/figlet/{official,contrib}; where that folder is missing (a testing machine),
+ * Debian's /usr/share/figlet takes its place, as upstream's did. Unlike upstream, DIR and FONT
+ * are single names: one holding '/' or '..' (`fig .. x`, `fig official ../../etc/x`) is refused
+ * with exit 1 before figlet runs, and figlet runs in the font folder (it also looks for a font
+ * in its working folder), so no request can make figlet read a file outside the font folder;
+ * variables are quoted. FIG_DIR and FIG_ALTDIR replace the two folders for the unit tests
+ * only: execd passes a request arguments, never environment, and a request that could set them
+ * could as well run figlet itself.
+ */
 export const figScript = `#!/bin/sh
-# fig [FONT]: figlet reading standard input, with extra fonts from /usr/local/share/figlet.
-if [ -n "$1" ] && [ -f "/usr/local/share/figlet/$1.flf" ]; then
-  exec figlet -f "/usr/local/share/figlet/$1.flf"
-elif [ -n "$1" ]; then
-  exec figlet -f "$1"
+# fig: execd's figlet wrapper; the same interface on a testing machine and in the container.
+
+if [ $# -lt 1 ] || [ $# -gt 2 ] ||
+   { [ "$1" != ls ] && [ "$1" != default ] && [ -z "$2" ]; }; then
+    echo "usage: $0 <dir> <font>  -> exec figlet on font 'font' in subdir 'dir', reading text from stdin"
+    echo "       $0 ls [dir]      -> list subdirs or with a subdir as an argument, the fonts in that subdir"
+    echo "       $0 default       -> print the default font"
+    exit 1
+fi >&2
+
+# A folder or font is one name inside the font folder, never a path out of it.
+name_ok() {
+    case "$2" in
+        ''|*/*|*..*)
+            echo "fig: invalid $1 name '$2': it must be a single name, without '/' or '..'" >&2
+            exit 1 ;;
+    esac
+}
+if [ "$1" = ls ]; then
+    [ -z "$2" ] || name_ok folder "$2"
+elif [ "$1" != default ]; then
+    name_ok folder "$1"
+    name_ok font "$2"
 fi
-exec figlet
+
+# where the chroot task puts the fonts
+dir="\${FIG_DIR:-/usr/local/share/figlet}"
+# where Debian puts the fonts
+altdir="\${FIG_ALTDIR:-/usr/share/figlet}"
+
+if [ ! -d "$dir" ]; then
+    if [ ! -d "$altdir" ]; then
+        echo "couldn't find the font directory. tried $dir and $altdir." >&2
+        exit 2
+    else
+        dir="$altdir"
+    fi
+fi
+
+if [ "$1" = ls ]; then
+    if [ -z "$2" ]; then
+        for d in "$dir"/*; do
+            [ -d "$d" ] && basename "$d"
+        done
+    else
+        if [ ! -d "$dir/$2" ]; then
+            echo "fig: no font folder '$2' in $dir" >&2
+            exit 1
+        fi
+        for font in "$dir/$2"/*.flf; do
+            [ -f "$font" ] || continue
+            base="$(basename "$font")"
+            echo "\${base%.flf}"
+        done
+    fi
+    exit 0
+elif [ "$1" = default ]; then
+    exec figlet -I3
+else
+    # figlet looks for a font it cannot find in -d's folder in its working folder as well: in
+    # the font folder too, then.
+    if ! cd "$dir/$1" 2>/dev/null; then
+        echo "fig: no font folder '$1' in $dir" >&2
+        exit 1
+    fi
+    exec figlet -d "$dir/$1" -f "$2"
+fi
 `;
 
 /**

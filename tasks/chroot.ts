@@ -1,6 +1,6 @@
 // Seed step 3, "prepchroot": install execd, fig and the unit into the rootfs, enable execd and
 // networkd, write the hostname, fix securetty where it exists, set the root account policy, and
-// unpack extra figlet fonts after checking their sha256.
+// install the figlet fonts: Debian's as `official`, extra archives (sha256 checked) as `contrib`.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,7 +32,33 @@ async function download(url: string, signal: AbortSignal): Promise<Buffer> {
   return Buffer.from(await response.arrayBuffer());
 }
 
-/** Downloads every archive and checks every digest before anything is installed. */
+/** Where the fonts go in the rootfs: `official` and `contrib` under it, as upstream's prepchroot made them. */
+export const fontDir = 'usr/local/share/figlet';
+/** Where Debian's figlet package installs figlet's own fonts (figlet.org's "ours" set). */
+export const debianFontDir = 'usr/share/figlet';
+
+const isFontName = (name: string) => /\.fl[fc]$/.test(name);
+
+/** Copies the font files (.flf, .flc) found anywhere under `from` into `to`; returns how many. */
+function copyFonts(from: string, to: string, recursive: boolean): number {
+  // Regular files only: a link is never followed, since an absolute one would resolve on the
+  // host, not in the rootfs or the archive.
+  const files = fs.readdirSync(from, { recursive, withFileTypes: true }).filter((e) => e.isFile() && isFontName(e.name));
+  for (const entry of files) {
+    const target = path.join(to, entry.name);
+    fs.copyFileSync(path.join(entry.parentPath ?? entry.path, entry.name), target);
+    fs.chmodSync(target, 0o644);
+  }
+  return files.length;
+}
+
+/**
+ * The rootfs's font folder, made anew: `official` holds the fonts of Debian's figlet package
+ * (figlet's own distribution fonts, the set of figlet.org's "ours" archive, so `fig official
+ * slant` works out of the box with no download), `contrib` the fonts of the `fonts` archives.
+ * Every archive is downloaded and its digest checked before anything is installed; the new folder
+ * replaces the old one whole, so a font of an archive no longer listed does not linger.
+ */
 export async function installFonts(ctx: TaskContext, fonts: RecipeParams['fonts'], rootfs: string): Promise<void> {
   const archives: Buffer[] = [];
   for (const font of fonts) {
@@ -43,30 +69,48 @@ export async function installFonts(ctx: TaskContext, fonts: RecipeParams['fonts'
     }
     archives.push(data);
   }
-  const fontDir = path.join(rootfs, 'usr/local/share/figlet');
-  for (const [i, data] of archives.entries()) {
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'execd-fonts-'));
-    try {
-      const archive = path.join(scratch, 'fonts.tar');
-      fs.writeFileSync(archive, data);
-      fs.mkdirSync(path.join(scratch, 'out'));
-      await ctx.exec('tar', ['-xf', archive, '-C', path.join(scratch, 'out'), '--no-same-owner', '--no-same-permissions']);
-      // Only font files are copied in: an archive cannot place anything else in the rootfs.
-      const files = fs.readdirSync(path.join(scratch, 'out'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /\.fl[fc]$/.test(e.name));
-      if (files.length === 0) throw new TaskFailure(`font archive ${fonts[i]!.url} holds no .flf or .flc file`);
-      fs.mkdirSync(fontDir, { recursive: true });
-      for (const entry of files) fs.copyFileSync(path.join(entry.parentPath ?? entry.path, entry.name), path.join(fontDir, entry.name));
-      ctx.log(`installed ${files.length} font(s) from ${fonts[i]!.url}`);
-    } finally {
-      fs.rmSync(scratch, { recursive: true, force: true });
+  const target = path.join(rootfs, fontDir);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const building = fs.mkdtempSync(path.join(path.dirname(target), '.figlet.new-'));
+  try {
+    // mkdtemp made it 0700: the container's users (execd runs requests as nobody) must read it.
+    fs.chmodSync(building, 0o755);
+    for (const sub of ['official', 'contrib']) fs.mkdirSync(path.join(building, sub), { mode: 0o755 });
+    // Debian's own fonts need no digest of ours: debootstrap checked the figlet .deb's sha256
+    // against the Packages index, and that index's sha256 against the Release file signed with
+    // Debian's archive key (as apt does). Only regular files at the top of the folder are taken.
+    const debian = path.join(rootfs, debianFontDir);
+    const official = fs.existsSync(debian) ? copyFonts(debian, path.join(building, 'official'), false) : 0;
+    if (official === 0) throw new TaskFailure(`no figlet font in ${debian}: is figlet in the packages list?`);
+    ctx.log(`installed ${official} font file(s) of Debian's figlet package in /${fontDir}/official`);
+    for (const [i, data] of archives.entries()) {
+      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'execd-fonts-'));
+      try {
+        const archive = path.join(scratch, 'fonts.tar');
+        fs.writeFileSync(archive, data);
+        fs.mkdirSync(path.join(scratch, 'out'));
+        await ctx.exec('tar', ['-xf', archive, '-C', path.join(scratch, 'out'), '--no-same-owner', '--no-same-permissions']);
+        // Only font files are copied in: an archive cannot place anything else in the rootfs.
+        const copied = copyFonts(path.join(scratch, 'out'), path.join(building, 'contrib'), true);
+        if (copied === 0) throw new TaskFailure(`font archive ${fonts[i]!.url} holds no .flf or .flc file`);
+        ctx.log(`installed ${copied} font file(s) from ${fonts[i]!.url} in /${fontDir}/contrib`);
+      } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
+      }
     }
+    const old = `${building}.old`;
+    if (fs.existsSync(target)) fs.renameSync(target, old);
+    fs.renameSync(building, target);
+    fs.rmSync(old, { recursive: true, force: true });
+  } finally {
+    fs.rmSync(building, { recursive: true, force: true });
   }
 }
 
 export function chrootTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   const inRootfs = (file: string) => path.join(p.rootfs, file);
   return task('chroot', {
-    description: 'prepchroot: execd, fig, the unit, enabled units, hostname, securetty, root policy, fonts',
+    description: 'prepchroot: execd, fig, the unit, enabled units, hostname, securetty, root policy, fonts (official, contrib)',
     deps,
     inputs: [execdBinary, 'tasks/chroot.ts', 'tasks/chroot-files.ts', 'tasks/files.ts'],
     values: {
@@ -84,6 +128,7 @@ export function chrootTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
       inRootfs('etc/systemd/system/execd.service'),
       inRootfs('etc/systemd/network/10-host0.network'),
       inRootfs('etc/hostname'),
+      inRootfs(`${fontDir}/official`),
     ],
     run: async (ctx) => {
       // Fonts first: a bad digest fails the task before anything else changes.

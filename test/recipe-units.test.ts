@@ -82,7 +82,7 @@ function fakeContext(): TaskContext & { lines: string[] } {
   };
 }
 
-test('font archives are installed only after every sha256 matches', async () => {
+test("fonts: Debian's figlet fonts become official, archives contrib, installed only after every sha256 matches", async () => {
   const src = path.join(temp, 'fontsrc');
   fs.mkdirSync(path.join(src, 'fonts'), { recursive: true });
   fs.writeFileSync(path.join(src, 'fonts', 'banner3.flf'), 'flf2a$ 1 1 1 0 0\n');
@@ -92,15 +92,36 @@ test('font archives are installed only after every sha256 matches', async () => 
   const sha256 = createHash('sha256').update(fs.readFileSync(archive)).digest('hex');
   const url = pathToFileURL(archive).href;
   const rootfs = path.join(temp, 'rootfs');
+  const fonts = path.join(rootfs, 'usr/local/share/figlet');
+
+  await assert.rejects(installFonts(fakeContext(), [], rootfs), /no figlet font in .*usr\/share\/figlet: is figlet in the packages list\?/);
+  // The rootfs's /usr/share/figlet as Debian's figlet package leaves it, plus what must not be
+  // copied: a link (an absolute one would resolve on the host), a subfolder, another file.
+  const debian = path.join(rootfs, 'usr/share/figlet');
+  fs.mkdirSync(path.join(debian, 'sub'), { recursive: true });
+  for (const name of ['slant.flf', 'standard.flf', 'utf8.flc', 'sub/deep.flf', 'README']) fs.writeFileSync(path.join(debian, name), 'flf2a$ 1 1 1 0 0\n');
+  fs.symlinkSync('/etc/passwd', path.join(debian, 'linked.flf'));
 
   await assert.rejects(
     installFonts(fakeContext(), [{ url, sha256 }, { url, sha256: '0'.repeat(64) }], rootfs),
     /sha256 is [0-9a-f]{64}, expected 0{64}; nothing installed/,
   );
-  assert.equal(fs.existsSync(path.join(rootfs, 'usr/local/share/figlet')), false, 'a mismatch installs nothing, not even the good archive');
+  assert.equal(fs.existsSync(fonts), false, 'a mismatch installs nothing, not even the good archive');
 
-  await installFonts(fakeContext(), [{ url, sha256 }], rootfs);
-  assert.deepEqual(fs.readdirSync(path.join(rootfs, 'usr/local/share/figlet')), ['banner3.flf'], 'only font files are copied');
+  const ctx = fakeContext();
+  await installFonts(ctx, [{ url, sha256 }], rootfs);
+  assert.deepEqual(fs.readdirSync(fonts).sort(), ['contrib', 'official']);
+  assert.deepEqual(fs.readdirSync(path.join(fonts, 'official')).sort(), ['slant.flf', 'standard.flf', 'utf8.flc'], "Debian's regular font files, no link");
+  assert.deepEqual(fs.readdirSync(path.join(fonts, 'contrib')), ['banner3.flf'], "only the archive's font files");
+  for (const dir of [fonts, path.join(fonts, 'official'), path.join(fonts, 'contrib')]) assert.equal(fs.statSync(dir).mode & 0o777, 0o755, dir);
+  assert.equal(fs.statSync(path.join(fonts, 'contrib', 'banner3.flf')).mode & 0o777, 0o644);
+  assert.ok(ctx.lines.some((l) => /installed 3 font file\(s\) of Debian's figlet package/.test(l)), ctx.lines.join('\n'));
+
+  // Dropping the archive from the list drops its fonts: the folder is made anew.
+  await installFonts(fakeContext(), [], rootfs);
+  assert.deepEqual(fs.readdirSync(path.join(fonts, 'contrib')), []);
+  assert.equal(fs.readdirSync(path.join(fonts, 'official')).length, 3);
+  assert.deepEqual(fs.readdirSync(path.dirname(fonts)), ['figlet'], 'no temporary folder is left');
 });
 
 test('recipe parameters aimed at the shell or the file system are refused before anything runs', async () => {
