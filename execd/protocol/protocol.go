@@ -21,13 +21,16 @@
 //	N\n<N bytes>   success: N is the decimal length of the command's stdout
 //	ERR message\n  failure: one line, no payload
 //
-// A command that starts but exits non-zero (or is killed by a signal of its
-// own) still gets a success reply with whatever it wrote to stdout: the exit
-// status is only logged by the daemon. This keeps the reply format to two
-// cases; callers that need the status can wrap the command, e.g.
-// "/bin/sh -c 'cmd; echo $?'". ERR is used when the command produced no
-// usable result: it could not be started, it exceeded the time limit, or its
-// output exceeded MaxStdout. Its stderr is discarded.
+// A success reply means the command ran and exited with status 0. Every
+// other ending is an ERR reply whose one line says why, and the command's
+// stdout is dropped: it exited non-zero ("exit status 3: <its last stderr
+// line>"), a signal or a limit killed it ("killed by signal SIGSEGV", "time
+// limit: killed after 10s"), it could not start, its output exceeded
+// MaxStdout, or the daemon refused the request ("busy: ..."). Upstream execd
+// closed the connection without a reply in all those cases, and upstream execc
+// took that for success with empty output; an ERR line makes both our execc
+// and upstream's exit non-zero (upstream's fails to parse it as a count), so
+// the format stays compatible in both directions.
 //
 // After an ERR reply to a malformed or oversized request the server closes
 // the connection, because it can no longer tell where the next request
@@ -48,10 +51,11 @@ import (
 // Limits, enforced on both sides so a well-behaved client fails locally with
 // a clear message instead of being cut off by the server.
 const (
-	MaxArgs   = 64      // arguments per request, program included
-	MaxLine   = 4096    // bytes per line, excluding the "\n"
-	MaxStdin  = 1 << 20 // bytes of standard input per request
-	MaxStdout = 1 << 20 // bytes of standard output per reply
+	MaxArgs     = 64       // arguments per request, program included
+	MaxLine     = 4096     // bytes per line, excluding the "\n"
+	MaxArgBytes = 16 << 10 // bytes of all argument lines together: a header's memory is bounded
+	MaxStdin    = 1 << 20  // bytes of standard input per request
+	MaxStdout   = 1 << 20  // bytes of standard output per reply
 )
 
 // ErrMalformed is wrapped by every error caused by bytes that violate the
@@ -69,6 +73,13 @@ type Request struct {
 	Stdin []byte
 }
 
+// Header is a request without its standard input: what a server needs to
+// decide whether to run it before reading StdinLen more bytes.
+type Header struct {
+	Args     []string
+	StdinLen int
+}
+
 func malformed(format string, a ...interface{}) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, a...))
 }
@@ -81,7 +92,9 @@ func (r *Request) Validate() error {
 	if len(r.Args) > MaxArgs {
 		return malformed("%d arguments, limit is %d", len(r.Args), MaxArgs)
 	}
+	total := 0
 	for i, a := range r.Args {
+		total += len(a)
 		switch {
 		case a == "":
 			return malformed("argument %d is empty, which the protocol cannot carry", i)
@@ -90,6 +103,9 @@ func (r *Request) Validate() error {
 		case len(a) > MaxLine:
 			return malformed("argument %d is %d bytes, limit is %d", i, len(a), MaxLine)
 		}
+	}
+	if total > MaxArgBytes {
+		return malformed("arguments are %d bytes together, limit is %d", total, MaxArgBytes)
 	}
 	if len(r.Stdin) > MaxStdin {
 		return malformed("stdin is %d bytes, limit is %d", len(r.Stdin), MaxStdin)
@@ -118,10 +134,26 @@ func WriteRequest(w io.Writer, r *Request) error {
 // the stream ends cleanly before the first byte of a request, so a server can
 // tell "client is done" from "client hung up mid-request".
 func ReadRequest(r *bufio.Reader) (*Request, error) {
-	req := &Request{}
+	h, err := ReadHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	// StdinLen is bounded by MaxStdin, so this allocation cannot be abused.
+	req := &Request{Args: h.Args, Stdin: make([]byte, h.StdinLen)}
+	if _, err := io.ReadFull(r, req.Stdin); err != nil {
+		return nil, truncated(err, "stdin")
+	}
+	return req, nil
+}
+
+// ReadHeader decodes a request up to its standard input, which is left
+// unread in r. io.EOF is returned as by ReadRequest.
+func ReadHeader(r *bufio.Reader) (*Header, error) {
+	h := &Header{}
+	total := 0
 	for {
 		line, err := readLine(r)
-		if err == io.EOF && len(req.Args) == 0 {
+		if err == io.EOF && len(h.Args) == 0 {
 			return nil, io.EOF
 		}
 		if err != nil {
@@ -130,24 +162,23 @@ func ReadRequest(r *bufio.Reader) (*Request, error) {
 		if line == "" {
 			break
 		}
-		if len(req.Args) == MaxArgs {
+		if len(h.Args) == MaxArgs {
 			return nil, malformed("more than %d arguments", MaxArgs)
 		}
-		req.Args = append(req.Args, line)
+		if total += len(line); total > MaxArgBytes {
+			return nil, malformed("arguments longer than %d bytes together", MaxArgBytes)
+		}
+		h.Args = append(h.Args, line)
 	}
-	if len(req.Args) == 0 {
+	if len(h.Args) == 0 {
 		return nil, malformed("no program given")
 	}
 	n, err := readCount(r, MaxStdin, "stdin")
 	if err != nil {
 		return nil, err
 	}
-	// n is bounded by MaxStdin, so this allocation cannot be abused.
-	req.Stdin = make([]byte, n)
-	if _, err := io.ReadFull(r, req.Stdin); err != nil {
-		return nil, truncated(err, "stdin")
-	}
-	return req, nil
+	h.StdinLen = n
+	return h, nil
 }
 
 // WriteReply encodes a success reply.

@@ -15,13 +15,15 @@ func reader(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s
 func TestRequestRoundTrip(t *testing.T) {
 	many := make([]string, MaxArgs)
 	for i := range many {
-		many[i] = strings.Repeat("x", MaxLine) // both limits at once, inclusive
+		many[i] = strings.Repeat("x", MaxArgBytes/MaxArgs) // both limits at once, inclusive
 	}
+	long := []string{strings.Repeat("y", MaxLine), strings.Repeat("y", MaxLine), strings.Repeat("y", MaxLine), strings.Repeat("y", MaxLine)}
 	reqs := []*Request{
 		{Args: []string{"/bin/cat"}, Stdin: []byte("hello")},
 		{Args: []string{"/bin/echo", "a b", " spaced ", "ERR"}},
 		{Args: []string{"prog"}, Stdin: []byte("bin\x00ary\nwith\n\nnewlines\r\n")},
 		{Args: many, Stdin: bytes.Repeat([]byte{'z'}, MaxStdin)},
+		{Args: long},
 	}
 	// All requests on one stream, as on one connection.
 	var buf bytes.Buffer
@@ -66,6 +68,7 @@ func TestReadRequestMalformed(t *testing.T) {
 		"too many args":      tooMany,
 		"over-long line":     strings.Repeat("x", MaxLine+1) + "\n\n0\n",
 		"over-long count":    "/bin/cat\n\n" + strings.Repeat("0", MaxLine+1) + "\n",
+		"args over budget":   strings.Repeat(strings.Repeat("a", MaxLine)+"\n", MaxArgBytes/MaxLine+1) + "\n0\n",
 		"no program":         "\n0\n",
 		"truncated stdin":    "/bin/cat\n\n5\nhel",
 		"truncated count":    "/bin/cat\n\n5",
@@ -94,6 +97,7 @@ func TestWriteRequestRejects(t *testing.T) {
 		"newline in arg": {Args: []string{"/bin/echo", "a\nb"}},
 		"long arg":       {Args: []string{strings.Repeat("x", MaxLine+1)}},
 		"too many args":  {Args: make([]string, MaxArgs+1)},
+		"args too long":  {Args: []string{strings.Repeat("x", MaxLine), strings.Repeat("x", MaxLine), strings.Repeat("x", MaxLine), strings.Repeat("x", MaxLine), "x"}},
 		"stdin too big":  {Args: []string{"/bin/cat"}, Stdin: make([]byte, MaxStdin+1)},
 	}
 	for name, r := range tests {

@@ -7,79 +7,310 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"time"
-
-	"execd-builder/execd/protocol"
 )
 
-// run executes req and returns its stdout and a status for the log. A
-// non-nil error means the command gave no usable result and becomes an ERR
-// reply; a non-zero exit is not an error (see package protocol).
+// stderrKept is how much of a request's stderr is kept: its last line goes
+// into the ERR reply of a command that failed.
+const stderrKept = 4096
+
+// result is how one request ended.
+type result struct {
+	out []byte // stdout, when the command exited 0
+	err error  // why there is no usable output: becomes an ERR reply
+	// brokenConn: the client went away while sending stdin; no reply is possible.
+	brokenConn error
+}
+
+// exitError is a command that ran and did not exit 0.
+type exitError struct{ msg string }
+
+func (e *exitError) Error() string { return e.msg }
+
+// run executes the request in slot, feeding it stdinLen bytes read from
+// stdin (the connection), and reports how it ended. Every process the
+// request started is gone when run returns, and in the uid mode so is every
+// file and IPC object it left.
 //
 // The pipes are created here rather than by os/exec: with an io.Reader or
-// io.Writer, exec.Cmd.Wait also waits for its copying goroutines, which
-// hang for as long as any leftover grandchild keeps the pipe open, even
-// after the timeout kill. Our own pipe ends get deadlines instead.
-func (s *Server) run(req *protocol.Request) (out []byte, status string, err error) {
-	cmd := exec.Command(req.Args[0], req.Args[1:]...)
-	setProcessGroup(cmd)
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		return nil, "", err
+// io.Writer, exec.Cmd.Wait also waits for its copying goroutines, which would
+// hang while any leftover grandchild keeps a pipe open.
+func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdinLen int) result {
+	var pipes [4][2]*os.File // stdin, stdout, stderr, launch status
+	for i := range pipes {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(pipes[:])
+			io.CopyN(io.Discard, stdin, int64(stdinLen))
+			return result{err: fmt.Errorf("cannot start: %v", err)}
+		}
+		pipes[i] = [2]*os.File{r, w}
 	}
-	outR, outW, err := os.Pipe()
+	self, err := s.executable()
 	if err != nil {
-		inR.Close()
-		inW.Close()
-		return nil, "", err
+		closeAll(pipes[:])
+		return result{err: fmt.Errorf("cannot start: %v", err)}
 	}
-	cmd.Stdin, cmd.Stdout = inR, outW // Stderr stays nil: /dev/null
+	launch := []string{helperArg, "launch", s.limits().String(), sl.tmpDir, "--"}
+	cmd := exec.Command(self, append(launch, args...)...)
+	cmd.Env = []string{}
+	cmd.Dir = "/"
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pipes[0][0], pipes[1][1], pipes[2][1]
+	cmd.ExtraFiles = []*os.File{pipes[3][1]}
+	// Setsid: a request never shares the daemon's session or process group.
+	// Pdeathsig: if the daemon dies, the request's first process goes too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL, Credential: sl.credential}
 	err = cmd.Start()
 	// The child holds its own copies; ours must go so EOF can be seen.
-	inR.Close()
-	outW.Close()
+	for _, f := range []*os.File{pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]} {
+		f.Close()
+	}
+	inW, outR, errR, statusR := pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]
 	if err != nil {
 		inW.Close()
 		outR.Close()
-		return nil, "", fmt.Errorf("cannot start: %w", err)
+		errR.Close()
+		statusR.Close()
+		if _, err := io.CopyN(io.Discard, stdin, int64(stdinLen)); err != nil {
+			return result{brokenConn: err}
+		}
+		return result{err: fmt.Errorf("cannot start: %v", err)}
 	}
+	begin := time.Now()
 
-	timeout := s.commandTimeout()
-	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() { killProcessGroup(cmd) })
-	inW.SetWriteDeadline(deadline)
-	outR.SetReadDeadline(deadline)
+	// Stdin: all stdinLen bytes are read from the connection whatever the
+	// command does with them, so the next request starts where it should.
+	fed := make(chan error, 1)
 	go func() {
-		// Errors are expected and harmless: the command may exit
-		// without reading all its input.
-		inW.Write(req.Stdin)
+		_, err := io.CopyN(&forgivingWriter{w: inW}, stdin, int64(stdinLen))
 		inW.Close()
+		fed <- err
 	}()
 
-	// Read one byte past the limit to detect overflow without buffering it.
-	var buf bytes.Buffer
-	_, copyErr := io.Copy(&buf, io.LimitReader(outR, protocol.MaxStdout+1))
-	overflow := buf.Len() > protocol.MaxStdout
-	if overflow || copyErr != nil {
-		killProcessGroup(cmd) // nobody will read its output any more
-	}
-	outR.Close()
-	waitErr := cmd.Wait()
-	fired := !timer.Stop()
-	if cmd.ProcessState != nil {
-		status = cmd.ProcessState.String()
-	}
+	var readers sync.WaitGroup
+	overflow := make(chan struct{})
+	out := &sl.out
+	out.Reset()
+	readers.Add(2)
+	go func() {
+		defer readers.Done()
+		if n, _ := io.Copy(out, io.LimitReader(outR, maxStdout+1)); n > maxStdout {
+			close(overflow)
+		}
+		outR.Close()
+	}()
+	var stderr bytes.Buffer
+	go func() {
+		defer readers.Done()
+		io.Copy(&stderr, io.LimitReader(errR, stderrKept))
+		io.Copy(io.Discard, errR)
+		errR.Close()
+	}()
 
-	var exitErr *exec.ExitError
-	switch {
-	case fired || errors.Is(copyErr, os.ErrDeadlineExceeded):
-		return nil, status, fmt.Errorf("timed out after %v", timeout)
-	case overflow:
-		return nil, status, fmt.Errorf("output exceeds %d bytes", protocol.MaxStdout)
-	case copyErr != nil:
-		return nil, status, fmt.Errorf("reading output: %w", copyErr)
-	case waitErr != nil && !errors.As(waitErr, &exitErr):
-		return nil, status, waitErr
+	launchFailure, _ := io.ReadAll(io.LimitReader(statusR, 4096))
+	statusR.Close()
+
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	timeout := s.commandTimeout()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var limit error
+	select {
+	case <-exited:
+	case <-timer.C:
+		limit = fmt.Errorf("time limit: killed after %v", timeout)
+	case <-overflow:
+		limit = fmt.Errorf("output limit: more than %d bytes of output", maxStdout)
 	}
-	return buf.Bytes(), status, nil
+	if limit != nil {
+		s.killRequest(sl, cmd)
+		<-exited
+	}
+	// Whatever the command left running (a daemon, a setsid'd grandchild
+	// holding stdout) ends with it.
+	s.killRequest(sl, cmd)
+	s.readersDone(&readers, outR, errR)
+	if limit == nil && out.Len() > maxStdout { // it exited before the select saw the overflow
+		limit = fmt.Errorf("output limit: more than %d bytes of output", maxStdout)
+	}
+	if err := <-fed; err != nil {
+		return result{brokenConn: err}
+	}
+	s.logf("%s slot=%d prog=%q in=%d out=%d status=%q time=%v", peer, sl.id, args[0], stdinLen, out.Len(), statusOf(cmd.ProcessState), time.Since(begin).Round(time.Millisecond))
+
+	switch {
+	case len(launchFailure) > 0:
+		return result{err: fmt.Errorf("cannot run %s", launchFailure)}
+	case limit != nil:
+		return result{err: limit}
+	}
+	if err := exitProblem(cmd.ProcessState, stderr.Bytes()); err != nil {
+		return result{err: err}
+	}
+	return result{out: out.Bytes()}
+}
+
+// killRequest ends every process of the request: by uid in the uid mode (the
+// reaper also removes its files), by process group otherwise.
+func (s *Server) killRequest(sl *slot, cmd *exec.Cmd) {
+	if sl.credential == nil {
+		if cmd.Process != nil {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
+		return
+	}
+	if err := s.reap(sl); err != nil {
+		s.logf("slot %d: %v", sl.id, err)
+	}
+}
+
+// readersDone waits for stdout and stderr to reach EOF. In the uid mode the
+// reaper has killed every holder of the pipes; without it, a grandchild that
+// left the process group may hold them, so the wait is bounded.
+func (s *Server) readersDone(readers *sync.WaitGroup, pipes ...*os.File) {
+	done := make(chan struct{})
+	go func() {
+		readers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		s.logf("output pipes still open 2s after the command ended; closing them")
+		for _, p := range pipes {
+			p.Close() // the blocked reads return, so the readers finish
+		}
+		<-done
+	}
+}
+
+// exitProblem says why a finished command's result is not a success.
+func exitProblem(state *os.ProcessState, stderr []byte) error {
+	if state == nil {
+		return errors.New("no exit status")
+	}
+	ws, ok := state.Sys().(syscall.WaitStatus)
+	switch {
+	case !ok:
+		return nil
+	case ws.Signaled():
+		return &exitError{"killed by signal " + signalName(ws.Signal())}
+	case ws.ExitStatus() != 0:
+		msg := "exit status " + strconv.Itoa(ws.ExitStatus())
+		if line := lastLine(stderr); line != "" {
+			msg += ": " + line
+		}
+		return &exitError{msg}
+	}
+	return nil
+}
+
+func statusOf(state *os.ProcessState) string {
+	if state == nil {
+		return "not started"
+	}
+	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return "signal " + signalName(ws.Signal())
+	}
+	return state.String()
+}
+
+// signalName is the SIGXXX name, with the limit behind the signals that limits send.
+func signalName(sig syscall.Signal) string {
+	names := map[syscall.Signal]string{
+		syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT", syscall.SIGILL: "SIGILL",
+		syscall.SIGTRAP: "SIGTRAP", syscall.SIGABRT: "SIGABRT", syscall.SIGBUS: "SIGBUS", syscall.SIGFPE: "SIGFPE",
+		syscall.SIGKILL: "SIGKILL", syscall.SIGUSR1: "SIGUSR1", syscall.SIGSEGV: "SIGSEGV", syscall.SIGUSR2: "SIGUSR2",
+		syscall.SIGPIPE: "SIGPIPE", syscall.SIGALRM: "SIGALRM", syscall.SIGTERM: "SIGTERM", syscall.SIGSYS: "SIGSYS",
+		syscall.SIGXCPU: "SIGXCPU (CPU time limit)", syscall.SIGXFSZ: "SIGXFSZ (file size limit)",
+	}
+	if name, ok := names[sig]; ok {
+		return name
+	}
+	return "signal " + strconv.Itoa(int(sig))
+}
+
+// lastLine is the last non-empty line of a command's stderr, printable ASCII
+// only and cut short: it goes into a one-line ERR reply.
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\r\n\t "), "\n")
+	line := strings.Map(func(r rune) rune {
+		if r < ' ' || r > '~' {
+			return ' '
+		}
+		return r
+	}, strings.TrimSpace(lines[len(lines)-1]))
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	return line
+}
+
+// forgivingWriter writes until the first error, then swallows the rest: a
+// command may exit without reading its input, which must still be consumed.
+type forgivingWriter struct {
+	w      io.Writer
+	failed bool
+}
+
+func (f *forgivingWriter) Write(p []byte) (int, error) {
+	if !f.failed {
+		if _, err := f.w.Write(p); err != nil {
+			f.failed = true
+		}
+	}
+	return len(p), nil
+}
+
+func closeAll(pipes [][2]*os.File) {
+	for _, p := range pipes {
+		for _, f := range p {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
+}
+
+// reap runs the reaper helper as the slot's uid: every process of the uid is
+// killed and its files under the scratch folders and its IPC objects removed.
+func (s *Server) reap(sl *slot) error {
+	self, err := s.executable()
+	if err != nil {
+		return err
+	}
+	args := append([]string{helperArg, "reap", strconv.Itoa(int(sl.credential.Uid))}, s.scratchDirs()...)
+	cmd := exec.Command(self, args...)
+	cmd.Env = []string{}
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Credential: sl.credential}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("reaper: %v: %s", err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+func (s *Server) scratchDirs() []string {
+	if s.ScratchDirs != nil {
+		return s.ScratchDirs
+	}
+	return []string{"/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"}
+}
+
+// slotTmpDir is the request's own TMPDIR in the first scratch folder.
+func (s *Server) slotTmpDir(id int) string {
+	dirs := s.scratchDirs()
+	if len(dirs) == 0 {
+		return ""
+	}
+	return filepath.Join(dirs[0], "execd-request-"+strconv.Itoa(id))
 }

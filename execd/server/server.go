@@ -1,9 +1,13 @@
 // Package server is the execd daemon: it reads protocol requests from TCP
 // connections and runs them. It lives outside package main so tests can run
-// it in-process on a loopback listener.
+// it in-process on a loopback listener. It needs Linux.
 //
-// Security: there is no authentication. Anyone who can reach the listener can
-// run any program as the daemon's user, so bind it to a trusted address.
+// Security: there is no authentication. Anyone who can reach the listener
+// can run any program, so what a request can do is bounded instead: with
+// UIDBase set (the uid mode, as the container runs it) each running request
+// has an unprivileged uid of its own, its own limits (Limits), and a time
+// limit after which every process of that uid is killed; at most Slots run at
+// once and further requests are refused as busy at once.
 package server
 
 import (
@@ -13,6 +17,9 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
+	"sync"
+	"syscall"
 	"time"
 
 	"execd-builder/execd/protocol"
@@ -22,21 +29,86 @@ import (
 const (
 	DefaultCommandTimeout = 10 * time.Second
 	DefaultIdleTimeout    = 30 * time.Second
+	DefaultSlots          = 4
+	DefaultMaxConns       = 64
 )
 
-// Server runs commands for clients. The zero value is ready to use.
+const maxStdout = protocol.MaxStdout
+
+// Server runs commands for clients. The zero value is ready to use; it runs
+// requests as its own user, killed by process group (no uid mode).
 type Server struct {
 	// CommandTimeout bounds each command; it is killed when it expires.
 	CommandTimeout time.Duration
-	// IdleTimeout bounds the wait for each complete request, and the time
+	// IdleTimeout bounds the wait for each request header, and the time
 	// to write each reply, so silent or stuck clients cannot pin a goroutine.
 	IdleTimeout time.Duration
+	// Slots is how many requests run at once; more are refused as busy.
+	Slots int
+	// MaxConns bounds open connections; more are refused as busy.
+	MaxConns int
+	// UIDBase, when > 0, runs the request in slot i as uid and gid
+	// UIDBase+i, with no supplementary groups (the uid mode). It needs
+	// CAP_SETUID and CAP_SETGID, which requests never get.
+	UIDBase int
+	// Limits apply to every process of a request; zero fields take DefaultLimits.
+	Limits Limits
+	// ScratchDirs are the world-writable folders (tmpfs in the container)
+	// that are swept of a request's files after it; the first also holds
+	// its TMPDIR. nil means /tmp, /var/tmp, /dev/shm and /dev/mqueue.
+	ScratchDirs []string
+	// RefuseLocal refuses connections from the daemon's own host (loopback,
+	// or the listener's own address): a request must not start requests.
+	RefuseLocal bool
+	// Executable is this daemon's binary, started again as the launcher and
+	// reaper of requests (see HelperMain); "" means os.Executable(). Request
+	// users must be able to run it.
+	Executable string
 	// Logger gets one line per request; nil means log.Default() (stderr).
 	Logger *log.Logger
+
+	once  sync.Once
+	slots slotPool
+	conns chan struct{}
 }
 
-// Serve accepts connections on l until l is closed, then returns nil.
+func (s *Server) init() {
+	s.once.Do(func() {
+		n := s.Slots
+		if n <= 0 {
+			n = DefaultSlots
+		}
+		s.slots = make(slotPool, n)
+		for i := 0; i < n; i++ {
+			sl := &slot{id: i}
+			if s.UIDBase > 0 {
+				id := uint32(s.UIDBase + i)
+				sl.credential = &syscall.Credential{Uid: id, Gid: id, Groups: []uint32{}}
+				sl.tmpDir = s.slotTmpDir(i)
+			}
+			s.slots <- sl
+		}
+		max := s.MaxConns
+		if max <= 0 {
+			max = DefaultMaxConns
+		}
+		s.conns = make(chan struct{}, max)
+	})
+}
+
+// Serve accepts connections on l until l is closed, then returns nil. In the
+// uid mode it first clears whatever an earlier daemon's requests left.
 func (s *Server) Serve(l net.Listener) error {
+	s.init()
+	if s.UIDBase > 0 {
+		for i := 0; i < cap(s.slots); i++ {
+			sl := <-s.slots
+			if err := s.reap(sl); err != nil {
+				return fmt.Errorf("clearing slot %d: %v", sl.id, err)
+			}
+			s.slots <- sl
+		}
+	}
 	for {
 		conn, err := l.Accept()
 		if errors.Is(err, net.ErrClosed) {
@@ -49,7 +121,25 @@ func (s *Server) Serve(l net.Listener) error {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		go s.handleConn(conn)
+		select {
+		case s.conns <- struct{}{}:
+			go func() {
+				defer func() { <-s.conns }()
+				s.handleConn(conn)
+			}()
+		default:
+			go s.refuse(conn, fmt.Sprintf("busy: %d connections are open; try again shortly", cap(s.conns)))
+		}
+	}
+}
+
+// refuse answers a connection with one ERR line and closes it.
+func (s *Server) refuse(conn net.Conn, msg string) {
+	defer conn.Close()
+	s.logf("%s refused: %s", conn.RemoteAddr(), msg)
+	conn.SetWriteDeadline(time.Now().Add(time.Second))
+	if protocol.WriteError(conn, msg) == nil {
+		closeGracefully(conn)
 	}
 }
 
@@ -62,11 +152,17 @@ func (s *Server) handleConn(conn net.Conn) {
 			s.logf("%s: panic: %v", peer, r)
 		}
 	}()
+	if s.RefuseLocal && isLocalPeer(conn) {
+		s.logf("%s refused: a connection from inside the container", peer)
+		s.send(conn, bufio.NewWriter(conn), nil, errors.New("refused: requests from the container itself are not served"))
+		closeGracefully(conn)
+		return
+	}
 	br := bufio.NewReader(conn)
 	bw := bufio.NewWriter(conn)
 	for {
 		conn.SetReadDeadline(time.Now().Add(s.idleTimeout()))
-		req, err := protocol.ReadRequest(br)
+		head, err := protocol.ReadHeader(br)
 		if err == io.EOF {
 			return
 		}
@@ -76,15 +172,33 @@ func (s *Server) handleConn(conn net.Conn) {
 			closeGracefully(conn)
 			return
 		}
-		out, status, err := s.run(req)
-		if err != nil {
-			status = "error: " + err.Error()
+		sl, ok := s.slots.tryAcquire()
+		if !ok {
+			msg := fmt.Sprintf("busy: %d requests are running; try again shortly", cap(s.slots))
+			s.logf("%s prog=%q refused: %s", peer, head.Args[0], msg)
+			s.send(conn, bw, nil, errors.New(msg))
+			closeGracefully(conn)
+			return
 		}
-		s.logf("%s prog=%q in=%d out=%d status=%q", peer, req.Args[0], len(req.Stdin), len(out), status)
-		if !s.send(conn, bw, out, err) {
+		// Stdin must arrive while the command may run.
+		conn.SetReadDeadline(time.Now().Add(s.commandTimeout() + s.idleTimeout()))
+		res := s.run(sl, peer, head.Args, br, head.StdinLen)
+		s.slots.release(sl)
+		if res.brokenConn != nil {
+			s.logf("%s: reading stdin: %v", peer, res.brokenConn)
+			return
+		}
+		if !s.send(conn, bw, res.out, res.err) {
 			return
 		}
 	}
+}
+
+// isLocalPeer: the client is on the daemon's own host or network namespace.
+func isLocalPeer(conn net.Conn) bool {
+	remote, ok1 := conn.RemoteAddr().(*net.TCPAddr)
+	local, ok2 := conn.LocalAddr().(*net.TCPAddr)
+	return ok1 && ok2 && (remote.IP.IsLoopback() || remote.IP.Equal(local.IP))
 }
 
 // send writes a success reply, or an ERR reply if runErr is set. It reports
@@ -103,10 +217,10 @@ func (s *Server) send(conn net.Conn, bw *bufio.Writer, out []byte, runErr error)
 	return err == nil
 }
 
-// closeGracefully closes after an ERR reply to a bad request. Closing a TCP
-// socket with unread input makes the kernel send a reset, which can destroy
-// the ERR reply before the client reads it; so half-close, then briefly
-// discard whatever the client is still sending.
+// closeGracefully closes after an ERR reply to a request the daemon did not
+// read to its end. Closing a TCP socket with unread input makes the kernel
+// send a reset, which can destroy the ERR reply before the client reads it;
+// so half-close, then briefly discard whatever the client is still sending.
 func closeGracefully(conn net.Conn) {
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.CloseWrite()
@@ -128,6 +242,15 @@ func (s *Server) commandTimeout() time.Duration {
 	}
 	return DefaultCommandTimeout
 }
+
+func (s *Server) executable() (string, error) {
+	if s.Executable != "" {
+		return s.Executable, nil
+	}
+	return os.Executable()
+}
+
+func (s *Server) limits() Limits { return s.Limits.orDefaults() }
 
 func (s *Server) logf(format string, a ...interface{}) {
 	l := s.Logger

@@ -20,7 +20,7 @@ func start(t *testing.T, srv *Server) string {
 	t.Helper()
 	if srv.Logger == nil {
 		// Not t.Log: connection goroutines may log after the test ends.
-		srv.Logger = log.New(io.Discard, "", 0)
+		srv.Logger = log.New(testLog, "", 0)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -86,8 +86,9 @@ func TestSeveralRequestsOnOneConnection(t *testing.T) {
 	c.expect(t, "a b\n", "", "/bin/echo", "a b")
 	c.expect(t, "", "", "/bin/cat")
 	c.expect(t, "x y\n", "", "echo", "x", "y") // looked up in PATH
-	// Non-zero exit still returns stdout as a success reply.
-	c.expect(t, "out", "", "/bin/sh", "-c", "printf out; exit 3")
+	// A non-zero exit is an ERR reply naming the status and the last stderr line.
+	c.expectErr(t, "exit status 3: oops", "", "/bin/sh", "-c", "printf out; echo oops >&2; exit 3")
+	c.expect(t, "after\n", "", "/bin/echo", "after")
 }
 
 func TestMissingProgramKeepsConnection(t *testing.T) {
@@ -125,20 +126,20 @@ func TestOutputLimit(t *testing.T) {
 	if out, err := c.do(t, "", "head", "-c", max, "/dev/zero"); err != nil || len(out) != protocol.MaxStdout {
 		t.Errorf("exactly the limit: got %d bytes, %v", len(out), err)
 	}
-	c.expectErr(t, "output exceeds", "", "head", "-c", "1048577", "/dev/zero")
-	c.expectErr(t, "output exceeds", "", "cat", "/dev/zero") // endless
+	c.expectErr(t, "output limit", "", "head", "-c", "1048577", "/dev/zero")
+	c.expectErr(t, "output limit", "", "cat", "/dev/zero") // endless
 	c.expect(t, "after\n", "", "/bin/echo", "after")
 }
 
 func TestCommandTimeout(t *testing.T) {
 	c := dial(t, start(t, &Server{CommandTimeout: 300 * time.Millisecond}))
 	begin := time.Now()
-	c.expectErr(t, "timed out", "", "/bin/sleep", "10")
+	c.expectErr(t, "time limit: killed after", "", "/bin/sleep", "10")
 	// A background grandchild keeps stdout open; the process-group kill
 	// must still end the request promptly.
-	c.expectErr(t, "timed out", "", "/bin/sh", "-c", "sleep 10 & sleep 10")
+	c.expectErr(t, "time limit: killed after", "", "/bin/sh", "-c", "sleep 10 & sleep 10")
 	// Closing stdout early must not dodge the timeout either.
-	c.expectErr(t, "timed out", "", "/bin/sh", "-c", "exec >&-; sleep 10")
+	c.expectErr(t, "time limit: killed after", "", "/bin/sh", "-c", "exec >&-; sleep 10")
 	if d := time.Since(begin); d > 5*time.Second {
 		t.Errorf("timeouts took %v", d)
 	}
@@ -151,7 +152,7 @@ func TestTimeoutKillsChildren(t *testing.T) {
 	}
 	c := dial(t, start(t, &Server{CommandTimeout: 300 * time.Millisecond}))
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	c.expectErr(t, "timed out", "", "/bin/sh", "-c", "sleep 10 & echo $! >"+pidFile+"; wait")
+	c.expectErr(t, "time limit: killed after", "", "/bin/sh", "-c", "sleep 10 & echo $! >"+pidFile+"; wait")
 	pid, err := os.ReadFile(pidFile)
 	if err != nil {
 		t.Fatal(err)
@@ -186,3 +187,16 @@ func TestIdleTimeout(t *testing.T) {
 		t.Errorf("after idle ERR: got %v, want connection closed", err)
 	}
 }
+
+func TestMain(m *testing.M) {
+	HelperMain()
+	os.Exit(m.Run())
+}
+
+// testLog is where in-process servers log: stderr with EXECD_TEST_LOG=1.
+var testLog = func() io.Writer {
+	if os.Getenv("EXECD_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
+}()

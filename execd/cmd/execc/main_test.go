@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"errors"
 	"io"
 	"log"
@@ -93,4 +94,11 @@ func TestExeccVersion(t *testing.T) {
 	if out, _, _ := runBin(t, build(t, ""), "", "-version"); out != "execc dev\n" {
 		t.Errorf("unstamped build: got %q", out)
 	}
+}
+
+// TestMain lets this test binary act as execd's request launcher, since the
+// in-process server starts its own executable for each request.
+func TestMain(m *testing.M) {
+	server.HelperMain()
+	os.Exit(m.Run())
 }

@@ -1,0 +1,316 @@
+//go:build linux
+
+package server
+
+// The two helper modes of the execd binary. The daemon starts itself again
+// with helperArg as argv[1]:
+//
+//   - "launch": the first process of a request. Already switched to the
+//     request's uid by the daemon, it drops every capability, lowers its
+//     limits, makes its scratch folder and execs the requested program.
+//   - "reap": after a request, run as the same uid: kills every process of
+//     that uid (setsid, double fork and daemons included) and removes what the
+//     uid left in the scratch folders and in SysV IPC.
+//
+// Both must run single-threaded where it matters: capabilities and limits
+// are per thread in Linux, so the OS thread is locked before anything else.
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+const helperArg = "--execd-helper"
+
+// safePath is the PATH a request's program is looked up in and runs with.
+const safePath = "/usr/local/bin:/usr/bin:/bin"
+
+// minReapUID guards the reaper's kill(-1): it must never run as root or as a
+// system account, whose kill(-1) would reach the daemon or the whole system.
+const minReapUID = 1000
+
+// HelperMain runs a helper mode and exits when this process was started as a
+// helper; otherwise it returns at once. main (and TestMain) call it first.
+func HelperMain() {
+	if len(os.Args) < 3 || os.Args[1] != helperArg {
+		return
+	}
+	runtime.LockOSThread()
+	switch os.Args[2] {
+	case "launch":
+		launchMain(os.Args[3:])
+	case "reap":
+		reapMain(os.Args[3:])
+	}
+	fmt.Fprintf(os.Stderr, "execd helper: unknown mode %q\n", os.Args[2])
+	os.Exit(2)
+}
+
+// launchMain: launch LIMITS TMPDIR -- PROG ARGS... The daemon reads fd 3
+// until EOF: any text there is why the program could not be started (fd 3 is
+// close-on-exec, so a successful exec sends EOF and nothing else).
+func launchMain(args []string) {
+	status := os.NewFile(3, "status")
+	syscall.CloseOnExec(3)
+	fail := func(format string, a ...interface{}) {
+		fmt.Fprintf(status, format, a...)
+		os.Exit(127)
+	}
+	if len(args) < 4 || args[2] != "--" {
+		fail("bad launcher arguments")
+	}
+	limits, err := parseLimits(args[0])
+	if err != nil {
+		fail("%v", err)
+	}
+	tmp, argv := args[1], args[3:]
+	if err := dropCapabilities(); err != nil {
+		fail("dropping capabilities: %v", err)
+	}
+	syscall.Umask(0o077)
+	env := []string{"PATH=" + safePath, "LANG=C.UTF-8", "HOME=/", "USER=nobody"}
+	if tmp != "" {
+		if err := os.Mkdir(tmp, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			fail("making %s: %v", tmp, err)
+		}
+		env = append(env, "TMPDIR="+tmp, "HOME="+tmp)
+	}
+	// Raising one's own OOM score needs no privilege: the kernel's OOM killer
+	// then takes a request's processes before the container's systemd or execd.
+	if err := os.WriteFile("/proc/self/oom_score_adj", []byte("1000"), 0); err != nil {
+		fail("raising oom_score_adj: %v", err)
+	}
+	os.Setenv("PATH", safePath)
+	prog, err := exec.LookPath(argv[0])
+	if err != nil {
+		fail("%v", lookPathReason(argv[0], err))
+	}
+	if err := limits.apply(); err != nil {
+		fail("setting limits: %v", err)
+	}
+	err = syscall.Exec(prog, argv, env)
+	fail("%s: %v", argv[0], err)
+}
+
+func lookPathReason(prog string, err error) string {
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &pathErr) && errors.Is(pathErr.Err, fs.ErrNotExist):
+		return prog + ": no such file"
+	case errors.Is(err, exec.ErrNotFound):
+		return prog + ": not found in " + safePath
+	}
+	return err.Error()
+}
+
+// reapMain: reap UID DIR... Kills every process of UID, then removes UID's
+// files under each DIR and its SysV IPC objects.
+func reapMain(args []string) {
+	if len(args) < 1 {
+		os.Exit(2)
+	}
+	uid, err := strconv.Atoi(args[0])
+	if err != nil || uid < minReapUID || os.Getuid() != uid || os.Geteuid() != uid {
+		fmt.Fprintf(os.Stderr, "execd reaper: refusing to run as uid %d for uid %q\n", os.Getuid(), args[0])
+		os.Exit(3)
+	}
+	if err := dropCapabilities(); err != nil {
+		fmt.Fprintf(os.Stderr, "execd reaper: %v\n", err)
+		os.Exit(3)
+	}
+	code := 0
+	if !killAllOfMyUID(2 * time.Second) {
+		fmt.Fprintf(os.Stderr, "execd reaper: processes of uid %d still alive after 2s\n", uid)
+		code = 1
+	}
+	for _, dir := range args[1:] {
+		removeOwnedBy(dir, uid)
+	}
+	removeIPCOwnedBy(uid)
+	os.Exit(code)
+}
+
+// killAllOfMyUID sends SIGKILL to every process this uid may signal (kill(-1)
+// skips the caller) until /proc shows none left. New forks during a round are
+// caught by the next; RLIMIT_NPROC bounds how many there can be. (kill(-1, 0)
+// cannot tell: it succeeds whenever any other process exists.)
+func killAllOfMyUID(within time.Duration) bool {
+	until := time.Now().Add(within)
+	for {
+		syscall.Kill(-1, syscall.SIGKILL)
+		if len(liveProcessesOf(os.Getuid(), os.Getpid())) == 0 {
+			return true
+		}
+		if time.Now().After(until) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// liveProcessesOf lists the pids in /proc, other than self, whose real uid is
+// uid and which are not zombies (those wait for their parent, holding nothing).
+func liveProcessesOf(uid, self int) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		status, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		var realUID = -1
+		zombie := false
+		for _, line := range strings.Split(string(status), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 1 && f[0] == "Uid:" {
+				realUID, _ = strconv.Atoi(f[1])
+			} else if len(f) > 1 && f[0] == "State:" {
+				zombie = f[1] == "Z" || f[1] == "X"
+			}
+		}
+		if realUID == uid && !zombie {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// removeOwnedBy removes every entry under root owned by uid (a folder of its
+// own with everything in it). root itself stays.
+func removeOwnedBy(root string, uid int) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		path := filepath.Join(root, e.Name())
+		info, err := os.Lstat(path)
+		if err != nil {
+			continue
+		}
+		st, ok := info.Sys().(*syscall.Stat_t)
+		if !ok {
+			continue
+		}
+		if int(st.Uid) == uid {
+			if info.IsDir() {
+				makeTraversable(path, uid)
+				os.RemoveAll(path)
+			} else {
+				os.Remove(path)
+			}
+		} else if info.IsDir() {
+			removeOwnedBy(path, uid)
+		}
+	}
+}
+
+// makeTraversable gives uid's own folders u+rwx so that RemoveAll can empty
+// them. WalkDir visits a folder before reading it, so the chmod comes first.
+func makeTraversable(root string, uid int) {
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if d != nil && d.IsDir() {
+			os.Chmod(path, 0o700)
+		}
+		return nil
+	})
+}
+
+// removeIPCOwnedBy removes the SysV shared memory, semaphores and message
+// queues that uid owns or created: they would outlive its processes.
+func removeIPCOwnedBy(uid int) {
+	const ipcRmid = 0
+	for _, kind := range []struct {
+		file string
+		ctl  uintptr
+	}{{"shm", syscall.SYS_SHMCTL}, {"sem", syscall.SYS_SEMCTL}, {"msg", syscall.SYS_MSGCTL}} {
+		for _, id := range ipcIDsOf("/proc/sysvipc/"+kind.file, uid) {
+			if kind.ctl == syscall.SYS_SEMCTL {
+				syscall.Syscall6(kind.ctl, uintptr(id), 0, ipcRmid, 0, 0, 0)
+			} else {
+				syscall.Syscall(kind.ctl, uintptr(id), ipcRmid, 0)
+			}
+		}
+	}
+}
+
+// ipcIDsOf reads a /proc/sysvipc table: the ids of rows whose uid or cuid is uid.
+func ipcIDsOf(file string, uid int) []int {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	if !sc.Scan() {
+		return nil
+	}
+	head := strings.Fields(sc.Text())
+	col := func(name string) int {
+		for i, h := range head {
+			if h == name {
+				return i
+			}
+		}
+		return -1
+	}
+	idCol, uidCol, cuidCol := 1, col("uid"), col("cuid")
+	var ids []int
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		owned := func(c int) bool { return c >= 0 && c < len(f) && f[c] == strconv.Itoa(uid) }
+		if len(f) > idCol && (owned(uidCol) || owned(cuidCol)) {
+			if id, err := strconv.Atoi(f[idCol]); err == nil {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// dropCapabilities empties this thread's ambient, inheritable, permitted and
+// effective sets, then checks that they are empty. The daemon holds
+// CAP_SETUID and CAP_SETGID as ambient capabilities of a non-root user, and
+// the kernel keeps such capabilities across setuid(): they must go by hand
+// before a request's program runs.
+func dropCapabilities() error {
+	const prCapAmbient, prCapAmbientClearAll = 47, 4
+	if _, _, errno := syscall.RawSyscall6(syscall.SYS_PRCTL, prCapAmbient, prCapAmbientClearAll, 0, 0, 0, 0); errno != 0 && errno != syscall.EINVAL {
+		return fmt.Errorf("clearing ambient capabilities: %v", errno)
+	}
+	hdr := struct {
+		version uint32
+		pid     int32
+	}{0x20080522, 0} // _LINUX_CAPABILITY_VERSION_3, this thread
+	var data [2]struct{ effective, permitted, inheritable uint32 }
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); errno != 0 {
+		return fmt.Errorf("capset: %v", errno)
+	}
+	status, err := os.ReadFile("/proc/thread-self/status")
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		for _, set := range []string{"CapInh:", "CapPrm:", "CapEff:", "CapAmb:"} {
+			if strings.HasPrefix(line, set) && strings.Trim(strings.TrimSpace(line[len(set):]), "0") != "" {
+				return fmt.Errorf("still held after dropping: %s", line)
+			}
+		}
+	}
+	return nil
+}

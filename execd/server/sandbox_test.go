@@ -1,0 +1,189 @@
+//go:build linux
+
+package server
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testUIDBase is where the uid-mode tests' request users start: uids that no
+// account on a test machine uses.
+const testUIDBase = 61000
+
+// uidMode starts a server in the uid mode with a scratch folder of its own;
+// it needs root (CAP_SETUID) and skips otherwise.
+func uidMode(t *testing.T, srv *Server) (addr, scratch string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the uid mode needs root (CAP_SETUID, CAP_SETGID)")
+	}
+	scratch = t.TempDir()
+	if err := os.Chmod(scratch, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	// The test binary's folder must be reachable by the request users.
+	if err := os.Chmod(filepath.Dir(scratch), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The request users run this test binary as the launcher: a copy they can reach.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "execd.test")
+	data, err := os.ReadFile(self)
+	if err != nil || os.WriteFile(bin, data, 0o755) != nil || os.Chmod(filepath.Dir(filepath.Dir(bin)), 0o755) != nil || os.Chmod(filepath.Dir(bin), 0o755) != nil {
+		t.Fatalf("copying the test binary: %v", err)
+	}
+	srv.Executable = bin
+	srv.UIDBase = testUIDBase
+	srv.ScratchDirs = []string{scratch}
+	t.Cleanup(func() {
+		if left := processesOf(testUIDBase, testUIDBase+srv.Slots+4); len(left) > 0 {
+			t.Errorf("processes of request uids left after the test: %v", left)
+		}
+	})
+	return start(t, srv), scratch
+}
+
+// processesOf lists the live (not zombie) processes whose real uid is in [lo, hi).
+func processesOf(lo, hi int) []string {
+	var found []string
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		status, err := os.ReadFile("/proc/" + d.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		var uid int
+		var state string
+		for _, line := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
+				uid, _ = strconv.Atoi(f[1])
+			} else if len(f) > 1 && f[0] == "State:" {
+				state = f[1]
+			}
+		}
+		if uid >= lo && uid < hi && state != "Z" {
+			found = append(found, d.Name())
+		}
+	}
+	return found
+}
+
+func TestUIDModeRunsUnprivileged(t *testing.T) {
+	addr, _ := uidMode(t, &Server{Slots: 2})
+	c := dial(t, addr)
+	c.expect(t, fmt.Sprintf("%d %d\n", testUIDBase, testUIDBase), "", "/bin/sh", "-c", "echo $(id -u) $(id -g)")
+	// No capability survives the switch, in any set.
+	c.expect(t, "CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n", "",
+		"/bin/sh", "-c", "grep -E '^Cap(Inh|Prm|Eff|Amb)' /proc/self/status")
+	c.expect(t, "1000\n", "", "/bin/cat", "/proc/self/oom_score_adj")
+	c.expect(t, "77\n", "", "/bin/sh", "-c", "umask | tail -c 3")
+	// The daemon (here: this test, as root) cannot be signalled by a request.
+	c.expectErr(t, "exit status 1", "", "/bin/kill", "-TERM", strconv.Itoa(os.Getpid()))
+	c.expect(t, "still here\n", "", "/bin/echo", "still here")
+}
+
+func TestUIDModeKillsEverythingARequestStarted(t *testing.T) {
+	addr, _ := uidMode(t, &Server{Slots: 2, CommandTimeout: 500 * time.Millisecond})
+	c := dial(t, addr)
+	// A daemon left behind by a request that succeeded: gone when the reply comes.
+	c.expect(t, "started\n", "", "/bin/sh", "-c", "setsid sleep 30 >/dev/null 2>&1 & setsid sh -c 'sleep 30 & sleep 30' >/dev/null 2>&1 & echo started")
+	if left := processesOf(testUIDBase, testUIDBase+2); len(left) > 0 {
+		t.Errorf("after a successful request: %v still running", left)
+	}
+	// setsid and a double fork do not escape the time limit either.
+	begin := time.Now()
+	c.expectErr(t, "time limit: killed after 500ms", "", "/bin/sh", "-c", "setsid sh -c 'sleep 30' & (setsid sleep 30 &) ; sleep 30")
+	if d := time.Since(begin); d > 5*time.Second {
+		t.Errorf("the time limit took %v", d)
+	}
+	if left := processesOf(testUIDBase, testUIDBase+2); len(left) > 0 {
+		t.Errorf("after a timed-out request: %v still running", left)
+	}
+}
+
+func TestUIDModeLeavesNoFiles(t *testing.T) {
+	addr, scratch := uidMode(t, &Server{Slots: 1})
+	c := dial(t, addr)
+	script := fmt.Sprintf("echo x > %[1]s/left; mkdir -p %[1]s/d/e; touch %[1]s/d/e/f; chmod 000 %[1]s/d/e %[1]s/d; echo $TMPDIR; touch $TMPDIR/mine", scratch)
+	c.expect(t, filepath.Join(scratch, "execd-request-0")+"\n", "", "/bin/sh", "-c", script)
+	if entries, _ := os.ReadDir(scratch); len(entries) != 0 {
+		t.Errorf("left in the scratch folder: %v", entries)
+	}
+}
+
+func TestUIDModeSignalsAndLimits(t *testing.T) {
+	addr, _ := uidMode(t, &Server{Slots: 1, Limits: Limits{Procs: 8, FileBytes: 1 << 20}})
+	c := dial(t, addr)
+	c.expectErr(t, "killed by signal SIGSEGV", "", "/bin/sh", "-c", "kill -SEGV $$")
+	c.expectErr(t, "killed by signal SIGXFSZ (file size limit)", "", "/bin/sh", "-c", "exec head -c 2000000 /dev/zero > $TMPDIR/big")
+	// A fork bomb meets the process limit (8, the shell included) and fails.
+	c.expectErr(t, "Cannot fork", "", "/bin/sh", "-c", "for i in $(seq 20); do sleep 5 & done; wait")
+	c.expect(t, "ok\n", "", "/bin/echo", "ok")
+}
+
+func TestUIDModeIsolatesRequests(t *testing.T) {
+	addr, scratch := uidMode(t, &Server{Slots: 2})
+	pidFile := filepath.Join(scratch, "a.pid")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		dial(t, addr).expect(t, "", "", "/bin/sh", "-c", "echo $$ > "+pidFile+"; chmod 644 "+pidFile+"; sleep 2")
+	}()
+	var pid string
+	for i := 0; i < 100 && pid == ""; i++ {
+		b, _ := os.ReadFile(pidFile)
+		pid = strings.TrimSpace(string(b))
+		time.Sleep(20 * time.Millisecond)
+	}
+	if pid == "" {
+		t.Fatal("request A never wrote its pid")
+	}
+	b := dial(t, addr)
+	b.expectErr(t, "Operation not permitted", "", "/bin/kill", "-KILL", pid)
+	b.expectErr(t, "Permission denied", "", "/bin/cat", "/proc/"+pid+"/environ")
+	wg.Wait() // A ran to its end, untouched
+}
+
+func TestBusyIsImmediate(t *testing.T) {
+	addr := start(t, &Server{Slots: 1})
+	go dial(t, addr).do(t, "", "/bin/sleep", "1")
+	time.Sleep(200 * time.Millisecond)
+	begin := time.Now()
+	dial(t, addr).expectErr(t, "busy: 1 requests are running", "", "/bin/echo", "hi")
+	if d := time.Since(begin); d > 500*time.Millisecond {
+		t.Errorf("busy took %v", d)
+	}
+}
+
+func TestTooManyConnections(t *testing.T) {
+	addr := start(t, &Server{MaxConns: 2})
+	dial(t, addr)
+	dial(t, addr)
+	time.Sleep(100 * time.Millisecond)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	buf := make([]byte, 100)
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, _ := conn.Read(buf)
+	if !strings.HasPrefix(string(buf[:n]), "ERR busy: 2 connections are open") {
+		t.Errorf("third connection got %q", buf[:n])
+	}
+}
