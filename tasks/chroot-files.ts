@@ -1,22 +1,86 @@
 // The files prepchroot installs into the rootfs, as text. They are part of the chroot task's
 // values, so editing one reruns the task.
 
-/** The unit the seed installed: execd as nobody, listening on the port. */
+/** Requests that run at once; more get an immediate "busy" error. */
+export const requestSlots = 4;
+/** Request slot i runs as uid and gid 61000+i: unused by Debian and below systemd's dynamic users. */
+export const requestUidBase = 61000;
+
+/**
+ * The seed's unit (execd listening on the port, started at boot), hardened for strangers' requests:
+ * - execd runs as its own system user `execd` with CAP_SETUID and CAP_SETGID only, so it can run
+ *   each request as an unprivileged uid of its own, and CAP_KILL, to kill a request's process
+ *   group at once (CAP_SETUID already allows as much); a request gets none of them (dropped in
+ *   every set before its program runs; NoNewPrivileges= keeps setuid binaries from giving any back);
+ * - it restarts always and at once, with no start limit a client could trip;
+ * - it is never the OOM killer's choice (its requests are, at +1000);
+ * - its requests see only their own processes in /proc (ProtectProc=invisible), a read-only system,
+ *   small private tmpfs for /tmp, /var/tmp and /dev/shm (their pages count against the container's
+ *   memory), a private IPC namespace, no Unix sockets (no D-Bus, no journal socket), no kernel
+ *   tunables, modules, logs, clock or hostname; and connections from the container itself are refused.
+ */
 export function execdUnit(port: number): string {
   return `[Unit]
 Description=execd: runs a command sent over TCP and returns its output
 After=network.target
+StartLimitIntervalSec=0
 
 [Service]
-User=nobody
-ExecStart=/usr/local/bin/execd -listen :${port}
-Restart=on-failure
+User=execd
+Group=execd
+ExecStart=/usr/local/bin/execd -listen :${port} -uid-base ${requestUidBase} -slots ${requestSlots} -refuse-local
+Restart=always
+RestartSec=200ms
+AmbientCapabilities=CAP_SETUID CAP_SETGID CAP_KILL
+CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_KILL
 NoNewPrivileges=yes
+OOMScoreAdjust=-1000
+UMask=0077
+ProtectProc=invisible
+ProtectSystem=strict
+ProtectHome=yes
+PrivateDevices=yes
+PrivateIPC=yes
+TemporaryFileSystem=/tmp:size=4M,mode=1777 /var/tmp:size=2M,mode=1777 /dev/shm:size=2M,mode=1777
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+RestrictAddressFamilies=AF_INET AF_INET6
+SystemCallArchitectures=native
 
 [Install]
 WantedBy=multi-user.target
 `;
 }
+
+/** execd's own system user, made by systemd-sysusers at boot (request uids need no account). */
+export const execdSysusers = `u execd - "execd daemon" / /usr/sbin/nologin
+`;
+
+/**
+ * The container's journal stays in memory (/run) and small: each request logs a line, and a flood
+ * of requests must not grow it past the container's memory limit.
+ */
+export const journaldConf = `[Journal]
+Storage=volatile
+RuntimeMaxUse=4M
+RuntimeMaxFileSize=1M
+`;
+
+/**
+ * The container's init is started with oom_score_adj -1000 (never the OOM killer's choice); the
+ * services it starts go back to 0, execd sets its own -1000 and its requests +1000.
+ */
+export const systemConf = `[Manager]
+DefaultOOMScoreAdjust=0
+`;
 
 /**
  * fig: upstream execd's figlet wrapper (execd/figlet/fig), with its interface, usage message and

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
-import { execdUnit, figScript, host0Network } from './chroot-files.ts';
+import { execdSysusers, execdUnit, figScript, host0Network, journaldConf, systemConf } from './chroot-files.ts';
 import { execdBinary } from './execd.ts';
 import { writeFileAtomic } from './files.ts';
 import type { RecipeParams } from './params.ts';
@@ -119,6 +119,9 @@ export function chrootTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
       unit: execdUnit(p.port),
       fig: figScript,
       network: host0Network,
+      sysusers: execdSysusers,
+      journald: journaldConf,
+      system: systemConf,
       rootLogin: p.rootLogin,
       fonts: p.fonts.map((f) => `${f.url}#${f.sha256}`),
     },
@@ -127,6 +130,9 @@ export function chrootTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
       inRootfs('usr/local/bin/fig'),
       inRootfs('etc/systemd/system/execd.service'),
       inRootfs('etc/systemd/network/10-host0.network'),
+      inRootfs('etc/sysusers.d/execd.conf'),
+      inRootfs('etc/systemd/journald.conf.d/execd-builder.conf'),
+      inRootfs('etc/systemd/system.conf.d/execd-builder.conf'),
       inRootfs('etc/hostname'),
       inRootfs(`${fontDir}/official`),
     ],
@@ -137,6 +143,9 @@ export function chrootTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
       writeFileAtomic(inRootfs('usr/local/bin/fig'), figScript, 0o755);
       writeFileAtomic(inRootfs('etc/systemd/system/execd.service'), execdUnit(p.port));
       writeFileAtomic(inRootfs('etc/systemd/network/10-host0.network'), host0Network);
+      writeFileAtomic(inRootfs('etc/sysusers.d/execd.conf'), execdSysusers);
+      writeFileAtomic(inRootfs('etc/systemd/journald.conf.d/execd-builder.conf'), journaldConf);
+      writeFileAtomic(inRootfs('etc/systemd/system.conf.d/execd-builder.conf'), systemConf);
       writeFileAtomic(inRootfs('etc/hostname'), `${p.machine}\n`);
       // Offline enable: the [Install] sections' symlinks, as `systemctl enable` makes them.
       await ctx.exec('systemctl', ['--root', p.rootfs, 'enable', 'execd.service', 'systemd-networkd.service']);

@@ -10,6 +10,7 @@ export const hostCommands: Record<string, string> = {
   go: 'golang-go',
   ip: 'iproute2',
   nsenter: 'util-linux',
+  nft: 'nftables',
 };
 
 const searchPath = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -35,7 +36,7 @@ export function missingPackages(): string[] {
 
 export function hostToolsTask(): TaskRef {
   return task('host-tools', {
-    description: 'installs debootstrap, systemd-container, golang-go and iproute2 where missing',
+    description: 'installs debootstrap, systemd-container, golang-go, iproute2 and nftables where missing',
     inputs: ['tasks/host-tools.ts'],
     values: { commands: hostCommands },
     check: () => missingPackages().length === 0,

@@ -7,10 +7,25 @@ import path from 'node:path';
 import { task, type TaskRef } from '../src/index.ts';
 import { writeFileAtomic } from './files.ts';
 import type { RecipeParams } from './params.ts';
+import { capSysResource, hostHasCapability } from './procfs.ts';
+
+/**
+ * The container-wide settings both host modes apply: /tmp and /var/tmp are small tmpfs (counted
+ * against the memory limit), not the host's disk; and where the host may lower OOM scores
+ * (CAP_SYS_RESOURCE, which some hosts, CI runners among them, withhold even from root), the
+ * container's init gets -1000. Requests run at +1000 either way, so while one has a process
+ * alive the OOM killer takes a request's process before any other.
+ */
+export const containerTmpfs = ['/tmp:mode=1777,size=8M', '/var/tmp:mode=1777,size=8M'];
+export const containerOomScoreAdjust = (): number | undefined => (hostHasCapability(capSysResource) ? -1000 : undefined);
 
 export function nspawnFile(): string {
+  const oom = containerOomScoreAdjust();
   return `[Exec]
 Boot=yes
+${oom === undefined ? '' : `OOMScoreAdjust=${oom}\n`}
+[Files]
+${containerTmpfs.map((t) => `TemporaryFileSystem=${t}`).join('\n')}
 
 [Network]
 VirtualEthernet=yes

@@ -85,3 +85,11 @@ export function defaultRoutesVia(link: string): number {
     return iface === link && destination === '00000000' && mask === '00000000';
   }).length;
 }
+
+export const capSysResource = 24;
+
+/** Whether this process holds a capability in its effective set (CapEff in /proc/self/status). */
+export function hostHasCapability(bit: number): boolean {
+  const hex = (read('/proc/self/status') ?? '').match(/^CapEff:\s*([0-9a-f]+)$/m)?.[1];
+  return hex !== undefined && ((BigInt(`0x${hex}`) >> BigInt(bit)) & 1n) === 1n;
+}

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TaskFailure, type TaskContext } from '../src/index.ts';
 import { createCgroups, planCgroups, removeCgroups } from './cgroup.ts';
+import { containerOomScoreAdjust, containerTmpfs } from './nspawn-config.ts';
 import type { Container } from './container.ts';
 import { hostAddress, waitForAddress } from './container.ts';
 import type { RecipeParams } from './params.ts';
@@ -155,7 +156,11 @@ export function standaloneContainer(p: RecipeParams): Container {
       // The shell joins the cgroups, then becomes systemd-nspawn: every container process is
       // born inside the limits. Paths and arguments are passed as arguments, never as code.
       const joinThenExec = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
-      const nspawnArgs = ['--boot', '--network-veth', '--register=no', '--keep-unit', '-D', p.rootfs, '-M', p.machine];
+      const nspawnArgs = [
+        '--boot', '--network-veth', '--register=no', '--keep-unit', '-D', p.rootfs, '-M', p.machine,
+        ...containerTmpfs.map((t) => `--tmpfs=${t}`),
+        ...(containerOomScoreAdjust() === undefined ? [] : [`--oom-score-adjust=${containerOomScoreAdjust()}`]),
+      ];
       const child = spawn('sh', ['-c', joinThenExec, 'sh', ...procs, '--', 'systemd-nspawn', ...nspawnArgs], {
         detached: true,
         stdio: ['ignore', consoleFd, consoleFd],

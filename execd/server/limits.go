@@ -12,9 +12,10 @@ type Limits struct {
 	// Procs caps the processes (and threads) of the request: RLIMIT_NPROC,
 	// which the kernel counts per uid, and each request has a uid of its own.
 	Procs int
-	// DataBytes caps each process's heap and private memory (RLIMIT_DATA);
-	// AddressBytes its whole address space (RLIMIT_AS).
-	DataBytes, AddressBytes int64
+	// DataBytes caps each process's heap and private memory (RLIMIT_DATA),
+	// StackBytes its stack (RLIMIT_STACK), AddressBytes its whole address
+	// space (RLIMIT_AS).
+	DataBytes, StackBytes, AddressBytes int64
 	// FileBytes caps the size of any file a request writes (RLIMIT_FSIZE).
 	FileBytes int64
 	// OpenFiles caps each process's file descriptors (RLIMIT_NOFILE).
@@ -23,11 +24,13 @@ type Limits struct {
 	CPUSeconds int
 }
 
-// DefaultLimits fit the container's 32M: a figlet request uses about 2 MiB.
+// DefaultLimits keep a request small beside the container's 32M, of which the
+// container's own processes use about 13: a figlet request uses about 1 MiB.
 var DefaultLimits = Limits{
-	Procs:        16,
-	DataBytes:    16 << 20,
-	AddressBytes: 256 << 20,
+	Procs:        8,
+	DataBytes:    4 << 20,
+	StackBytes:   2 << 20,
+	AddressBytes: 64 << 20,
 	FileBytes:    4 << 20,
 	OpenFiles:    64,
 	CPUSeconds:   10,
@@ -40,6 +43,9 @@ func (l Limits) orDefaults() Limits {
 	}
 	if l.DataBytes > 0 {
 		d.DataBytes = l.DataBytes
+	}
+	if l.StackBytes > 0 {
+		d.StackBytes = l.StackBytes
 	}
 	if l.AddressBytes > 0 {
 		d.AddressBytes = l.AddressBytes
@@ -58,8 +64,8 @@ func (l Limits) orDefaults() Limits {
 
 // String encodes the limits for the launcher's command line.
 func (l Limits) String() string {
-	return fmt.Sprintf("procs=%d,data=%d,as=%d,fsize=%d,nofile=%d,cpu=%d",
-		l.Procs, l.DataBytes, l.AddressBytes, l.FileBytes, l.OpenFiles, l.CPUSeconds)
+	return fmt.Sprintf("procs=%d,data=%d,stack=%d,as=%d,fsize=%d,nofile=%d,cpu=%d",
+		l.Procs, l.DataBytes, l.StackBytes, l.AddressBytes, l.FileBytes, l.OpenFiles, l.CPUSeconds)
 }
 
 func parseLimits(s string) (Limits, error) {
@@ -75,6 +81,8 @@ func parseLimits(s string) (Limits, error) {
 			l.Procs = int(n)
 		case "data":
 			l.DataBytes = n
+		case "stack":
+			l.StackBytes = n
 		case "as":
 			l.AddressBytes = n
 		case "fsize":

@@ -25,6 +25,7 @@ func (l Limits) apply() error {
 	}{
 		{"processes", rlimitNproc, uint64(l.Procs)},
 		{"data", syscall.RLIMIT_DATA, uint64(l.DataBytes)},
+		{"stack", syscall.RLIMIT_STACK, uint64(l.StackBytes)},
 		{"file size", syscall.RLIMIT_FSIZE, uint64(l.FileBytes)},
 		{"open files", syscall.RLIMIT_NOFILE, uint64(l.OpenFiles)},
 		{"cpu", syscall.RLIMIT_CPU, uint64(l.CPUSeconds)},

@@ -14,13 +14,21 @@ import (
 	"time"
 )
 
-// testUIDBase is where the uid-mode tests' request users start: uids that no
-// account on a test machine uses.
-const testUIDBase = 61000
+// testUIDBase is where this run's request users start: a range of its own,
+// away from the container's (61000-61003). Killed requests leave zombies where
+// the machine's init does not reap orphans, and zombies count against
+// RLIMIT_NPROC of their uid: a later run must not inherit them.
+// Each test takes ten uids of its own from the run's range.
+var runUIDBase, nextTest = 62000 + 100*(os.Getpid()%30), 0
+
+func freshUIDBase() int {
+	nextTest++
+	return runUIDBase + 10*nextTest
+}
 
 // uidMode starts a server in the uid mode with a scratch folder of its own;
 // it needs root (CAP_SETUID) and skips otherwise.
-func uidMode(t *testing.T, srv *Server) (addr, scratch string) {
+func uidMode(t *testing.T, srv *Server) (addr, scratch string, uid int) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("the uid mode needs root (CAP_SETUID, CAP_SETGID)")
@@ -44,14 +52,15 @@ func uidMode(t *testing.T, srv *Server) (addr, scratch string) {
 		t.Fatalf("copying the test binary: %v", err)
 	}
 	srv.Executable = bin
-	srv.UIDBase = testUIDBase
+	uid = freshUIDBase()
+	srv.UIDBase = uid
 	srv.ScratchDirs = []string{scratch}
 	t.Cleanup(func() {
-		if left := processesOf(testUIDBase, testUIDBase+srv.Slots+4); len(left) > 0 {
+		if left := processesOf(uid, uid+10); len(left) > 0 {
 			t.Errorf("processes of request uids left after the test: %v", left)
 		}
 	})
-	return start(t, srv), scratch
+	return start(t, srv), scratch, uid
 }
 
 // processesOf lists the live (not zombie) processes whose real uid is in [lo, hi).
@@ -83,9 +92,9 @@ func processesOf(lo, hi int) []string {
 }
 
 func TestUIDModeRunsUnprivileged(t *testing.T) {
-	addr, _ := uidMode(t, &Server{Slots: 2})
+	addr, _, uid := uidMode(t, &Server{Slots: 2})
 	c := dial(t, addr)
-	c.expect(t, fmt.Sprintf("%d %d\n", testUIDBase, testUIDBase), "", "/bin/sh", "-c", "echo $(id -u) $(id -g)")
+	c.expect(t, fmt.Sprintf("%d %d\n", uid, uid), "", "/bin/sh", "-c", "echo $(id -u) $(id -g)")
 	// No capability survives the switch, in any set.
 	c.expect(t, "CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n", "",
 		"/bin/sh", "-c", "grep -E '^Cap(Inh|Prm|Eff|Amb)' /proc/self/status")
@@ -97,11 +106,11 @@ func TestUIDModeRunsUnprivileged(t *testing.T) {
 }
 
 func TestUIDModeKillsEverythingARequestStarted(t *testing.T) {
-	addr, _ := uidMode(t, &Server{Slots: 2, CommandTimeout: 500 * time.Millisecond})
+	addr, _, uid := uidMode(t, &Server{Slots: 2, CommandTimeout: 500 * time.Millisecond})
 	c := dial(t, addr)
 	// A daemon left behind by a request that succeeded: gone when the reply comes.
 	c.expect(t, "started\n", "", "/bin/sh", "-c", "setsid sleep 30 >/dev/null 2>&1 & setsid sh -c 'sleep 30 & sleep 30' >/dev/null 2>&1 & echo started")
-	if left := processesOf(testUIDBase, testUIDBase+2); len(left) > 0 {
+	if left := processesOf(uid, uid+2); len(left) > 0 {
 		t.Errorf("after a successful request: %v still running", left)
 	}
 	// setsid and a double fork do not escape the time limit either.
@@ -110,13 +119,13 @@ func TestUIDModeKillsEverythingARequestStarted(t *testing.T) {
 	if d := time.Since(begin); d > 5*time.Second {
 		t.Errorf("the time limit took %v", d)
 	}
-	if left := processesOf(testUIDBase, testUIDBase+2); len(left) > 0 {
+	if left := processesOf(uid, uid+2); len(left) > 0 {
 		t.Errorf("after a timed-out request: %v still running", left)
 	}
 }
 
 func TestUIDModeLeavesNoFiles(t *testing.T) {
-	addr, scratch := uidMode(t, &Server{Slots: 1})
+	addr, scratch, _ := uidMode(t, &Server{Slots: 1})
 	c := dial(t, addr)
 	script := fmt.Sprintf("echo x > %[1]s/left; mkdir -p %[1]s/d/e; touch %[1]s/d/e/f; chmod 000 %[1]s/d/e %[1]s/d; echo $TMPDIR; touch $TMPDIR/mine", scratch)
 	c.expect(t, filepath.Join(scratch, "execd-request-0")+"\n", "", "/bin/sh", "-c", script)
@@ -126,7 +135,7 @@ func TestUIDModeLeavesNoFiles(t *testing.T) {
 }
 
 func TestUIDModeSignalsAndLimits(t *testing.T) {
-	addr, _ := uidMode(t, &Server{Slots: 1, Limits: Limits{Procs: 8, FileBytes: 1 << 20}})
+	addr, _, _ := uidMode(t, &Server{Slots: 1, Limits: Limits{Procs: 8, FileBytes: 1 << 20}})
 	c := dial(t, addr)
 	c.expectErr(t, "killed by signal SIGSEGV", "", "/bin/sh", "-c", "kill -SEGV $$")
 	c.expectErr(t, "killed by signal SIGXFSZ (file size limit)", "", "/bin/sh", "-c", "exec head -c 2000000 /dev/zero > $TMPDIR/big")
@@ -136,7 +145,7 @@ func TestUIDModeSignalsAndLimits(t *testing.T) {
 }
 
 func TestUIDModeIsolatesRequests(t *testing.T) {
-	addr, scratch := uidMode(t, &Server{Slots: 2})
+	addr, scratch, _ := uidMode(t, &Server{Slots: 2})
 	pidFile := filepath.Join(scratch, "a.pid")
 	var wg sync.WaitGroup
 	wg.Add(1)

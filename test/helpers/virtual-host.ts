@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { containerLeader, processAlive } from '../../tasks/procfs.ts';
 
-export const virtualHostPackages = ['systemd', 'systemd-sysv', 'dbus', 'systemd-container', 'iproute2', 'udev', 'debootstrap', 'golang-go'];
+export const virtualHostPackages = ['systemd', 'systemd-sysv', 'dbus', 'systemd-container', 'iproute2', 'udev', 'debootstrap', 'golang-go', 'nftables'];
 const cacheRoot = '/var/cache/execd-builder-tests';
 
 /** The cached rootfs, built when missing (about 80 s). */

@@ -5,8 +5,8 @@
 //
 // There is no authentication: anyone who can reach ADDR can run any program.
 // With -uid-base each running request gets an unprivileged uid of its own
-// (UID, UID+1, ...; see package server), which needs CAP_SETUID and
-// CAP_SETGID; without it requests run as this user.
+// (UID, UID+1, ...; see package server), which needs CAP_SETUID, CAP_SETGID
+// and CAP_KILL; without it requests run as this user.
 package main
 
 import (
@@ -35,7 +35,7 @@ func main() {
 	maxConns := flag.Int("max-conns", server.DefaultMaxConns, "open connections; more are refused as busy")
 	timeout := flag.Duration("timeout", server.DefaultCommandTimeout, "wall-clock limit of a request")
 	procs := flag.Int("procs", server.DefaultLimits.Procs, "processes and threads of a request")
-	memory := flag.String("memory", "16M", "heap and private memory of each process of a request")
+	memory := flag.String("memory", "4M", "heap and private memory of each process of a request")
 	scratch := flag.String("scratch", "/tmp,/var/tmp,/dev/shm,/dev/mqueue", "folders swept of a request's files after it")
 	refuseLocal := flag.Bool("refuse-local", false, "refuse connections from this host itself")
 	ownMemory := flag.String("memory-limit", "12M", "soft limit of the daemon's own Go heap")
