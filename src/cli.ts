@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs, usage, type CliArgs } from './args.ts';
 import { realDisk, type Stat } from './disk.ts';
 import type { CalledCheck } from './early-check.ts';
-import { TaskError, UsageError } from './errors.ts';
+import { describeSystemError, TaskError, UsageError } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import { FileStamps } from './file-stamps.ts';
 import { buildGraph, checkTargets, closure, type Graph } from './graph.ts';
@@ -55,6 +55,13 @@ export async function main(argv: readonly string[], env: CliEnvironment): Promis
     if (error instanceof TaskError || typeof (error as TaskError)?.exitStatus === 'number') {
       stderr.write(`task: ${(error as Error).message}\n`);
       return (error as TaskError).exitStatus;
+    }
+    // What the system refused (a folder this user may not enter, a full disk) is the user's to
+    // fix, said in one line; a stack trace is for the engine's own bugs.
+    const systemError = describeSystemError(error);
+    if (systemError !== undefined) {
+      stderr.write(`task: ${systemError}\n`);
+      return 1;
     }
     stderr.write(`task: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
     return 70;

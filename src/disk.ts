@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { asFileError } from './errors.ts';
 
 const require = createRequire(import.meta.url);
 const requireGlob = (): typeof import('tinyglobby') => require('tinyglobby');
@@ -42,30 +43,55 @@ function toStat(s: fs.Stats): Stat {
   };
 }
 
-/** The real file system. */
+/**
+ * The real file system. What it cannot do (a folder the user may not enter, an unreadable file,
+ * an I/O error) is a FileError naming the path: a one-line message, never a stack trace.
+ */
 export const realDisk: Disk = {
   stat(file) {
-    const s = fs.statSync(file, { throwIfNoEntry: false });
-    return s ? toStat(s) : undefined;
+    try {
+      const s = fs.statSync(file, { throwIfNoEntry: false });
+      return s ? toStat(s) : undefined;
+    } catch (error) {
+      // A path through a file (ENOTDIR) does not exist, as for ENOENT; anything else is a failure.
+      if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw asFileError(error);
+    }
   },
   digest(file) {
-    return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    try {
+      return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    } catch (error) {
+      throw asFileError(error);
+    }
   },
   walk(dir) {
     const files: string[] = [];
-    for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-      const file = `${entry.parentPath ?? entry.path}/${entry.name}`;
-      // A link to a file counts as the file it points to (stat, and the digest, follow it).
-      if (entry.isFile() || (entry.isSymbolicLink() && fs.statSync(file, { throwIfNoEntry: false })?.isFile())) files.push(file);
+    try {
+      for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+        const file = `${entry.parentPath ?? entry.path}/${entry.name}`;
+        // A link to a file counts as the file it points to (stat, and the digest, follow it).
+        if (entry.isFile() || (entry.isSymbolicLink() && fs.statSync(file, { throwIfNoEntry: false })?.isFile())) files.push(file);
+      }
+    } catch (error) {
+      throw asFileError(error);
     }
     return files.sort();
   },
   glob(pattern, cwd) {
     // Loaded here only: most builds name their inputs and never glob.
-    return requireGlob().globSync(pattern, { cwd, absolute: true, onlyFiles: true, dot: true }).sort();
+    try {
+      return requireGlob().globSync(pattern, { cwd, absolute: true, onlyFiles: true, dot: true }).sort();
+    } catch (error) {
+      throw asFileError(error);
+    }
   },
   remove(file) {
-    fs.rmSync(file, { recursive: true, force: true });
+    try {
+      fs.rmSync(file, { recursive: true, force: true });
+    } catch (error) {
+      throw asFileError(error);
+    }
   },
   now: () => Date.now(),
 };

@@ -1,6 +1,6 @@
 // Plain lines, for output that is not a terminal (CI, pipes) and for -n, --explain and -q.
 
-import { CommandFailed } from './errors.ts';
+import { CommandFailed, describeSystemError, thrownAt } from './errors.ts';
 import type { BuildEvent, BuildSummary, Reporter } from './events.ts';
 import { formatDuration } from './format.ts';
 import { describeReason, type Reason } from './freshness.ts';
@@ -100,6 +100,18 @@ export class PlainReporter implements Reporter {
   }
 }
 
+/**
+ * An error a `run` threw that is not one of ours (a bug in it, a file it may not write): one line,
+ * with the place in the Taskfile or recipe module it came from instead of a stack trace.
+ */
+function foreignError(error: Error): string {
+  const system = describeSystemError(error);
+  const name = error.name && error.name !== 'Error' ? `${error.name}: ` : '';
+  const where = thrownAt(error, process.cwd());
+  const message = `${system ?? `${name}${error.message}`}`.replace(/\s*\n\s*/g, ' ');
+  return `${message}${where ? ` (at ${where})` : ''}`;
+}
+
 function unreachable(x: never): never {
   throw new Error(`unhandled event ${JSON.stringify(x)}`);
 }
@@ -108,17 +120,14 @@ function unreachable(x: never): never {
 export function summaryLines(summary: BuildSummary, mode: ReportMode): string[] {
   const lines: string[] = [];
   for (const { task, error } of summary.failed) {
-    lines.push(`task '${task}' failed: ${error.message}`);
+    if (error instanceof Error && 'exitStatus' in error) lines.push(`task '${task}' failed: ${error.message}`);
+    else lines.push(`task '${task}' failed: ${foreignError(error)}`);
     if (error instanceof CommandFailed) {
       if (error.tail.length > 0) {
         lines.push('  last lines of its output:');
         for (const line of error.tail) lines.push(`    ${line}`);
       }
       lines.push(`  full log: ${error.logPath}`);
-    } else if (!(error instanceof Error) || !('exitStatus' in error)) {
-      // Not one of ours: a bug in a run function; its stack says where.
-      const stack = (error as Error).stack?.split('\n').slice(1, 6) ?? [];
-      for (const line of stack) lines.push(`  ${line.trim()}`);
     }
   }
   const parts: string[] = [];

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Disk, Stat } from './disk.ts';
 import { answersAtOnce } from './early-check.ts';
+import { FileError } from './errors.ts';
 import { racyWindowMs } from './file-stamps.ts';
 import { sourceOf } from './fingerprint.ts';
 import { checkSpec, type Graph } from './graph.ts';
@@ -132,7 +133,14 @@ export function checkSnapshot(options: {
   for (let i = 0; i + 5 < files.length; i += 6) {
     const file = files[i];
     if (typeof file !== 'string') return { miss: 'snapshot in another format' };
-    const stat = disk.stat(file);
+    let stat: Stat | undefined;
+    try {
+      stat = disk.stat(file);
+    } catch (error) {
+      // A file this user may not stat (a snapshot taken by root): the build decides, and says so.
+      if (error instanceof FileError) return { miss: error.message };
+      throw error;
+    }
     const kind = files[i + 1];
     const same =
       stat !== undefined &&

@@ -88,7 +88,14 @@ export class TaskLog {
     this.#closed = true;
     if (this.#fd !== undefined) fs.closeSync(this.#fd);
     // existsSync first: removing a missing file costs an exception, and most logs are missing.
-    else if (!this.writeError && fs.existsSync(this.path)) fs.rmSync(this.path, { force: true });
+    else if (!this.writeError && fs.existsSync(this.path)) {
+      try {
+        fs.rmSync(this.path, { force: true });
+      } catch (error) {
+        // Another user's log in a folder this one may not write (`-n` without root): a warning.
+        this.writeError = error as Error;
+      }
+    }
     this.#fd = undefined;
     this.#held = [];
   }

@@ -1,0 +1,121 @@
+// The command line never destroys by surprise (issue 14, "Safety"): --clean and what it refuses,
+// teardown before removal, interrupts under the live display, a user without root, options and
+// parameters given wrongly, and exec's arguments checked at the call.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { loadState } from '../src/state.ts';
+import { Project, alive, bin, finished, projectMaker, repo, waitForFile, type CliResult } from './helpers/cli-rig.ts';
+
+const project = projectMaker(after);
+const temporary: string[] = [];
+after(() => temporary.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+const recorded = (dir: string) => [...loadState(path.join(dir, '.task'), { journal: false }).tasks.keys()].sort();
+
+/** Every file, folder and link under `dir`, relative to it (links not followed). */
+function tree(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+/** Runs the CLI under a pseudo-terminal (script(1)), as a user at a terminal would; `-e` passes its exit status on. */
+function spawnOnTerminal(p: Project, args: string, env: Record<string, string> = {}) {
+  return spawn('script', ['-qefc', `${process.execPath} ${bin} ${args}`, '/dev/null'], {
+    cwd: p.dir,
+    env: { ...process.env, CI: '', NODE_OPTIONS: '', TERM: 'xterm', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+const layered = `
+import fs from 'node:fs';
+// base makes a folder; service "runs" from it (a file outside any output stands for the running
+// container) and can tear itself down; report depends on service and has no clean step.
+const base = task('base', { outputs: ['base'], run: (ctx) => ctx.exec('sh', ['-c', 'mkdir -p base && echo rootfs > base/file']) });
+const config = task('config', { outputs: ['config.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'echo config > config.txt']) });
+const service = task('service', {
+  deps: [base, config],
+  run: (ctx) => ctx.exec('sh', ['-c', 'echo running > service.running']),
+  clean: async (ctx) => {
+    if (fs.existsSync('service.fails')) await ctx.exec('sh', ['-c', 'echo cannot stop; exit 3']);
+    fs.appendFileSync('teardown.log', 'service stopped; base ' + (fs.existsSync('base/file') ? 'still there' : 'GONE') + '\\n');
+    fs.rmSync('service.running', { force: true });
+  },
+});
+const report = task('report', { deps: [service], outputs: ['report.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'echo report > report.txt']) });
+export default task('all', { deps: [report] });
+`;
+
+const asRoot = process.getuid?.() === 0;
+const setpriv = fs.existsSync('/usr/bin/setpriv') || fs.existsSync('/bin/setpriv');
+const nobodySkip = asRoot && setpriv ? false : 'needs root and setpriv to run as another user';
+
+/** Runs `task` (the given bin/task.js) as the user nobody. */
+function asNobody(cwd: string, taskBin: string, args: string[]): CliResult {
+  try {
+    const stdout = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, taskBin, ...args], {
+      cwd,
+      env: { ...process.env, CI: '', NODE_OPTIONS: '', HOME: '/nonexistent' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return { code: 0, stdout, stderr: '' };
+  } catch (error) {
+    const failed = error as { status: number | null; stdout: string; stderr: string };
+    return { code: failed.status, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+test('as a user without root, task -n on the recipe: one line naming the file, no stack trace', { skip: nobodySkip }, async () => {
+  // A copy of the project in a folder that user can read; root has built part of it, with the
+  // outputs in a folder only root may enter (as /var/lib/machines is).
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'task-nobody-'));
+  temporary.push(copy);
+  fs.chmodSync(copy, 0o755);
+  for (const entry of ['Taskfile.ts', 'package.json', 'tsconfig.json', 'src', 'tasks', 'bin', 'execd']) {
+    fs.cpSync(path.join(repo, entry), path.join(copy, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(repo, 'node_modules'), path.join(copy, 'node_modules'));
+  fs.mkdirSync(path.join(copy, 'private'), { mode: 0o700 });
+  const params = [`systemdDir=${copy}/private/systemd`, `hostsFile=${copy}/hosts`, `machinesDir=${copy}/private/machines`, 'machine=nobodytest', 'hostMode=standalone'];
+  const asUser = (...args: string[]) => finished(spawn(process.execPath, ['bin/task.js', ...args], { cwd: copy, env: { ...process.env, CI: '', NODE_OPTIONS: '' } }));
+  assert.equal((await asUser('nspawn-config', ...params)).code, 0);
+  // Past the racy second, a no-op leaves a snapshot, which the next run checks first.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  assert.equal((await asUser('nspawn-config', ...params)).code, 0);
+  assert.equal((await asUser('nspawn-config', ...params)).code, 0);
+  for (const args of [['-n', 'nspawn-config'], ['-n'], ['--explain']]) {
+    const result = asNobody(copy, 'bin/task.js', [...args, ...params]);
+    assert.equal(result.code, 1, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stdout, /^task 'nspawn-config' failed: cannot stat .*\/private\/systemd\/nspawn\/nobodytest\.nspawn: permission denied \(EACCES\)$/m);
+    assert.doesNotMatch(result.stdout + result.stderr, /internal error|    at |\n  at /, `no stack trace for ${args.join(' ')}`);
+  }
+});
+
+test('an unreadable input, or a run that cannot write, fails that task in one line naming the file', { skip: nobodySkip }, async () => {
+  const p = project(`
+import fs from 'node:fs';
+task('digest', { inputs: ['secret.txt'], run: async () => {} });
+export default task('write', { deps: ['digest'], run: async () => { fs.writeFileSync('/root/task-test-not-allowed', 'x'); } });
+`);
+  fs.chmodSync(p.dir, 0o755);
+  p.write('secret.txt', 'root only\n');
+  fs.chmodSync(p.path('secret.txt'), 0o600);
+  const result = asNobody(p.dir, bin, ['-n']);
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  assert.match(result.stdout, /^task 'digest' failed: cannot open .*secret\.txt: permission denied \(EACCES\)$/m);
+  assert.doesNotMatch(result.stdout + result.stderr, /internal error|    at /);
+  fs.chmodSync(p.path('secret.txt'), 0o644);
+  const real = asNobody(p.dir, bin, ['-k']);
+  assert.equal(real.code, 1);
+  assert.equal(real.stderr, `task: cannot mkdir ${p.path('.task')}: permission denied (EACCES)\n`, 'a folder the user may not write: one line');
+  fs.mkdirSync(p.path('.task'), { recursive: true });
+  fs.chmodSync(p.path('.task'), 0o777);
+  const ran = asNobody(p.dir, bin, []);
+  assert.equal(ran.code, 1, ran.stdout + ran.stderr);
+  assert.match(ran.stdout, /^task 'write' failed: cannot open \/root\/task-test-not-allowed: permission denied \(EACCES\) \(at Taskfile\.ts:\d+\)$/m);
+  assert.doesNotMatch(ran.stdout + ran.stderr, /internal error|    at /);
+});
