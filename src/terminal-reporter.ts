@@ -31,6 +31,11 @@ interface Row {
   skipMessage?: string;
   title?: string;
   output?: (line: string) => void;
+  /**
+   * Set once the task has ended, whatever way. A command being stopped may still print (one that
+   * traps SIGTERM): listr2 has closed the row's output by then, and writing to it throws.
+   */
+  closed?: boolean;
 }
 
 export class LazyTerminalReporter implements Reporter {
@@ -69,21 +74,29 @@ export class LazyTerminalReporter implements Reporter {
         row.started.resolve();
         return;
       case 'output':
-        row.output?.(event.line);
+        if (row.closed) return;
+        try {
+          row.output?.(event.line);
+        } catch {
+          // The display must never stop a build: a line it cannot show is in the task's log.
+        }
         return;
       case 'up-to-date':
         return this.#skip(row, `${event.task}: up to date`);
       case 'skipped':
         return this.#skip(row, `${event.task}: skipped, dependency ${event.dependency} failed`);
       case 'interrupted':
+        row.closed = true;
         row.started.resolve();
         row.ended.reject(new Error(`${event.task}: interrupted`));
         return;
       case 'done':
+        row.closed = true;
         row.title = `${event.task} (${formatDuration(event.durationMs)})`;
         row.ended.resolve();
         return;
       case 'failed':
+        row.closed = true;
         row.started.resolve();
         row.ended.reject(new Error(`${event.task}: ${event.error.message}`));
         return;
@@ -91,6 +104,7 @@ export class LazyTerminalReporter implements Reporter {
   }
 
   #skip(row: Row, message: string): void {
+    row.closed = true;
     row.skipMessage = message;
     row.started.resolve();
     row.ended.resolve();

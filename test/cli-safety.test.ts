@@ -49,6 +49,34 @@ const report = task('report', { deps: [service], outputs: ['report.txt'], run: (
 export default task('all', { deps: [report] });
 `;
 
+test('Ctrl-C while the live display runs and a command prints after SIGTERM: exit 130, no crash, lock released', async () => {
+  const p = project(`
+import fs from 'node:fs';
+export default task('talk', {
+  outputs: ['talk.out'],
+  run: async (ctx) => {
+    fs.writeFileSync('task.pid', String(process.pid));
+    // Traps TERM and goes on printing for a second before it ends.
+    await ctx.exec('sh', ['-c', 'echo $$ > child.pid; trap "for i in 1 2 3 4 5 6 7 8 9 10; do echo stopping \\$i; sleep 0.1; done; exit 0" TERM; while true; do echo tick; sleep 0.05; done']);
+    fs.writeFileSync('talk.out', 'done');
+  },
+});
+`);
+  const child = spawnOnTerminal(p, 'talk');
+  const done = finished(child);
+  await waitForFile(p.path('child.pid'));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  process.kill(Number(p.read('task.pid')), 'SIGINT');
+  const result = await done;
+  assert.equal(result.code, 130, result.stdout);
+  assert.match(result.stdout, /\x1b\[\?25[lh]/, 'the live display (listr2) drew on the terminal');
+  assert.doesNotMatch(result.stdout + result.stderr, /TypeError|internal error|    at /);
+  assert.equal(alive(Number(p.read('child.pid'))), false, 'the command is gone');
+  assert.equal(p.exists('.task/lock'), false, 'the lock is released');
+  assert.deepEqual(recorded(p.dir), [], 'the interrupted task is not recorded');
+  assert.equal(p.exists('talk.out'), false);
+});
+
 const asRoot = process.getuid?.() === 0;
 const setpriv = fs.existsSync('/usr/bin/setpriv') || fs.existsSync('/bin/setpriv');
 const nobodySkip = asRoot && setpriv ? false : 'needs root and setpriv to run as another user';
