@@ -47,12 +47,26 @@ export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
   -j, --jobs N        run at most N tasks at once (default: number of CPUs)
   -k, --keep-going    after a failure, go on with what does not depend on it
       --graph         print the targets' graph in Graphviz DOT
-      --clean         remove the targets' recorded outputs and state (all, if none named)
+      --clean         tear down, then remove the targets' recorded outputs and records
+                      (all, if none named); with -n, only print what it would do
   -C DIR              use DIR/Taskfile.ts
       --taskfile FILE use FILE as the Taskfile
   -v, --verbose       print commands' output and up-to-date tasks
   NAME=VALUE          override a parameter the Taskfile declares
 `;
+
+/**
+ * Options that make no sense with `--clean`: the modes that promise to change nothing (`--clean -n`
+ * is the way to see what it would remove), and those that are about building.
+ */
+const notWithClean: Partial<Record<keyof CliArgs, string>> = {
+  question: 'it promises to change nothing; --clean -n shows what --clean would remove',
+  explain: 'it promises to change nothing; --clean -n shows what --clean would remove',
+  graph: 'it promises to change nothing; --clean -n shows what --clean would remove',
+  list: 'it promises to change nothing; --clean -n shows what --clean would remove',
+  force: 'it reruns tasks, and --clean runs none',
+  keepGoing: 'a clean step that fails stops --clean',
+};
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = {
@@ -60,12 +74,14 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     keepGoing: false, graph: false, clean: false, verbose: false, help: false, version: false,
     directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
   };
+  // How each flag was spelled, to name it in a refusal.
+  const spelled = new Map<keyof CliArgs, string>();
   let onlyOperands = false;
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]!;
     if (onlyOperands || !arg.startsWith('-') || arg === '-') {
       const eq = arg.indexOf('=');
-      if (eq > 0) args.overrides.set(arg.slice(0, eq), arg.slice(eq + 1));
+      if (eq > 0) setOverride(args.overrides, arg.slice(0, eq), arg.slice(eq + 1));
       else args.targets.push(arg);
       continue;
     }
@@ -88,17 +104,39 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       continue;
     }
     if (arg in flags) {
-      args[flags[arg as keyof typeof flags]] = true;
+      // `--force=1` is not a way to say yes: a flag takes no value.
+      if (inlineValue !== undefined) throw new UsageError(`option ${arg} takes no value (got ${arg}=${inlineValue})`);
+      setFlag(args, spelled, arg);
       continue;
     }
     // Grouped short flags: -nk.
     if (/^-[a-zA-Z]{2,}$/.test(arg) && [...arg.slice(1)].every((c) => `-${c}` in flags)) {
-      for (const c of arg.slice(1)) args[flags[`-${c}` as keyof typeof flags]] = true;
+      for (const c of arg.slice(1)) setFlag(args, spelled, `-${c}`);
       continue;
     }
     throw new UsageError(`unknown option ${arg}${didYouMean(arg, [...Object.keys(flags), ...withValue])}`);
   }
+  if (args.clean) {
+    for (const [key, why] of Object.entries(notWithClean) as Array<[keyof CliArgs, string]>) {
+      if (args[key]) throw new UsageError(`--clean cannot be combined with ${spelled.get(key)}: ${why}`);
+    }
+  }
   return args;
+}
+
+function setFlag(args: CliArgs, spelled: Map<keyof CliArgs, string>, flag: string): void {
+  const key = flags[flag as keyof typeof flags];
+  args[key] = true;
+  if (!spelled.has(key)) spelled.set(key, flag);
+}
+
+/** A parameter given twice with two values is a mistake, not a choice of the last one. */
+function setOverride(overrides: Map<string, string>, name: string, value: string): void {
+  const earlier = overrides.get(name);
+  if (earlier !== undefined && earlier !== value) {
+    throw new UsageError(`parameter ${name} is given twice, as ${JSON.stringify(earlier)} and ${JSON.stringify(value)}; give it once`);
+  }
+  overrides.set(name, value);
 }
 
 function setValue(args: CliArgs, option: string, value: string): void {

@@ -279,8 +279,16 @@ function exitStatus(summary: BuildSummary, mode: ReportMode, interrupted: boolea
   return 0;
 }
 
+/**
+ * Whether `CI` says this runs under CI: set to anything but an empty value, `0`, `false`, `no` or
+ * `off` (any case). `CI=false` is someone saying "not CI", not a value that happens to be set.
+ */
+export function underCI(value: string | undefined): boolean {
+  return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.trim().toLowerCase());
+}
+
 async function makeReporter(mode: ReportMode, verbose: boolean, stdout: NodeJS.WritableStream): Promise<Reporter> {
-  const tty = (stdout as NodeJS.WriteStream).isTTY === true && !process.env.CI && mode === 'build' && !verbose;
+  const tty = (stdout as NodeJS.WriteStream).isTTY === true && !underCI(process.env.CI) && mode === 'build' && !verbose;
   if (tty) {
     const { LazyTerminalReporter } = await import('./terminal-reporter.ts');
     return new LazyTerminalReporter(stdout as NodeJS.WriteStream);

@@ -49,6 +49,22 @@ const report = task('report', { deps: [service], outputs: ['report.txt'], run: (
 export default task('all', { deps: [report] });
 `;
 
+test('--clean with a mode that promises to change nothing, or with -f or -k, is refused before anything happens', async () => {
+  const p = project(layered);
+  for (const flag of ['-q', '--explain', '--graph', '--list', '-f', '-k', '-nq']) {
+    const result = await p.run('--clean', flag, 'base');
+    assert.equal(result.code, 2, `--clean ${flag}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, /^task: --clean cannot be combined with -[a-z-]+: [^\n]+\n$/, `one line for --clean ${flag}`);
+    assert.equal(p.exists('.task'), false, `--clean ${flag} created nothing`);
+  }
+  assert.equal((await p.run()).code, 0);
+  const before = tree(p.dir);
+  const question = await p.run('-q', '--clean');
+  assert.equal(question.code, 2);
+  assert.match(question.stderr, /--clean cannot be combined with -q: it promises to change nothing; --clean -n shows what --clean would remove/);
+  assert.deepEqual(tree(p.dir), before, 'a refused --clean removed nothing');
+});
+
 test('Ctrl-C while the live display runs and a command prints after SIGTERM: exit 130, no crash, lock released', async () => {
   const p = project(`
 import fs from 'node:fs';
@@ -146,4 +162,41 @@ export default task('write', { deps: ['digest'], run: async () => { fs.writeFile
   assert.equal(ran.code, 1, ran.stdout + ran.stderr);
   assert.match(ran.stdout, /^task 'write' failed: cannot open \/root\/task-test-not-allowed: permission denied \(EACCES\) \(at Taskfile\.ts:\d+\)$/m);
   assert.doesNotMatch(ran.stdout + ran.stderr, /internal error|    at /);
+});
+
+test('a flag given a value (--force=1) is refused with exit 2', async () => {
+  const p = project(`export default task('a', { run: (ctx) => ctx.exec('touch', ['ran']) });`);
+  for (const arg of ['--force=1', '--dry-run=yes', '--list=', '--keep-going=0']) {
+    const result = await p.run(arg);
+    assert.equal(result.code, 2, arg);
+    assert.equal(result.stderr, `task: option ${arg.slice(0, arg.indexOf('='))} takes no value (got ${arg})\n`);
+  }
+  assert.equal(p.exists('ran'), false);
+  assert.equal(p.exists('.task'), false);
+});
+
+test('a parameter given twice with two values is refused naming it; twice with one value is fine', async () => {
+  const p = project(`const suite = param('suite', 'bookworm', 'suite'); export default task('a', { values: { suite }, outputs: ['suite.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'echo $0 > suite.txt', String(ctx.values.suite)]) });`);
+  const twice = await p.run('suite=a', 'suite=b');
+  assert.equal(twice.code, 2);
+  assert.equal(twice.stderr, 'task: parameter suite is given twice, as "a" and "b"; give it once\n');
+  assert.equal(p.exists('.task'), false);
+  const same = await p.run('suite=trixie', 'suite=trixie');
+  assert.equal(same.code, 0, same.stderr);
+  assert.equal(p.read('suite.txt'), 'trixie\n');
+});
+
+test('CI=false, CI=0 and an empty CI are not CI: the terminal gets the live display; CI=true gets plain lines', async () => {
+  const p = project(`export default task('a', { always: true, run: (ctx) => ctx.exec('sleep', ['0.2']) });`);
+  for (const value of ['false', '0', '', 'FALSE']) {
+    const result = await finished(spawnOnTerminal(p, '', { CI: value }));
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(result.stdout, /\x1b\[\?25l/, `CI=${value}: the live display`);
+    assert.doesNotMatch(result.stdout, /\[1\/1\] a: done in/, `CI=${value}: no plain lines`);
+  }
+  for (const value of ['true', '1']) {
+    const result = await finished(spawnOnTerminal(p, '', { CI: value }));
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(result.stdout, /\[1\/1\] a: done in/, `CI=${value}: plain lines`);
+  }
 });
