@@ -200,3 +200,22 @@ test('CI=false, CI=0 and an empty CI are not CI: the terminal gets the live disp
     assert.match(result.stdout, /\[1\/1\] a: done in/, `CI=${value}: plain lines`);
   }
 });
+
+test('exec checks its arguments at the call and names what is wrong, in the task\'s name', async () => {
+  const p = project(`
+const greet = task('greet', { run: (ctx) => ctx.exec('echo', 'hello' as any) });
+const count = task('count', { run: (ctx) => ctx.exec('seq', ['1', 3 as any]) });
+const where = task('where', { run: (ctx) => ctx.exec('ls', [], { cwdir: '/' } as any) });
+const quiet = task('quiet', { run: (ctx) => ctx.exec('ls', [], { quiet: 'yes' } as any) });
+export default task('all', { deps: [greet, count, where, quiet] });
+`);
+  const result = await p.run('-k');
+  assert.equal(result.code, 1);
+  const out = result.stdout + result.stderr;
+  assert.match(out, /^task 'greet' failed: task 'greet': exec\("echo", \.\.\.\): its arguments must be an array of strings, not the string "hello"; write exec\("echo", \["hello"\]\)$/m);
+  assert.match(out, /^task 'count' failed: task 'count': exec\("seq", \.\.\.\): argument 1 \(3, number\) is not a string; write String\(3\)$/m);
+  assert.match(out, /^task 'where' failed: task 'where': exec\("ls", \.\.\.\): unknown option 'cwdir' \(did you mean 'cwd'\?\); the options are cwd, env, input, reject, timeout, quiet/m);
+  assert.match(out, /^task 'quiet' failed: task 'quiet': exec\("ls", \.\.\.\): option quiet must be true or false, not "yes"$/m);
+  assert.doesNotMatch(out, /h e l l o|internal error|    at /);
+  assert.equal(p.exists('.task/logs/greet.log'), false, 'nothing ran');
+});
