@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { withStatCache, type Disk, type Stat } from './disk.ts';
 import { answersAtOnce, askCheck, checkSetting, type CalledCheck } from './early-check.ts';
-import { InputNotBuiltYet, Interrupted, TaskFailure } from './errors.ts';
+import { InputNotBuiltYet, TaskFailure } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import type { FileStamps } from './file-stamps.ts';
 import { canonicalJson, ownParts, sha256 } from './fingerprint.ts';
@@ -14,7 +14,7 @@ import { schedule } from './scheduler.ts';
 import { statePaths, type OutputRecord, type StateStore } from './state.ts';
 import { makeContext } from './task-context.ts';
 import { TaskLog } from './task-log.ts';
-import { timeoutSignal } from './timeout-signal.ts';
+import { timeoutSignal, untilAborted } from './timeout-signal.ts';
 import type { TaskContext } from './types.ts';
 
 /** Runs a task's work. The real one calls `run`; tests pass a fake one. */
@@ -269,16 +269,6 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   for (const { log } of calledChecks.values()) log.close();
   summary.wallMs = Date.now() - started;
   return summary;
-}
-
-/** Resolves or rejects with the work, or rejects as soon as the signal aborts (a `run` that ignores it). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Interrupted('interrupted'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Interrupted('interrupted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** Stats and hashes every declared output after a run; a missing one fails the task, naming it. */

@@ -93,7 +93,7 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
     return 0;
   }
   const targets = args.targets.length > 0 ? args.targets : args.clean ? [] : [defaultTarget(taskfile)];
-  if (args.clean) return cleanTargets(graph, targets, stdout);
+  if (args.clean) return cleanTargets({ graph, targets, dryRun: args.dryRun, stdout });
   const { toDot } = await import('./dot.ts');
   stdout.write(toDot(graph, closure(graph, targets)));
   return 0;
@@ -126,24 +126,60 @@ function listing(taskfile: LoadedTaskfile): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function cleanTargets(graph: Graph, targets: string[], stdout: NodeJS.WritableStream): Promise<number> {
-  if (targets.length > 0) closure(graph, targets); // checks the names
-  const stateDir = statePaths(path.join(graph.root, '.task')).dir;
-  if (!fs.existsSync(stateDir)) {
-    stdout.write('task: nothing recorded\n');
-    return 0;
-  }
-  const release = acquireLock(statePaths(stateDir).lock);
+async function cleanTargets(options: { graph: Graph; targets: string[]; dryRun: boolean; stdout: NodeJS.WritableStream }): Promise<number> {
+  const { graph, targets, stdout } = options;
+  // Usage mistakes come first, before anything is created or locked.
+  checkTargets(graph.nodes, targets);
+  const [{ runClean }, taskContext] = await Promise.all([import('./clean.ts'), loadTaskContext()]);
+  commands = taskContext;
+  const interrupt = interrupts();
   try {
-    const store = loadState(stateDir, { journal: true });
-    const { clean } = await import('./clean.ts');
-    const lines = clean(store, targets, graph.root, realDisk);
-    await saveState(stateDir, store);
-    stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : 'task: nothing recorded\n');
-    return 0;
+    return await runClean({
+      graph,
+      targets,
+      disk: realDisk,
+      dryRun: options.dryRun,
+      print: (line) => stdout.write(`${line}\n`),
+      signal: interrupt.signal,
+      holdLock: interrupt.holdLock,
+    });
   } finally {
-    release();
+    interrupt.dispose();
   }
+}
+
+/**
+ * Ctrl-C, SIGTERM or SIGHUP while tasks, checks, commands or clean steps run: the first aborts
+ * `signal`, which they all listen to (commands get SIGTERM, then SIGKILL after a grace period);
+ * a second kills the commands, releases the lock and exits at once. SIGHUP too: a closed terminal
+ * must not orphan commands that run in their own process groups.
+ */
+function interrupts(): { signal: AbortSignal; holdLock(release: () => void): void; dispose(): void } {
+  const controller = new AbortController();
+  // Every running task, check and command listens to this one signal.
+  setMaxListeners(0, controller.signal);
+  let release = () => {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      // Second Ctrl-C: no more waiting. Records of finished tasks are already in the journal.
+      commands?.killCommandsNow();
+      release();
+      process.exit(130);
+    }
+    process.stderr.write(`\ntask: ${signal}: stopping running commands (Ctrl-C again to kill them now)\n`);
+    controller.abort();
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, onSignal);
+  return {
+    signal: controller.signal,
+    holdLock: (releaseLock) => {
+      release = releaseLock;
+    },
+    dispose: () => {
+      for (const signal of signals) process.off(signal, onSignal);
+    },
+  };
 }
 
 async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targets: string[]; mode: ReportMode; stdout: NodeJS.WritableStream }): Promise<number> {
@@ -156,22 +192,7 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
   // Usage and Taskfile mistakes come first, before anything is created or locked.
   checkTargets(taskfile.tasks, targets);
   let release = () => {};
-  const controller = new AbortController();
-  // Every running task, check and command listens to this one signal.
-  setMaxListeners(0, controller.signal);
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      // Second Ctrl-C: no more waiting. Records of finished tasks are already in the journal.
-      commands?.killCommandsNow();
-      release();
-      process.exit(130);
-    }
-    process.stderr.write(`\ntask: ${signal}: stopping running commands (Ctrl-C again to kill them now)\n`);
-    controller.abort();
-  };
-  // SIGHUP too: a closed terminal must not orphan commands that run in their own process groups.
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const signal of signals) process.on(signal, onSignal);
+  const interrupt = interrupts();
   // Checks asked before their task is decided (by the snapshot, or the build's fast path), with their answers.
   const calledChecks = new Map<string, CalledCheck>();
   try {
@@ -180,11 +201,11 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
       const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk });
       let miss = 'miss' in verdict ? verdict.miss : undefined;
       if ('upToDate' in verdict) {
-        const notUpToDate = await askChecks(verdict.checks, taskfile, stateDir, controller.signal, calledChecks);
+        const notUpToDate = await askChecks(verdict.checks, taskfile, stateDir, interrupt.signal, calledChecks);
         if (notUpToDate) miss = `task '${notUpToDate}': its check does not say up to date`;
       }
       if (args.verbose) options.stdout.write(`task: snapshot: ${miss ? `not used, ${miss}` : 'every task up to date'}\n`);
-      if (controller.signal.aborted) return 130;
+      if (interrupt.signal.aborted) return 130;
       if ('upToDate' in verdict && !miss) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, mode, args.verbose, options.stdout);
     }
     const graph = buildGraph(taskfile.tasks, root);
@@ -192,6 +213,7 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
     if (building) {
       fs.mkdirSync(stateDir, { recursive: true });
       release = acquireLock(paths.lock);
+      interrupt.holdLock(release);
     }
     // The build's stat cache: after a build in which nothing ran, it holds what the snapshot records.
     const stats = new Map<string, Stat | undefined>();
@@ -214,7 +236,7 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
       keepGoing: args.keepGoing,
       forced: new Set(args.force ? targets : []),
       dryRun: !building,
-      signal: controller.signal,
+      signal: interrupt.signal,
       calledChecks,
     });
     await taskContext.commandsSettled();
@@ -224,7 +246,7 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
       await saveState(stateDir, store).catch((error: unknown) => (saveError = error));
     }
     const allUpToDate = summary.upToDate.length === order.length;
-    if (building && allUpToDate && saveError === undefined && !controller.signal.aborted) {
+    if (building && allUpToDate && saveError === undefined && !interrupt.signal.aborted) {
       // A plain function that answered with a promise would make every snapshot miss.
       const promised = [...calledChecks].find(([, check]) => check.promised)?.[0];
       const notWritten = promised
@@ -234,11 +256,11 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
     }
     await reporter.finish(summary);
     if (saveError !== undefined) throw saveError;
-    return exitStatus(summary, mode, controller.signal.aborted);
+    return exitStatus(summary, mode, interrupt.signal.aborted);
   } finally {
     // Logs of checks the snapshot asked, when no build took them over (closing twice is harmless).
     for (const { log } of calledChecks.values()) log.close();
-    for (const signal of signals) process.off(signal, onSignal);
+    interrupt.dispose();
     release();
   }
 }

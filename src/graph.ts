@@ -66,6 +66,7 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   always: ['true or false', (v) => typeof v === 'boolean'],
   timeout: ['a number of milliseconds', (v) => typeof v === 'number' && v > 0],
   run: ['a function', (v) => typeof v === 'function'],
+  clean: ['a function', (v) => typeof v === 'function'],
 };
 
 const isJsonArray = arrayOf((v) => isJson(v));

@@ -1,5 +1,6 @@
 // An AbortSignal that follows a parent and also aborts after a delay. Hand-made because Node 20's
 // AbortSignal.any() can let a composite signal be garbage-collected before its timer fires.
+import { Interrupted } from './errors.ts';
 
 export interface TimeoutSignal {
   signal: AbortSignal;
@@ -21,4 +22,14 @@ export function timeoutSignal(parent: AbortSignal, ms: number | undefined): Time
       parent.removeEventListener('abort', onParentAbort);
     },
   };
+}
+
+/** Resolves or rejects with the work, or rejects as soon as the signal aborts (a `run` or clean step that ignores it). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Interrupted('interrupted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Interrupted('interrupted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -67,4 +67,14 @@ export interface TaskSpec {
   timeout?: number;
   /** The work. A task without `run` is a group. */
   run?: (ctx: TaskContext) => unknown | Promise<unknown>;
+  /**
+   * The task's own teardown, for what its run makes outside its declared outputs (a running
+   * container, a mount). `--clean` runs it, with the same context as `run`, before it removes the
+   * outputs of this task or of anything this task depends on: dependents are torn down before
+   * their dependencies, as a container is stopped before its root folder goes. It runs whether or
+   * not the task has a record (a run interrupted half way leaves none), so it must do nothing when
+   * there is nothing to tear down. It is not part of the fingerprint. If it fails, `--clean` stops
+   * there (exit 1) and removes nothing further.
+   */
+  clean?: (ctx: TaskContext) => unknown | Promise<unknown>;
 }

@@ -49,6 +49,23 @@ const report = task('report', { deps: [service], outputs: ['report.txt'], run: (
 export default task('all', { deps: [report] });
 `;
 
+test('--clean -n lists each removal and teardown and changes nothing', async () => {
+  const p = project(layered);
+  assert.equal((await p.run()).code, 0);
+  const store = p.read('.task/state.json');
+  const before = tree(p.dir);
+  const dry = await p.run('--clean', '-n', 'base');
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(dry.stdout, 'would tear down service (its clean step)\nwould forget service\nwould remove base\nwould forget base\n');
+  assert.deepEqual(tree(p.dir), before, 'nothing was removed or created');
+  assert.equal(p.read('.task/state.json'), store);
+  assert.equal(p.exists('teardown.log'), false, 'no clean step ran');
+  const all = await p.run('--dry-run', '--clean');
+  assert.match(all.stdout, /^would remove report\.txt$/m);
+  assert.match(all.stdout, /^would remove config\.txt$/m);
+  assert.deepEqual(tree(p.dir), before);
+});
+
 test('--clean with a mode that promises to change nothing, or with -f or -k, is refused before anything happens', async () => {
   const p = project(layered);
   for (const flag of ['-q', '--explain', '--graph', '--list', '-f', '-k', '-nq']) {
@@ -63,6 +80,66 @@ test('--clean with a mode that promises to change nothing, or with -f or -k, is 
   assert.equal(question.code, 2);
   assert.match(question.stderr, /--clean cannot be combined with -q: it promises to change nothing; --clean -n shows what --clean would remove/);
   assert.deepEqual(tree(p.dir), before, 'a refused --clean removed nothing');
+});
+
+test('--clean tears down dependents with a clean step first, then removes only the named outputs', async () => {
+  const p = project(layered);
+  assert.equal((await p.run()).code, 0);
+  const result = await p.run('--clean', 'base');
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'tore down service\nforgot service\nremoved base\nforgot base\n');
+  assert.equal(p.read('teardown.log'), 'service stopped; base still there\n', 'the service was stopped before its base went');
+  assert.equal(p.exists('service.running'), false);
+  assert.equal(p.exists('base'), false);
+  assert.equal(p.exists('config.txt'), true, 'a dependency of the torn-down task is not touched');
+  assert.equal(p.exists('report.txt'), true, 'a dependent without a clean step keeps its outputs');
+  assert.deepEqual(recorded(p.dir), ['config', 'report']);
+  assert.equal(p.exists('.task/lock'), false);
+});
+
+test('a clean step that fails stops --clean with exit 1, and nothing further is removed', async () => {
+  const p = project(layered);
+  assert.equal((await p.run()).code, 0);
+  p.write('service.fails', '');
+  const result = await p.run('--clean', 'base');
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^task: task 'service': its clean step failed: command exited with code 3: sh -c .*; nothing further was removed \(log: .*service\.clean\.log\)$/m);
+  assert.match(p.read('.task/logs/service.clean.log'), /cannot stop/);
+  assert.equal(p.exists('base/file'), true, 'the base of a service that did not stop is kept');
+  assert.deepEqual(recorded(p.dir), ['base', 'config', 'report', 'service']);
+  assert.equal(p.exists('.task/lock'), false);
+});
+
+test('--clean removes nothing outside the declared outputs and the state folder', async () => {
+  // The project lives in proj/; the folder around it holds a folder a link points to.
+  const p = project('');
+  p.write('outside/keep.txt', 'not ours\n');
+  p.write('proj/src/main.c', 'int main;\n');
+  p.write('proj/notes.txt', 'by hand\n');
+  p.write('proj/Taskfile.ts', `import { task } from ${JSON.stringify(path.join(repo, 'src/index.ts'))};
+const sh = (script: string) => (ctx: any) => ctx.exec('sh', ['-c', script]);
+task('compile', { inputs: ['src/main.c'], outputs: ['build/main.o', 'build/sub'], run: sh('mkdir -p build/sub && cp src/main.c build/main.o && echo x > build/sub/x') });
+// Outputs that hold the project itself (the folder, its parent) are never removed, whatever is declared.
+task('greedy', { outputs: ['.', '..', 'src'], run: sh('true') });
+task('link', { outputs: ['link'], run: sh('ln -sfn ../outside link') });
+task('old', { outputs: ['old.out', 'kept.out'], run: sh('echo old > old.out; echo kept > kept.out') });
+export default task('all', { deps: ['compile', 'greedy', 'link', 'old'] });
+`);
+  const dir = p.path('proj');
+  assert.equal((await p.runIn(dir)).code, 0);
+  // kept.out is no longer declared: it was recorded, but it is not old's to remove any more.
+  p.write('proj/Taskfile.ts', p.read('proj/Taskfile.ts').replace("outputs: ['old.out', 'kept.out']", "outputs: ['old.out']"));
+  const before = tree(p.dir);
+  const result = await p.runIn(dir, '--clean');
+  assert.equal(result.code, 0, result.stderr);
+  const removed = before.filter((file) => !fs.existsSync(path.join(p.dir, file)) && !fs.lstatSync(path.join(p.dir, file), { throwIfNoEntry: false }));
+  const declared = ['proj/build/main.o', 'proj/build/sub', 'proj/link', 'proj/old.out', 'proj/src'];
+  for (const file of removed) {
+    assert.ok(file.startsWith('proj/.task/') || declared.some((out) => file === out || file.startsWith(`${out}/`)), `${file} was removed, and it is no declared output`);
+  }
+  assert.ok(removed.includes('proj/build/main.o') && removed.includes('proj/link') && removed.includes('proj/old.out'));
+  assert.equal(p.read('outside/keep.txt'), 'not ours\n', 'a link is removed, not what it points to');
+  for (const kept of ['proj/Taskfile.ts', 'proj/notes.txt', 'proj/kept.out', 'proj/build']) assert.ok(fs.existsSync(p.path(kept)), `${kept} is kept`);
 });
 
 test('Ctrl-C while the live display runs and a command prints after SIGTERM: exit 130, no crash, lock released', async () => {
@@ -91,6 +168,30 @@ export default task('talk', {
   assert.equal(p.exists('.task/lock'), false, 'the lock is released');
   assert.deepEqual(recorded(p.dir), [], 'the interrupted task is not recorded');
   assert.equal(p.exists('talk.out'), false);
+});
+
+test('Ctrl-C during a clean step: exit 130, its command gone, the lock released, nothing further removed', async () => {
+  const p = project(`
+import fs from 'node:fs';
+const base = task('base', { outputs: ['base.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'echo base > base.txt']) });
+export default task('service', {
+  deps: [base],
+  run: async () => {},
+  clean: (ctx) => ctx.exec('sh', ['-c', 'echo $$ > stopping.pid; trap "echo still stopping; sleep 0.3; exit 1" TERM; while true; do sleep 0.05; done']),
+});
+`);
+  assert.equal((await p.run()).code, 0);
+  const child = p.spawn(['--clean', 'base']);
+  const done = finished(child);
+  await waitForFile(p.path('stopping.pid'));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  child.kill('SIGINT');
+  const result = await done;
+  assert.equal(result.code, 130, result.stdout + result.stderr);
+  assert.equal(alive(Number(p.read('stopping.pid'))), false);
+  assert.equal(p.exists('.task/lock'), false);
+  assert.equal(p.exists('base.txt'), true, 'nothing is removed after an interrupted teardown');
+  assert.deepEqual(recorded(p.dir), ['base', 'service'], 'an interrupted teardown keeps its record');
 });
 
 const asRoot = process.getuid?.() === 0;
