@@ -2,7 +2,7 @@
 // depends on ran (a new rootfs, a new execd, new limits), and started again when its check
 // finds it gone (killed from outside).
 import fs from 'node:fs';
-import { task, type TaskRef } from '../src/index.ts';
+import { task, type TaskContext, type TaskRef } from '../src/index.ts';
 import { containerFor } from './container.ts';
 import type { RecipeParams } from './params.ts';
 
@@ -23,15 +23,23 @@ export function startTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
       // The rootfs a replaced container ran from (see the rootfs task) is no longer in use.
       fs.rmSync(`${p.rootfs}.old`, { recursive: true, force: true });
     },
+    // `task --clean rootfs` (or chroot, nspawn-config, ...) stops the container before its root
+    // folder or configuration goes; a container that is not running is left as it is.
+    clean: stopContainer(p),
   });
 }
 
-export function stopTask(p: RecipeParams): TaskRef {
+/** Stops the container and removes its veth link and pid file: the `stop` task, and `start`'s clean step. */
+function stopContainer(p: RecipeParams): (ctx: TaskContext) => Promise<void> {
   const container = containerFor(p);
+  return (ctx) => container.stop(ctx);
+}
+
+export function stopTask(p: RecipeParams): TaskRef {
   return task('stop', {
     description: `stops the container ${p.machine}, removes its veth link and pid file (not part of all)`,
     values: { hostMode: p.hostMode, machine: p.machine, rootfs: p.rootfs, runtimeDir: p.runtimeDir },
     always: true,
-    run: (ctx) => container.stop(ctx),
+    run: stopContainer(p),
   });
 }
