@@ -219,7 +219,9 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
     const stats = new Map<string, Stat | undefined>();
     const store = loadState(stateDir, { journal: building });
     const stamps = new FileStamps(realDisk, store.files);
-    const reporter = await makeReporter(mode, args.verbose, options.stdout);
+    // A task that talks to the user at the terminal (a shell) gets plain lines around it, not the live display.
+    const terminalTask = order.some((name) => graph.nodes.get(name)!.spec.terminal === true);
+    const reporter = await makeReporter(mode, args.verbose, options.stdout, terminalTask);
     for (const message of store.warnings) reporter.emit({ type: 'warning', message });
     const [{ build }, taskContext] = await Promise.all([loadBuild(), loadTaskContext()]);
     commands = taskContext;
@@ -309,8 +311,8 @@ export function underCI(value: string | undefined): boolean {
   return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.trim().toLowerCase());
 }
 
-async function makeReporter(mode: ReportMode, verbose: boolean, stdout: NodeJS.WritableStream): Promise<Reporter> {
-  const tty = (stdout as NodeJS.WriteStream).isTTY === true && !underCI(process.env.CI) && mode === 'build' && !verbose;
+async function makeReporter(mode: ReportMode, verbose: boolean, stdout: NodeJS.WritableStream, terminalTask = false): Promise<Reporter> {
+  const tty = (stdout as NodeJS.WriteStream).isTTY === true && !underCI(process.env.CI) && mode === 'build' && !verbose && !terminalTask;
   if (tty) {
     const { LazyTerminalReporter } = await import('./terminal-reporter.ts');
     return new LazyTerminalReporter(stdout as NodeJS.WriteStream);

@@ -7,6 +7,8 @@ export interface LaunchRequest {
   /** Added to (or, with `undefined`, removed from) the engine's environment. */
   env?: Record<string, string | undefined>;
   input?: string | Uint8Array;
+  /** The command gets the engine's standard input, output and error, in the engine's process group (ExecOptions.stdio). */
+  inherit?: boolean;
   /** Each piece of output as it arrives, decoded as UTF-8. */
   onOutput(text: string): void;
 }
@@ -17,7 +19,10 @@ export type LaunchOutcome =
   | { started: false; message: string; helperFailed?: boolean };
 
 export interface LaunchedCommand {
-  /** Signals the command's process group (it has one of its own); a no-op once it has exited. */
+  /**
+   * Signals the command's process group (it has one of its own); a no-op once it has exited. A
+   * command given the terminal shares the engine's group: only its own process is signalled.
+   */
   signalGroup(signal: NodeJS.Signals): void;
   readonly finished: Promise<LaunchOutcome>;
 }

@@ -28,14 +28,14 @@ export function killAllCommandsNow(): void {
 let helper: SpawnHelper | undefined | null;
 let execaLauncher: Promise<Launcher> | undefined;
 
-/** The helper for commands without standard input, while it works; execa (loaded on demand) otherwise. */
+/** The helper for commands without standard input or the terminal, while it works; execa (loaded on demand) otherwise. */
 async function launcherFor(options: ExecOptions): Promise<Launcher> {
   if (helper === undefined) {
     optimizeOnlyHotCode();
     const binary = usableHelper();
     helper = binary ? new SpawnHelper(binary) : null;
   }
-  if (helper && helper.broken === undefined && options.input === undefined) {
+  if (helper && helper.broken === undefined && options.input === undefined && options.stdio !== 'inherit') {
     const running = helper;
     return (request) => running.launch(request);
   }
@@ -71,8 +71,11 @@ async function runChild(
   const { log, signal } = options;
   if (signal.aborted) throw abortError(signal, shown, log);
   const lines = new LineSplitter((line) => log.line(line));
+  if (options.stdio === 'inherit' && options.input !== undefined) {
+    throw new CommandFailed(`a command given the terminal (stdio 'inherit') takes no input: ${shown}`, shown, log.tail(), log.path);
+  }
   const request = {
-    file, args, cwd: options.cwd, env: options.env, input: options.input,
+    file, args, cwd: options.cwd, env: options.env, input: options.input, inherit: options.stdio === 'inherit',
     onOutput: options.quiet ? () => {} : (text: string) => lines.push(text),
   };
   let command: LaunchedCommand | undefined;

@@ -4,7 +4,8 @@ import type { Reason } from './freshness.ts';
 
 export type BuildEvent =
   | { type: 'plan'; tasks: readonly string[] }
-  | { type: 'start'; task: string; reasons: Reason[] }
+  /** `terminal`: a task declared `terminal: true`, whose output is for the user (printed as it comes). */
+  | { type: 'start'; task: string; reasons: Reason[]; terminal?: boolean }
   | { type: 'output'; task: string; line: string }
   | { type: 'up-to-date'; task: string }
   | { type: 'would-run'; task: string; reasons: Reason[] }

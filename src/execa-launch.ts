@@ -1,19 +1,22 @@
 // Starts a command through execa (Node's own spawn). Used when the spawn helper is not built,
-// when TASK_SPAWN=node asks for it, and for commands given standard input.
+// when TASK_SPAWN=node asks for it, for commands given standard input, and for commands given
+// the terminal.
 import { execa } from 'execa';
 import { commandEnvironment, environmentProblem, signalProcessGroup, type LaunchedCommand, type LaunchOutcome, type LaunchRequest } from './command-launch.ts';
 
 export function launchWithExeca(request: LaunchRequest): LaunchedCommand {
   const problem = environmentProblem(request.env);
   if (problem) return { signalGroup: () => {}, finished: Promise.resolve({ started: false, message: `${problem}: ${request.file}` }) };
+  // A command given the terminal stays in the engine's process group, the terminal's foreground
+  // group: a process outside it that reads the terminal is stopped (SIGTTIN).
+  const inherit = request.inherit === true;
   const child = execa(request.file, request.args, {
     cwd: request.cwd,
     env: commandEnvironment(request.env),
     extendEnv: false,
-    input: request.input,
-    stdin: request.input === undefined ? 'ignore' : 'pipe',
+    ...(inherit ? { stdio: 'inherit' as const } : { input: request.input, stdin: request.input === undefined ? ('ignore' as const) : ('pipe' as const) }),
     reject: false,
-    detached: true,
+    detached: !inherit,
     stripFinalNewline: false,
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -22,7 +25,10 @@ export function launchWithExeca(request: LaunchRequest): LaunchedCommand {
   child.stderr?.setEncoding('utf8').on('data', request.onOutput);
   return {
     signalGroup: (signal) => {
-      if (pid !== undefined) signalProcessGroup(pid, signal);
+      if (pid === undefined) return;
+      // Node signals no process once the child has exited.
+      if (inherit) child.kill(signal);
+      else signalProcessGroup(pid, signal);
     },
     finished: child.then((result): LaunchOutcome => {
       const exitCode = typeof result.exitCode === 'number' ? result.exitCode : null;

@@ -65,6 +65,7 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   check: ['a function', (v) => typeof v === 'function'],
   always: ['true or false', (v) => typeof v === 'boolean'],
   timeout: ['a number of milliseconds', (v) => typeof v === 'number' && v > 0],
+  terminal: ['true or false', (v) => typeof v === 'boolean'],
   run: ['a function', (v) => typeof v === 'function'],
   clean: ['a function', (v) => typeof v === 'function'],
 };

@@ -17,6 +17,8 @@ export class PlainReporter implements Reporter {
   #verbose: boolean;
   #total = 0;
   #settled = 0;
+  /** Tasks declared `terminal: true` that started: their output is for the user, printed at once. */
+  #terminal = new Set<string>();
 
   constructor(options: { out: NodeJS.WritableStream; mode: ReportMode; verbose?: boolean }) {
     this.#out = options.out;
@@ -56,9 +58,17 @@ export class PlainReporter implements Reporter {
         return;
       case 'start':
         this.#print(`${event.task}: running (${reasonsText(event.reasons)})`);
+        if (event.terminal) {
+          // Before the task's own output, and before a command of it writes to the terminal itself.
+          this.#terminal.add(event.task);
+          this.#flush();
+        }
         return;
       case 'output':
-        if (this.#verbose) this.#print(`${event.task} | ${event.line}`);
+        if (this.#terminal.has(event.task)) {
+          this.#print(event.line);
+          this.#flush();
+        } else if (this.#verbose) this.#print(`${event.task} | ${event.line}`);
         return;
       case 'up-to-date': {
         const count = this.#count();

@@ -29,6 +29,8 @@ export function makeContext(options: {
   values: Record<string, Value>;
   signal: AbortSignal;
   log: TaskLog;
+  /** The task is declared `terminal: true`: its commands may take the terminal. */
+  terminal?: boolean;
 }): TaskContext {
   const { name, root, log, signal } = options;
   // Every command of the run gets the environment as it was before the first check or run
@@ -44,6 +46,9 @@ export function makeContext(options: {
     async exec(file: string, args: readonly string[] = [], execOptions: ExecOptions = {}) {
       const problem = execProblem(file, args, execOptions);
       if (problem) throw new TaskFailure(`task '${name}': ${problem}`);
+      if (execOptions.stdio === 'inherit' && !options.terminal) {
+        throw new TaskFailure(`task '${name}': stdio 'inherit' gives a command the terminal; declare the task with terminal: true`);
+      }
       const { runCommand } = await loadCommandRunner();
       return runCommand(file, args, {
         ...execOptions,
@@ -63,6 +68,7 @@ const execOptionRules: Record<keyof ExecOptions, [string, (v: unknown) => boolea
   reject: ['true or false', (v) => typeof v === 'boolean'],
   timeout: ['a number of milliseconds', (v) => typeof v === 'number' && v > 0],
   quiet: ['true or false', (v) => typeof v === 'boolean'],
+  stdio: ["'pipe' or 'inherit'", (v) => v === 'pipe' || v === 'inherit'],
 };
 
 const shown = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? (Array.isArray(value) ? 'an array' : 'an object') : String(value));

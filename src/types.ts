@@ -15,6 +15,13 @@ export interface ExecOptions {
   timeout?: number;
   /** When true, the command's output is not copied to the task's log and display (it is still returned). */
   quiet?: boolean;
+  /**
+   * 'inherit': the command gets `task`'s own standard input, output and error (the user's
+   * terminal) and stays in `task`'s process group, so that it can read the terminal (an
+   * interactive shell). Its output is neither logged nor returned. Only in a task declared with
+   * `terminal: true`. Default 'pipe'.
+   */
+  stdio?: 'pipe' | 'inherit';
 }
 
 /** What `ctx.exec` resolves to. */
@@ -65,6 +72,13 @@ export interface TaskSpec {
   always?: boolean;
   /** Milliseconds after which the task's commands are stopped and it fails. */
   timeout?: number;
+  /**
+   * The task talks to the user at the terminal (a status report, an interactive shell): when it
+   * is among the tasks of a build, the display is plain lines, never the live one; its log lines
+   * and commands' output are printed as they come, without -v; its commands may take
+   * `stdio: 'inherit'`.
+   */
+  terminal?: boolean;
   /** The work. A task without `run` is a group. */
   run?: (ctx: TaskContext) => unknown | Promise<unknown>;
   /**
