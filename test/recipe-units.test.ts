@@ -13,7 +13,9 @@ import { installFonts, setRootPassword, withPtys } from '../tasks/chroot.ts';
 import { hostAddress } from '../tasks/container.ts';
 import { writeFileAtomic } from '../tasks/files.ts';
 import { lookupHost, withHostsEntry } from '../tasks/hosts-file.ts';
+import { formatBytes, liveLimits, timespanMicros } from '../tasks/status.ts';
 import { Project, repo } from './helpers/cli-rig.ts';
+import { RecipeRig } from './helpers/recipe-rig.ts';
 
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'recipe-units-'));
 after(() => fs.rmSync(temp, { recursive: true, force: true }));
@@ -63,6 +65,54 @@ test('limits and addresses', () => {
   assert.match(hostAddress('execd'), /^169\.254\.(\d+)\.(\d+)$/);
   assert.equal(hostAddress('execd'), hostAddress('execd'));
   assert.notEqual(hostAddress('execd'), hostAddress('other'));
+});
+
+test('status: the tightest memory and CPU limits above a process, from cgroup v1 controllers or a pure v2 hierarchy', () => {
+  const write = (file: string, text: string) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${text}\n`);
+  };
+  // v1, as on this project's VM: cpu and memory mounted apart, the container's init in a child
+  // cgroup of the one holding the limits; a looser limit above, none at the top.
+  const v1 = path.join(temp, 'cgroup-v1');
+  write(path.join(v1, 'memory/memory.limit_in_bytes'), '9223372036854771712');
+  write(path.join(v1, 'memory/job/memory.limit_in_bytes'), String(2 ** 30));
+  write(path.join(v1, 'memory/job/execd-builder-x/memory.limit_in_bytes'), '33554432');
+  write(path.join(v1, 'memory/job/execd-builder-x/memory.usage_in_bytes'), String(12 * 2 ** 20));
+  write(path.join(v1, 'memory/job/execd-builder-x/payload/memory.limit_in_bytes'), '9223372036854771712');
+  write(path.join(v1, 'cpu,cpuacct/cpu.cfs_quota_us'), '-1');
+  write(path.join(v1, 'cpu,cpuacct/cpu.cfs_period_us'), '100000');
+  write(path.join(v1, 'cpu,cpuacct/execd-builder-x/cpu.cfs_quota_us'), '10000');
+  write(path.join(v1, 'cpu,cpuacct/execd-builder-x/cpu.cfs_period_us'), '100000');
+  const procV1 = '9:name=systemd:/payload/init.scope\n4:memory:/job/execd-builder-x/payload\n2:cpu,cpuacct:/execd-builder-x\n0::/payload/init.scope\n';
+  assert.deepEqual(liveLimits(procV1, v1), {
+    memory: { value: 33_554_432, where: path.join(v1, 'memory/job/execd-builder-x') },
+    memoryUsed: 12 * 2 ** 20,
+    cpu: { value: 10, where: path.join(v1, 'cpu,cpuacct/execd-builder-x') },
+  });
+  // Pure v2: one hierarchy, "max" where there is no limit.
+  const v2 = path.join(temp, 'cgroup-v2');
+  write(path.join(v2, 'cgroup.controllers'), 'cpu memory');
+  write(path.join(v2, 'execd-builder-x/memory.max'), '33554432');
+  write(path.join(v2, 'execd-builder-x/memory.current'), '4096');
+  write(path.join(v2, 'execd-builder-x/cpu.max'), '25000 100000');
+  write(path.join(v2, 'execd-builder-x/init.scope/memory.max'), 'max');
+  write(path.join(v2, 'execd-builder-x/init.scope/cpu.max'), 'max 100000');
+  assert.deepEqual(liveLimits('0::/execd-builder-x/init.scope\n', v2), {
+    memory: { value: 33_554_432, where: path.join(v2, 'execd-builder-x') },
+    memoryUsed: 4096,
+    cpu: { value: 25, where: path.join(v2, 'execd-builder-x') },
+  });
+  assert.deepEqual(liveLimits('0::/elsewhere\n', v2), { memory: undefined, cpu: undefined }, 'no limit anywhere above');
+  assert.equal(formatBytes(33_554_432), '32M');
+  assert.equal(formatBytes(12_328_960), '11.8M');
+  assert.equal(formatBytes(2 ** 30), '1G');
+  assert.equal(formatBytes(512), '512B');
+  // systemd's CPUQuotaPerSecUSec=, in microseconds (10,000 of them a second are 1%).
+  assert.equal(timespanMicros('100ms'), 100_000);
+  assert.equal(timespanMicros('1s 500ms'), 1_500_000);
+  assert.equal(timespanMicros('2.5s'), 2_500_000);
+  assert.equal(timespanMicros('infinity'), undefined);
 });
 
 function fakeContext(): TaskContext & { lines: string[] } {
@@ -142,5 +192,17 @@ test('recipe parameters aimed at the shell or the file system are refused before
     const result = await cli.runIn(repo, '-n', arg);
     assert.equal(result.code, 2, `${arg}: ${result.stderr}`);
     assert.match(result.stderr, message, arg);
+  }
+});
+
+test('status, logs and shell say in one line that the container is not running, and exit 1', async () => {
+  // A copy of the recipe (its own .task) and a machine name nothing runs under.
+  const rig = new RecipeRig('127.0.0.1 localhost\n');
+  after(() => rig.cleanup());
+  for (const target of ['status', 'logs', 'shell']) {
+    const run = await rig.task(target);
+    assert.equal(run.code, 1, `${target}: ${run.stdout}${run.stderr}`);
+    const failure = `task '${target}' failed: the container ${rig.machine} is not running (standalone mode): the start task starts it`;
+    assert.ok(run.stdout.split('\n').includes(failure), run.stdout);
   }
 });

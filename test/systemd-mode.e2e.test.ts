@@ -27,6 +27,9 @@ after(async () => {
   rig?.cleanup();
 });
 
+/** Carriage returns and escape sequences (bash's bracketed paste mode) in what a terminal shows. */
+const terminalCodes = /\r|\x1b\[[0-9;?]*[A-Za-z]/g;
+
 /** Tasks that ran, from the CLI's plain output. */
 const ran = (output: string) => [...output.matchAll(/^(\S+): running \(/gm)].map((m) => m[1]!);
 
@@ -63,6 +66,42 @@ test('systemd mode: task all inside a systemd host boots the container through s
   assert.match(limits, /^CPUQuotaPerSecUSec=100ms$/m);
   const entry = fs.readFileSync(r.hostsFile, 'utf8').match(new RegExp(`^(\\S+) ${r.machine}$`, 'm'))?.[1];
   assert.ok(entry && addresses.includes(entry), `the hosts entry ${entry} is one of machinectl's addresses ${addresses}`);
+
+  // What the seed kept dbus in the chroot for: the host's systemd talks to the container's.
+  // `systemctl -M MACHINE status execd` reports the unit active (exit 0 only when it is).
+  const unitStatus = vhost.run(['systemctl', '-M', r.machine, 'status', '--no-pager', 'execd.service']);
+  assert.match(unitStatus, /^\s*Active: active \(running\)/m, unitStatus);
+  // `machinectl login MACHINE` reaches the container's login prompt. It needs a terminal:
+  // script gives it a pseudo-terminal, fed from a pipe; a return after a while asks for the
+  // prompt again, and Ctrl-] three times within a second ends the session (root is locked, so
+  // there is no logging in; the prompt is what proves the way in).
+  const login = vhost.run(
+    ['timeout', '60', 'sh', '-c', '(sleep 5; printf "\\n"; sleep 3; printf "\\035\\035\\035"; sleep 2) | script -qec "machinectl login $1" /dev/null', 'sh', r.machine],
+    { allowFailure: true, timeout: 90_000 },
+  ).replace(terminalCodes, '');
+  assert.match(login, new RegExp(`^${r.machine} login: `, 'm'), login);
+
+  // The operator's targets, through machined: status names the address and execd's unit state,
+  // and the unit's limits; logs shows execd's journal.
+  const status = task('status');
+  assert.match(status, new RegExp(`^address: ${entry!.replaceAll('.', '\\.')}, port 4000 \\(as ${r.machine} in ${r.hostsFile}\\)$`, 'm'), status);
+  assert.match(status, /^execd\.service: active$/m, status);
+  assert.match(status, new RegExp(`^${r.machine}: running \\(systemd mode; systemd-nspawn@${r.machine}\\.service, init pid ${leader}\\)$`, 'm'), status);
+  assert.match(status, new RegExp(`^memory limit: 32M \\(systemd-nspawn@${r.machine}\\.service MemoryMax=\\)`, 'm'), status);
+  assert.match(status, new RegExp(`^CPU limit: 10% of one CPU \\(systemd-nspawn@${r.machine}\\.service CPUQuota=\\)$`, 'm'), status);
+  assert.match(task('logs'), /Started execd\.service/);
+  // shell: machinectl shell on the terminal script gives task, typed into from a pipe.
+  const shellCommand = ['node', `${r.project}/bin/task.js`, '-C', r.project, 'shell', `machine=${r.machine}`, `machinesDir=${r.machinesDir}`, `hostsFile=${r.hostsFile}`].join(' ');
+  const shell = vhost.run(
+    ['timeout', '60', 'sh', '-c', '(sleep 4; printf "cat /etc/hostname; id -u\\n"; sleep 2; printf "exit\\n"; sleep 4) | script -qec "$1" /dev/null', 'sh', shellCommand],
+    { allowFailure: true, timeout: 90_000 },
+  ).replace(terminalCodes, '');
+  assert.match(shell, new RegExp(`^${r.machine}\\n0$`, 'm'), `a root shell in the container:\n${shell}`);
+  assert.match(shell, new RegExp(`^the shell in ${r.machine} exited with status 0$`, 'm'), shell);
+  assert.match(shell, /^\[1\/1\] shell: done in /m, shell);
+  // The official figlet fonts are there with no download.
+  const slant = vhost.run(['sh', '-c', 'printf hi | "$1" "$2:4000" fig official slant', 'sh', `${r.project}/build/execc`, entry!]);
+  assert.equal(slant, vhost.run(['nsenter', '-t', leader, '-a', 'sh', '-c', 'printf hi | figlet -f slant']));
 
   // A second run runs only the smoke test; stop stops the machine.
   assert.deepEqual(ran(task('all')), ['smoke']);
