@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TaskFailure } from '../src/index.ts';
+import { requestSlots, requestUidBase } from './chroot-files.ts';
 
 const cgroupRoot = '/sys/fs/cgroup';
 
@@ -93,4 +94,72 @@ export async function removeCgroups(plans: CgroupPlan[]): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * The request slots' cgroups (cgroup v1, as on this kind of host), under the container's own so
+ * they count against its limits, in two hierarchies:
+ * - memory: `requests` gets half of the container's memory (16M of 32M) and each `requests/slotN`
+ *   a quarter, so the container's own processes (systemd, journald, execd: about 13M) keep their
+ *   room and a memory hog thrashes only its own slot;
+ * - cpu: `requests/slotN` share a quarter of the container's CPU weight among them (cpu.shares
+ *   256 against 1024 for each of the container's own processes), so execd, systemd and the reaper
+ *   still run when every slot spins, and a killed request gets the CPU it needs to die.
+ * Each slot's cgroup.procs belongs to the slot's uid, so the request's launcher can move itself in
+ * (and nothing can move out); each hierarchy's `requests` folder is bound into the container.
+ */
+export interface RequestCgroups {
+  /** Per hierarchy (memory, cpu): the folder bound into the container under that name. */
+  hierarchies: Array<{ name: string; dir: string; files: Record<string, string> }>;
+  slots: number;
+  /** Files written into each slot folder, per hierarchy name. */
+  slotFiles: Record<string, Record<string, string>>;
+}
+
+export function planRequestCgroups(plans: CgroupPlan[], memoryMax: string): RequestCgroups | undefined {
+  const memory = plans.find((plan) => 'memory.limit_in_bytes' in plan.files);
+  const cpu = plans.find((plan) => 'cpu.cfs_quota_us' in plan.files);
+  if (!memory || !cpu) return undefined; // pure v2: the container's systemd would have to delegate; not done
+  const total = memoryBytes(memoryMax);
+  return {
+    hierarchies: [
+      { name: 'memory', dir: path.join(memory.dir, 'requests'), files: { 'memory.limit_in_bytes': String(Math.floor(total / 2)) } },
+      { name: 'cpu', dir: path.join(cpu.dir, 'requests'), files: { 'cpu.shares': '256' } },
+    ],
+    slots: requestSlots,
+    slotFiles: { memory: { 'memory.limit_in_bytes': String(Math.floor(total / 4)) }, cpu: {} },
+  };
+}
+
+const slotDir = (dir: string, i: number) => path.join(dir, `slot${i}`);
+
+/** Makes the request cgroups (after the container's own, which hold them). */
+export function createRequestCgroups(requests: RequestCgroups): void {
+  const make = (dir: string, files: Record<string, string>) => {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [file, value] of Object.entries(files)) {
+      try {
+        fs.writeFileSync(path.join(dir, file), value);
+      } catch (error) {
+        throw new TaskFailure(`cannot write ${value} to ${path.join(dir, file)}: ${(error as Error).message}`);
+      }
+    }
+  };
+  for (const hierarchy of requests.hierarchies) {
+    make(hierarchy.dir, hierarchy.files);
+    for (let i = 0; i < requests.slots; i++) {
+      make(slotDir(hierarchy.dir, i), requests.slotFiles[hierarchy.name] ?? {});
+      for (const file of ['cgroup.procs', 'tasks']) fs.chownSync(path.join(slotDir(hierarchy.dir, i), file), requestUidBase + i, requestUidBase + i);
+    }
+  }
+}
+
+/** Every request cgroup folder, slots before their parents (a cgroup goes only once it has no children). */
+export function requestCgroupDirs(requests: RequestCgroups | undefined): string[] {
+  if (!requests) return [];
+  return requests.hierarchies.flatMap((h) => [...Array.from({ length: requests.slots }, (_, i) => slotDir(h.dir, i)), h.dir]);
+}
+
+export async function removeRequestCgroups(requests: RequestCgroups | undefined): Promise<void> {
+  await removeCgroups(requestCgroupDirs(requests).map((dir) => ({ dir, files: {} })));
 }

@@ -5,6 +5,8 @@
 export const requestSlots = 4;
 /** Request slot i runs as uid and gid 61000+i: unused by Debian and below systemd's dynamic users. */
 export const requestUidBase = 61000;
+/** Where the host binds the request slots' cgroups (requests/slotN) into the container, when it can. */
+export const requestCgroupsInContainer = '/run/execd-cgroups';
 
 /**
  * The seed's unit (execd listening on the port, started at boot), hardened for strangers' requests:
@@ -17,7 +19,9 @@ export const requestUidBase = 61000;
  * - its requests see only their own processes in /proc (ProtectProc=invisible), a read-only system,
  *   small private tmpfs for /tmp, /var/tmp and /dev/shm (their pages count against the container's
  *   memory), a private IPC namespace, no Unix sockets (no D-Bus, no journal socket), no kernel
- *   tunables, modules, logs, clock or hostname; and connections from the container itself are refused.
+ *   tunables, modules, logs, clock or hostname; and connections from the container itself are refused;
+ * - where the host bound the request slots' cgroups in (standalone mode), each request runs in its
+ *   slot's cgroup, with a memory limit of its own.
  */
 export function execdUnit(port: number): string {
   return `[Unit]
@@ -28,7 +32,7 @@ StartLimitIntervalSec=0
 [Service]
 User=execd
 Group=execd
-ExecStart=/usr/local/bin/execd -listen :${port} -uid-base ${requestUidBase} -slots ${requestSlots} -refuse-local
+ExecStart=/usr/local/bin/execd -listen :${port} -uid-base ${requestUidBase} -slots ${requestSlots} -refuse-local -cgroups ${requestCgroupsInContainer}
 Restart=always
 RestartSec=200ms
 AmbientCapabilities=CAP_SETUID CAP_SETGID CAP_KILL
@@ -38,6 +42,7 @@ OOMScoreAdjust=-1000
 UMask=0077
 ProtectProc=invisible
 ProtectSystem=strict
+ReadWritePaths=-${requestCgroupsInContainer}
 ProtectHome=yes
 PrivateDevices=yes
 PrivateIPC=yes

@@ -90,5 +90,6 @@ export function firewallTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
     values: { table: firewallTable(p.machine), rules: firewallRules(p) },
     check: () => firewallInstalled(p),
     run: (ctx) => installFirewall(ctx, p),
+    clean: (ctx) => removeFirewall(ctx, p),
   });
 }

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TaskFailure, type TaskContext } from '../src/index.ts';
-import { createCgroups, planCgroups, removeCgroups } from './cgroup.ts';
+import { createCgroups, createRequestCgroups, planCgroups, planRequestCgroups, removeCgroups, removeRequestCgroups, requestCgroupDirs } from './cgroup.ts';
+import { requestCgroupsInContainer } from './chroot-files.ts';
 import { containerOomScoreAdjust, containerTmpfs } from './nspawn-config.ts';
 import type { Container } from './container.ts';
 import { hostAddress, waitForAddress } from './container.ts';
@@ -77,6 +78,7 @@ export function standaloneContainer(p: RecipeParams): Container {
   const paths = standalonePaths(p);
   const link = `ve-${p.machine}`;
   const cgroups = () => planCgroups(`execd-builder-${p.machine}`, p.cpuQuota, p.memoryMax);
+  const requestCgroups = () => planRequestCgroups(cgroups(), p.memoryMax);
 
   /** SIGKILL to the container's init (its whole pid namespace) and to systemd-nspawn. */
   const killNow = (nspawn: number) => {
@@ -91,7 +93,7 @@ export function standaloneContainer(p: RecipeParams): Container {
    * are the ones left in this machine's cgroups, killed here by pid.
    */
   const killStrays = async (ctx: TaskContext) => {
-    const procs = cgroups().map((plan) => path.join(plan.dir, 'cgroup.procs'));
+    const procs = [...requestCgroupDirs(requestCgroups()), ...cgroups().map((plan) => plan.dir)].map((dir) => path.join(dir, 'cgroup.procs'));
     const pids = () => procs.flatMap((file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number) : []));
     const strays = pids();
     if (strays.length === 0) return;
@@ -152,6 +154,8 @@ export function standaloneContainer(p: RecipeParams): Container {
       if (linkExists(link)) throw new TaskFailure(`a link named ${link} already exists on the host: is another container named ${p.machine} running?`);
       fs.mkdirSync(p.runtimeDir, { recursive: true });
       const procs = createCgroups(cgroups());
+      const requests = requestCgroups();
+      if (requests) createRequestCgroups(requests);
       const consoleFd = fs.openSync(paths.console, 'w');
       // The shell joins the cgroups, then becomes systemd-nspawn: every container process is
       // born inside the limits. Paths and arguments are passed as arguments, never as code.
@@ -159,6 +163,7 @@ export function standaloneContainer(p: RecipeParams): Container {
       const nspawnArgs = [
         '--boot', '--network-veth', '--register=no', '--keep-unit', '-D', p.rootfs, '-M', p.machine,
         ...containerTmpfs.map((t) => `--tmpfs=${t}`),
+        ...(requests?.hierarchies.map((h) => `--bind=${h.dir}:${requestCgroupsInContainer}/${h.name}`) ?? []),
         ...(containerOomScoreAdjust() === undefined ? [] : [`--oom-score-adjust=${containerOomScoreAdjust()}`]),
       ];
       const child = spawn('sh', ['-c', joinThenExec, 'sh', ...procs, '--', 'systemd-nspawn', ...nspawnArgs], {
@@ -202,6 +207,7 @@ export function standaloneContainer(p: RecipeParams): Container {
       }
       if (linkExists(link)) await ctx.exec('ip', ['link', 'delete', link], { reject: false });
       fs.rmSync(paths.pid, { force: true });
+      await removeRequestCgroups(requestCgroups());
       await removeCgroups(cgroups());
     },
   };

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { task, type TaskContext, type TaskRef } from '../src/index.ts';
 import { containerFor } from './container.ts';
+import { removeFirewall } from './firewall.ts';
 import type { RecipeParams } from './params.ts';
 
 /** The modules a started container depends on: editing one restarts it. */
@@ -36,10 +37,15 @@ function stopContainer(p: RecipeParams): (ctx: TaskContext) => Promise<void> {
 }
 
 export function stopTask(p: RecipeParams): TaskRef {
+  const stop = stopContainer(p);
   return task('stop', {
-    description: `stops the container ${p.machine}, removes its veth link and pid file (not part of all)`,
+    description: `stops the container ${p.machine}, removes its veth link, pid file and firewall table (not part of all)`,
     values: { hostMode: p.hostMode, machine: p.machine, rootfs: p.rootfs, runtimeDir: p.runtimeDir },
     always: true,
-    run: stopContainer(p),
+    run: async (ctx) => {
+      await stop(ctx);
+      // Only once the container is gone: it never runs without its firewall.
+      await removeFirewall(ctx, p);
+    },
   });
 }

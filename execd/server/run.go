@@ -56,7 +56,7 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 		closeAll(pipes[:])
 		return result{err: fmt.Errorf("cannot start: %v", err)}
 	}
-	launch := []string{helperArg, "launch", s.limits().String(), sl.tmpDir, "--"}
+	launch := []string{helperArg, "launch", s.limits().String(), sl.tmpDir, sl.cgroupProcs, "--"}
 	cmd := exec.Command(self, append(launch, args...)...)
 	cmd.Env = []string{}
 	cmd.Dir = "/"

@@ -57,7 +57,9 @@ func HelperMain() {
 	os.Exit(2)
 }
 
-// launchMain: launch LIMITS TMPDIR -- PROG ARGS... The daemon reads fd 3
+// launchMain: launch LIMITS TMPDIR CGROUPS -- PROG ARGS... (TMPDIR and CGROUPS,
+// cgroup.procs files, comma separated, that the launcher moves itself into,
+// may be ""). The daemon reads fd 3
 // until EOF: any text there is why the program could not be started (fd 3 is
 // close-on-exec, so a successful exec sends EOF and nothing else).
 func launchMain(args []string) {
@@ -67,16 +69,26 @@ func launchMain(args []string) {
 		fmt.Fprintf(status, format, a...)
 		os.Exit(127)
 	}
-	if len(args) < 4 || args[2] != "--" {
+	if len(args) < 5 || args[3] != "--" {
 		fail("bad launcher arguments")
 	}
 	limits, err := parseLimits(args[0])
 	if err != nil {
 		fail("%v", err)
 	}
-	tmp, argv := args[1], args[3:]
+	tmp, cgroups, argv := args[1], args[2], args[4:]
 	if err := dropCapabilities(); err != nil {
 		fail("dropping capabilities: %v", err)
+	}
+	// The slot's cgroup (its cgroup.procs belongs to this uid): every process
+	// the request starts is born in it, under its memory limit.
+	for _, procs := range strings.Split(cgroups, ",") {
+		if procs == "" {
+			continue
+		}
+		if err := os.WriteFile(procs, []byte("0\n"), 0); err != nil {
+			fail("joining the request cgroup: %v", err)
+		}
 	}
 	syscall.Umask(0o077)
 	env := []string{"PATH=" + safePath, "LANG=C.UTF-8", "HOME=/", "USER=nobody"}
@@ -130,8 +142,8 @@ func reapMain(args []string) {
 		os.Exit(3)
 	}
 	code := 0
-	if !killAllOfMyUID(2 * time.Second) {
-		fmt.Fprintf(os.Stderr, "execd reaper: processes of uid %d still alive after 2s\n", uid)
+	if !killAllOfMyUID(10 * time.Second) {
+		fmt.Fprintf(os.Stderr, "execd reaper: processes of uid %d still alive after 10s\n", uid)
 		code = 1
 	}
 	for _, dir := range args[1:] {
@@ -147,6 +159,7 @@ func reapMain(args []string) {
 // cannot tell: it succeeds whenever any other process exists.)
 func killAllOfMyUID(within time.Duration) bool {
 	until := time.Now().Add(within)
+	pause := 2 * time.Millisecond
 	for {
 		syscall.Kill(-1, syscall.SIGKILL)
 		if len(liveProcessesOf(os.Getuid(), os.Getpid())) == 0 {
@@ -155,7 +168,11 @@ func killAllOfMyUID(within time.Duration) bool {
 		if time.Now().After(until) {
 			return false
 		}
-		time.Sleep(5 * time.Millisecond)
+		// Backing off: the killed need CPU to exit, and the container's is scarce.
+		time.Sleep(pause)
+		if pause < 100*time.Millisecond {
+			pause *= 2
+		}
 	}
 }
 

@@ -196,3 +196,77 @@ func TestTooManyConnections(t *testing.T) {
 		t.Errorf("third connection got %q", buf[:n])
 	}
 }
+
+// slotCgroups makes cgroup-v1 memory cgroups slot0..slotN-1 under this test's
+// own memory cgroup, each limited to limit bytes and owned by its slot's uid,
+// as the recipe does on the host; it skips where that is impossible.
+func slotCgroups(t *testing.T, base, slots int, limit int64) string {
+	t.Helper()
+	own := ""
+	self, _ := os.ReadFile("/proc/self/cgroup")
+	for _, line := range strings.Split(string(self), "\n") {
+		if f := strings.SplitN(line, ":", 3); len(f) == 3 && strings.Contains(","+f[1]+",", ",memory,") {
+			own = f[2]
+		}
+	}
+	root := filepath.Join("/sys/fs/cgroup/memory", own)
+	if own == "" || os.Geteuid() != 0 {
+		t.Skip("needs root and a cgroup v1 memory hierarchy")
+	}
+	top := filepath.Join(root, fmt.Sprintf("execd-test-%d", base))
+	if err := os.Mkdir(top, 0o755); err != nil {
+		t.Skipf("cannot make a memory cgroup: %v", err)
+	}
+	// The layout execd reads: a folder per hierarchy, here a symlink to the memory one.
+	parent := t.TempDir()
+	if err := os.Symlink(top, filepath.Join(parent, "memory")); err != nil {
+		t.Fatal(err)
+	}
+	dir := top
+	t.Cleanup(func() {
+		for i := 0; i < slots; i++ {
+			for try := 0; try < 50 && os.Remove(filepath.Join(dir, fmt.Sprintf("slot%d", i))) != nil; try++ {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		os.Remove(top)
+	})
+	for i := 0; i < slots; i++ {
+		slot := filepath.Join(dir, fmt.Sprintf("slot%d", i))
+		if err := os.Mkdir(slot, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(slot, "memory.limit_in_bytes"), []byte(strconv.FormatInt(limit, 10)), 0); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"cgroup.procs", "tasks"} {
+			if err := os.Chown(filepath.Join(slot, f), base+i, base+i); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return parent
+}
+
+func TestUIDModeRunsEachRequestInItsSlotCgroup(t *testing.T) {
+	srv := &Server{Slots: 1, Limits: Limits{Procs: 8, DataBytes: 64 << 20, AddressBytes: 256 << 20}}
+	next := runUIDBase + 10*(nextTest+1) // the base uidMode is about to take
+	srv.CgroupDir = slotCgroups(t, next, 1, 8<<20)
+	addr, _, uid := uidMode(t, srv)
+	if uid != next {
+		t.Fatalf("uid base %d, expected %d", uid, next)
+	}
+	c := dial(t, addr)
+	out, err := c.do(t, "", "/bin/sh", "-c", "grep memory /proc/self/cgroup")
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(out), fmt.Sprintf("execd-test-%d/slot0", next)) {
+		t.Errorf("the request's memory cgroup: %q, %v", out, err)
+	}
+	// 12 MiB, within the process's own limits, exceeds the slot's 8 MiB: the kernel kills inside
+	// the slot, and the request says so.
+	c.expectErr(t, "killed by signal SIGKILL", "", "dd", "if=/dev/zero", "of=/dev/null", "bs=12M", "count=50")
+	oom, _ := os.ReadFile(filepath.Join(srv.CgroupDir, "memory", "slot0", "memory.oom_control"))
+	if !strings.Contains(string(oom), "oom_kill 1") {
+		t.Errorf("the slot's OOM count: %s", oom)
+	}
+	c.expect(t, "still here\n", "", "/bin/echo", "still here")
+}

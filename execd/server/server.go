@@ -18,6 +18,9 @@ import (
 	"log"
 	"net"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -57,6 +60,12 @@ type Server struct {
 	// that are swept of a request's files after it; the first also holds
 	// its TMPDIR. nil means /tmp, /var/tmp, /dev/shm and /dev/mqueue.
 	ScratchDirs []string
+	// CgroupDir, in the uid mode, holds a folder per cgroup hierarchy
+	// (memory, cpu, ...), each with a cgroup per slot (slot0, slot1, ...)
+	// whose cgroup.procs the slot's uid owns: each request runs in its slot's
+	// cgroups, with their limits. Without them (logged once) requests run
+	// with Limits only.
+	CgroupDir string
 	// RefuseLocal refuses connections from the daemon's own host (loopback,
 	// or the listener's own address): a request must not start requests.
 	RefuseLocal bool
@@ -85,6 +94,7 @@ func (s *Server) init() {
 				id := uint32(s.UIDBase + i)
 				sl.credential = &syscall.Credential{Uid: id, Gid: id, Groups: []uint32{}}
 				sl.tmpDir = s.slotTmpDir(i)
+				sl.cgroupProcs = s.slotCgroup(i)
 			}
 			s.slots <- sl
 		}
@@ -241,6 +251,26 @@ func (s *Server) commandTimeout() time.Duration {
 		return s.CommandTimeout
 	}
 	return DefaultCommandTimeout
+}
+
+// slotCgroup lists the slot's cgroup.procs files, comma separated, one per
+// hierarchy folder in CgroupDir (memory/slotN, cpu/slotN, ...), or "" without.
+func (s *Server) slotCgroup(i int) string {
+	if s.CgroupDir == "" {
+		return ""
+	}
+	hierarchies, err := os.ReadDir(s.CgroupDir)
+	var procs []string
+	for _, h := range hierarchies {
+		file := filepath.Join(s.CgroupDir, h.Name(), "slot"+strconv.Itoa(i), "cgroup.procs")
+		if _, err := os.Stat(file); err == nil {
+			procs = append(procs, file)
+		}
+	}
+	if len(procs) == 0 && i == 0 {
+		s.logf("no request cgroups in %s (%v): requests share the container's limits", s.CgroupDir, err)
+	}
+	return strings.Join(procs, ",")
 }
 
 func (s *Server) executable() (string, error) {

@@ -13,6 +13,9 @@ type slot struct {
 	id         int
 	credential *syscall.Credential // nil: run as the daemon's own user
 	tmpDir     string              // the request's TMPDIR, removed after it
+	// cgroupProcs is the slot cgroup's cgroup.procs, or "": the request's
+	// processes are born in that cgroup, under its limits.
+	cgroupProcs string
 	out        bytes.Buffer        // stdout, reused: its memory is bounded per slot
 }
 

@@ -38,6 +38,7 @@ func main() {
 	memory := flag.String("memory", "4M", "heap and private memory of each process of a request")
 	scratch := flag.String("scratch", "/tmp,/var/tmp,/dev/shm,/dev/mqueue", "folders swept of a request's files after it")
 	refuseLocal := flag.Bool("refuse-local", false, "refuse connections from this host itself")
+	cgroups := flag.String("cgroups", "", "folder of per-slot cgroups (slot0, slot1, ...) that requests run in")
 	ownMemory := flag.String("memory-limit", "12M", "soft limit of the daemon's own Go heap")
 	flag.Parse()
 	if *showVersion {
@@ -67,6 +68,7 @@ func main() {
 		Limits:         server.Limits{Procs: *procs, DataBytes: perProcess},
 		ScratchDirs:    strings.Split(*scratch, ","),
 		RefuseLocal:    *refuseLocal,
+		CgroupDir:      *cgroups,
 	}
 	// Tests parse this line to find the port chosen for ":0".
 	log.Printf("version %s listening on %s", version, l.Addr())
