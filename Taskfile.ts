@@ -18,7 +18,7 @@ import { statusTask } from './tasks/status.ts';
 
 const p = recipeParams();
 
-const hostTools = hostToolsTask();
+const hostTools = hostToolsTask(p);
 const rootfs = rootfsTask(p, [hostTools]); //                        seed step 1
 const execd = execdTask(p, [hostTools]); //                          seed step 2
 const chroot = chrootTask(p, [rootfs, execd]); //                    seed step 3

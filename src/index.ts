@@ -2,6 +2,7 @@
 import { registry } from './registry.ts';
 import type { TaskRef, TaskSpec } from './types.ts';
 
+export { codeInputs } from './code-inputs.ts';
 export { param } from './params.ts';
 export { TaskFailure } from './errors.ts';
 export type { ExecOptions, ExecResult, TaskContext, TaskRef, TaskSpec, Value } from './types.ts';

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
+import { codeInputs, task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
 import { execdSysusers, execdUnit, figScript, host0Network, journaldConf, systemConf } from './chroot-files.ts';
 import { execdBinary } from './execd.ts';
 import { writeFileAtomic } from './files.ts';
@@ -112,7 +112,7 @@ export function chrootTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('chroot', {
     description: 'prepchroot: execd, fig, the unit, enabled units, hostname, securetty, root policy, fonts (official, contrib)',
     deps,
-    inputs: [execdBinary, 'tasks/chroot.ts', 'tasks/chroot-files.ts', 'tasks/files.ts'],
+    inputs: [execdBinary, ...codeInputs(import.meta.url, p.root)],
     values: {
       rootfs: p.rootfs,
       hostname: p.machine,

@@ -1,5 +1,5 @@
 // Seed step 2: go build the daemon execd and the client execc into build/, static, version stamped.
-import { task, type TaskRef } from '../src/index.ts';
+import { codeInputs, task, type TaskRef } from '../src/index.ts';
 import type { RecipeParams } from './params.ts';
 
 export const execdBinary = 'build/execd';
@@ -9,7 +9,7 @@ export function execdTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('execd', {
     description: 'go build execd and execc into build/',
     deps,
-    inputs: ['execd/go.mod', 'execd/cmd', 'execd/protocol', 'execd/server', 'tasks/execd.ts'],
+    inputs: ['execd/go.mod', 'execd/cmd', 'execd/protocol', 'execd/server', ...codeInputs(import.meta.url, p.root)],
     values: { version: p.execdVersion },
     outputs: [execdBinary, execcBinary],
     run: async (ctx) => {

@@ -4,7 +4,7 @@
 // run, removed by `stop`. The missing route off the link is a second wall, not the only one.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
+import { codeInputs, task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
 import type { RecipeParams } from './params.ts';
 
 /** nft names allow no '-': a machine name (a-z, 0-9, -) maps one to one onto a table name. */
@@ -86,7 +86,7 @@ export function firewallTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('firewall', {
     description: `nftables: ve-${p.machine} answers on port ${p.port} and opens no connection`,
     deps,
-    inputs: ['tasks/firewall.ts'],
+    inputs: codeInputs(import.meta.url, p.root),
     values: { table: firewallTable(p.machine), rules: firewallRules(p) },
     check: () => firewallInstalled(p),
     run: (ctx) => installFirewall(ctx, p),

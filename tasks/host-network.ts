@@ -1,6 +1,6 @@
 // Seed step 5 on the host: networkd started and enabled (systemd mode), and no stray default
 // route through the container's link (networkd before systemd 244 added one, metric 99).
-import { task, type TaskRef } from '../src/index.ts';
+import { codeInputs, task, type TaskRef } from '../src/index.ts';
 import { execFileSync } from 'node:child_process';
 import type { RecipeParams } from './params.ts';
 import { defaultRoutesVia } from './procfs.ts';
@@ -19,7 +19,7 @@ export function networkdTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('networkd', {
     description: 'host systemd-networkd started and enabled (systemd mode)',
     deps,
-    inputs: ['tasks/host-network.ts'],
+    inputs: codeInputs(import.meta.url, p.root),
     values: { hostMode: p.hostMode },
     check: () => p.hostMode !== 'systemd' || unitActiveAndEnabled('systemd-networkd.service'),
     run: async (ctx) => {
@@ -40,7 +40,7 @@ export function routeTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('route', {
     description: `no default route via ${link} on the host`,
     deps,
-    inputs: ['tasks/host-network.ts', 'tasks/procfs.ts'],
+    inputs: codeInputs(import.meta.url, p.root),
     values: { link },
     check: () => defaultRoutesVia(link) === 0,
     run: async (ctx) => {

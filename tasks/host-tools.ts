@@ -1,7 +1,8 @@
 // Before the seed's steps: the host needs debootstrap, systemd-nspawn, go and iproute2.
 import fs from 'node:fs';
 import path from 'node:path';
-import { task, type TaskRef } from '../src/index.ts';
+import { codeInputs, task, type TaskRef } from '../src/index.ts';
+import type { RecipeParams } from './params.ts';
 
 /** Command -> the Debian package that provides it. */
 export const hostCommands: Record<string, string> = {
@@ -34,10 +35,10 @@ export function missingPackages(): string[] {
   return [...new Set(Object.entries(hostCommands).filter(([command]) => !which(command)).map(([, pkg]) => pkg))];
 }
 
-export function hostToolsTask(): TaskRef {
+export function hostToolsTask(p: RecipeParams): TaskRef {
   return task('host-tools', {
     description: 'installs debootstrap, systemd-container, golang-go, iproute2 and nftables where missing',
-    inputs: ['tasks/host-tools.ts'],
+    inputs: codeInputs(import.meta.url, p.root),
     values: { commands: hostCommands },
     check: () => missingPackages().length === 0,
     run: async (ctx) => {

@@ -2,7 +2,7 @@
 // compares the file with the address the container has now, so after a restart with a new
 // address `task hosts` fixes the file.
 import fs from 'node:fs';
-import { task, TaskFailure, type TaskRef } from '../src/index.ts';
+import { codeInputs, task, TaskFailure, type TaskRef } from '../src/index.ts';
 import { containerAddress, containerFor, waitForAddress } from './container.ts';
 import { writeFileAtomic } from './files.ts';
 import { lookupHost, withHostsEntry } from './hosts-file.ts';
@@ -15,7 +15,7 @@ export function hostsTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('hosts', {
     description: `${p.hostsFile} maps ${p.machine} to the container's address`,
     deps,
-    inputs: ['tasks/hosts.ts', 'tasks/hosts-file.ts', 'tasks/files.ts'],
+    inputs: codeInputs(import.meta.url, p.root),
     values: { hostsFile: p.hostsFile, machine: p.machine },
     check: () => {
       const leader = container.leader();

@@ -4,7 +4,7 @@
 // ve-MACHINE, sorting before networkd's stock 80-container-ve.network, keeps the link link-local:
 // no DHCP server, no masquerading, so the container has no way off the link.
 import path from 'node:path';
-import { task, type TaskRef } from '../src/index.ts';
+import { codeInputs, task, type TaskRef } from '../src/index.ts';
 import { writeFileAtomic } from './files.ts';
 import type { RecipeParams } from './params.ts';
 import { capSysResource, hostHasCapability } from './procfs.ts';
@@ -64,7 +64,7 @@ export function nspawnConfigTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('nspawn-config', {
     description: `${files.nspawn}, the limits drop-in and the ve-${p.machine} .network file`,
     deps,
-    inputs: ['tasks/nspawn-config.ts', 'tasks/files.ts'],
+    inputs: codeInputs(import.meta.url, p.root),
     values: {
       files,
       nspawn: nspawnFile(),

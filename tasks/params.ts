@@ -29,6 +29,8 @@ export interface RecipeParams {
   rootfs: string;
   /** Where the recipe keeps the container's pid and console log between runs. */
   runtimeDir: string;
+  /** The recipe's folder, where Taskfile.ts is: inputs are relative to it. */
+  root: string;
 }
 
 const absolutePath = (value: string) =>
@@ -93,5 +95,6 @@ export function recipeParams(): RecipeParams {
     fonts: fonts === '' ? [] : fonts.split(',').map((f) => ({ url: f.slice(0, f.lastIndexOf('#')), sha256: f.slice(f.lastIndexOf('#') + 1) })),
     rootfs: path.join(machinesDir, machine),
     runtimeDir: path.join(repoRoot, '.task', 'machines', machine),
+    root: repoRoot,
   };
 }

@@ -3,7 +3,7 @@
 // until then. Downloaded .debs are kept in a cache folder and reused.
 import fs from 'node:fs';
 import path from 'node:path';
-import { task, TaskFailure, type TaskRef } from '../src/index.ts';
+import { codeInputs, task, TaskFailure, type TaskRef } from '../src/index.ts';
 import type { RecipeParams } from './params.ts';
 
 /** Debian's name for this machine's architecture. */
@@ -16,7 +16,7 @@ export function rootfsTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('rootfs', {
     description: `debootstraps ${p.suite} into ${p.rootfs}`,
     deps,
-    inputs: ['tasks/rootfs.ts'],
+    inputs: codeInputs(import.meta.url, p.root),
     values: { suite: p.suite, packages: p.packages, mirror: p.mirror, arch: debianArch(), rootfs: p.rootfs },
     outputs: [p.rootfs],
     run: async (ctx) => {

@@ -2,21 +2,18 @@
 // depends on ran (a new rootfs, a new execd, new limits), and started again when its check
 // finds it gone (killed from outside).
 import fs from 'node:fs';
-import { task, type TaskContext, type TaskRef } from '../src/index.ts';
+import { codeInputs, task, type TaskContext, type TaskRef } from '../src/index.ts';
 import { containerFor } from './container.ts';
 import { removeFirewall } from './firewall.ts';
 import type { RecipeParams } from './params.ts';
-
-/** The modules a started container depends on: editing one restarts it. */
-export const containerCode = ['tasks/start.ts', 'tasks/container.ts', 'tasks/standalone.ts', 'tasks/systemd-host.ts', 'tasks/cgroup.ts', 'tasks/procfs.ts'];
 
 export function startTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   const container = containerFor(p);
   return task('start', {
     description: `the container ${p.machine} running the current rootfs (${p.hostMode} mode)`,
     deps,
-    // The code that starts the container is part of what this task reads.
-    inputs: containerCode,
+    // The code that starts the container is part of what this task reads: editing it restarts it.
+    inputs: codeInputs(import.meta.url, p.root),
     values: { hostMode: p.hostMode, machine: p.machine, rootfs: p.rootfs, cpuQuota: p.cpuQuota, memoryMax: p.memoryMax, runtimeDir: p.runtimeDir },
     check: () => container.leader() !== undefined,
     run: async (ctx) => {

@@ -1,0 +1,85 @@
+// codeInputs: a task's module and the local modules it imports are its inputs, without hand lists.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, test } from 'node:test';
+import { codeInputs, relativeSpecifiers } from '../src/code-inputs.ts';
+import { loadTaskfile } from '../src/taskfile.ts';
+
+const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'code-inputs-'));
+after(() => fs.rmSync(temp, { recursive: true, force: true }));
+
+function write(file: string, text: string): string {
+  const full = path.join(temp, file);
+  fs.mkdirSync(path.dirname(full), { recursive: true });
+  fs.writeFileSync(full, text);
+  return full;
+}
+
+test('the module, what it imports and what those import; nothing outside its folder, in node_modules or type-only', () => {
+  write('src/index.ts', `export const engine = 1;\n`);
+  write('tasks/node_modules/lib/index.ts', `export const lib = 1;\n`);
+  write('tasks/types.ts', `export interface T { a: number }\n`);
+  write('tasks/shapes.ts', `export type S = string;\n`);
+  write('tasks/lib/deep.ts', `export const deep = 1;\n`);
+  write('tasks/helper.ts', `import { deep } from './lib/deep.ts';\nexport { deep };\n`);
+  write('tasks/again.ts', `import { deep } from './lib/deep.ts';\nimport { step } from './step.ts'; // a cycle\nexport const again = deep;\n`);
+  write('tasks/lazy.ts', `export const lazy = 1;\n`);
+  const step = write(
+    'tasks/step.ts',
+    [
+      `import fs from 'node:fs';`,
+      `import { engine } from '../src/index.ts';`,
+      `import { lib } from './node_modules/lib/index.ts';`,
+      `import type { T } from './types.ts';`,
+      `import { type S } from './shapes.ts';`,
+      `import {`,
+      `  deep,`,
+      `} from './helper.ts';`,
+      `export * from './again.ts';`,
+      `// import { nothing } from './missing.ts';`,
+      `export const step = async () => (await import('./lazy.ts')).lazy + deep + engine + lib;`,
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(codeInputs(pathToFileURL(step).href, temp), [
+    'tasks/step.ts',
+    'tasks/again.ts',
+    'tasks/helper.ts',
+    'tasks/lazy.ts',
+    'tasks/lib/deep.ts',
+  ]);
+});
+
+test('an edit that adds an import is seen by the next call', () => {
+  const a = write('edit/a.ts', `export const a = 1;\n`);
+  write('edit/b.ts', `export const b = 1;\n`);
+  assert.deepEqual(codeInputs(pathToFileURL(a), temp), ['edit/a.ts']);
+  fs.writeFileSync(a, `import { b } from './b.ts';\nexport const a = b + 10;\n`);
+  assert.deepEqual(codeInputs(pathToFileURL(a), temp), ['edit/a.ts', 'edit/b.ts']);
+});
+
+test('specifiers: runtime imports and re-exports, not type-only ones', () => {
+  assert.deepEqual(
+    relativeSpecifiers(`import a from './a.ts';\nexport { b } from "../b.ts";\nimport './c.ts';\nexport type { D } from './d.ts';\nimport { type E, f } from './f.ts';\nconst g = "import x from './g.ts'";\n`),
+    ['./a.ts', '../b.ts', './c.ts', './f.ts'],
+  );
+});
+
+test("the recipe: each task's inputs are its module and the recipe modules it uses, never the engine's", async () => {
+  const taskfile = path.resolve(import.meta.dirname, '..', 'Taskfile.ts');
+  const loaded = await loadTaskfile(taskfile, new Map([['hostMode', 'standalone']]), (file) => import(file));
+  const inputs = (name: string) => loaded.tasks.get(name)?.spec.inputs ?? [];
+  // hosts finds the address through container.ts, which picks standalone.ts or systemd-host.ts.
+  for (const file of ['tasks/hosts.ts', 'tasks/hosts-file.ts', 'tasks/files.ts', 'tasks/container.ts', 'tasks/standalone.ts', 'tasks/systemd-host.ts']) {
+    assert.ok(inputs('hosts').includes(file), `hosts reads ${file}: ${inputs('hosts').join(' ')}`);
+  }
+  assert.ok(inputs('nspawn-config').includes('tasks/procfs.ts'), 'nspawn-config asks procfs.ts for the host capabilities');
+  assert.deepEqual(inputs('execd').slice(0, 4), ['execd/go.mod', 'execd/cmd', 'execd/protocol', 'execd/server'], 'the Go sources stay');
+  assert.equal(inputs('chroot')[0], 'build/execd', 'the binary stays');
+  for (const [name, def] of loaded.tasks) {
+    for (const input of def.spec.inputs ?? []) assert.ok(!input.startsWith('src/') && !path.isAbsolute(input), `${name}: ${input}`);
+  }
+});
