@@ -1,6 +1,7 @@
 // The executor: for each task the scheduler hands it, decide up to date or not, run it,
 // and record the result. A dry run is the same walk with nothing run and nothing recorded.
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { withStatCache, type Disk, type Stat } from './disk.ts';
 import { answersAtOnce, askCheck, checkSetting, type CalledCheck } from './early-check.ts';
@@ -21,8 +22,24 @@ import type { TaskContext } from './types.ts';
 export type TaskRunner = (node: Node, ctx: TaskContext) => Promise<void>;
 
 export const runTaskFunction: TaskRunner = async (node, ctx) => {
+  makeOutputFolders(node.outputs);
   await node.spec.run?.(ctx);
 };
+
+/**
+ * Creates the folder each declared output goes into (`build/` for `build/main.o`, `out/` for a
+ * folder output `out/rootfs`), as a task's run expects; never the output itself, which a run may
+ * rename into place. A folder that cannot be made is left to the run, which then fails its own way.
+ */
+export function makeOutputFolders(outputs: readonly string[]): void {
+  for (const output of outputs) {
+    try {
+      fs.mkdirSync(path.dirname(output), { recursive: true });
+    } catch {
+      // Not ours to report: the run may make it another way (a command run with the rights to).
+    }
+  }
+}
 
 export interface BuildOptions {
   graph: Graph;

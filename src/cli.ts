@@ -81,6 +81,9 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   }
   const cwd = env.cwd ?? process.cwd();
   const file = locateTaskfile({ taskfile: args.taskfile, directory: args.directory, cwd });
+  // As make -C: the build runs in the Taskfile's folder, so that a path relative to it means the
+  // same in inputs and outputs, in commands, and in what a run or the Taskfile itself opens.
+  process.chdir(path.dirname(file));
   const taskfile = await loadTaskfile(file, args.overrides, env.importModule);
   if (!args.list && !args.clean && !args.graph) {
     const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];

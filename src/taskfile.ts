@@ -18,11 +18,13 @@ export interface LoadedTaskfile {
   defaultTarget: string | undefined;
 }
 
-/** The Taskfile's path: `--taskfile FILE`, else `DIR/Taskfile.ts` for `-C DIR` or the current folder. */
+/**
+ * The Taskfile's path: `--taskfile FILE`, else `DIR/Taskfile.ts` for `-C DIR` or the current
+ * folder. As in make, `-C DIR` comes first: a relative FILE is found from DIR.
+ */
 export function locateTaskfile(options: { taskfile?: string; directory?: string; cwd: string }): string {
-  const file = options.taskfile
-    ? path.resolve(options.cwd, options.taskfile)
-    : path.join(path.resolve(options.cwd, options.directory ?? '.'), 'Taskfile.ts');
+  const start = path.resolve(options.cwd, options.directory ?? '.');
+  const file = options.taskfile ? path.resolve(start, options.taskfile) : path.join(start, 'Taskfile.ts');
   if (!fs.existsSync(file)) {
     throw new UsageError(options.taskfile ? `no Taskfile at ${file}` : `no Taskfile.ts in ${path.dirname(file)} (use -C DIR or --taskfile FILE)`);
   }

@@ -1,0 +1,71 @@
+// Conventions a make, npm or go-task user guesses right: -C DIR, the Taskfile found from a
+// subfolder, --init, --completion. Each test runs the real CLI as a user would.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { projectMaker, type Project } from './helpers/cli-rig.ts';
+
+const project = projectMaker(after);
+
+/** Moves a project's file elsewhere in it (its Taskfile into a subfolder). */
+function move(p: Project, from: string, to: string): void {
+  fs.mkdirSync(path.dirname(p.path(to)), { recursive: true });
+  fs.renameSync(p.path(from), p.path(to));
+}
+
+test('-C DIR runs the build in DIR: commands, a run\'s own relative paths and a cwd option mean DIR\'s', async () => {
+  const p = project(`
+const sh = (script: string, cwd?: string) => (ctx: any) => ctx.exec('sh', ['-c', script], cwd ? { cwd } : {});
+const compile = task('compile', { inputs: ['src/main.c'], outputs: ['build/main.o'], run: sh('cp src/main.c build/main.o') });
+const banner = task('banner', {
+  deps: [compile],
+  outputs: ['build/banner.txt'],
+  run: async () => (await import('node:fs/promises')).writeFile('build/banner.txt', 'hello\\n'),
+});
+const nested = task('nested', { outputs: ['sub/out/where.txt'], run: sh('pwd > out/where.txt', 'sub') });
+export default task('all', { deps: [compile, banner, nested] });
+`);
+  move(p, 'Taskfile.ts', 'proj/Taskfile.ts');
+  p.write('proj/src/main.c', 'int main(void) { return 0; }\n');
+  const result = await p.run('-C', 'proj');
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(p.read('proj/build/main.o'), 'int main(void) { return 0; }\n');
+  assert.equal(p.read('proj/build/banner.txt'), 'hello\n');
+  assert.equal(fs.realpathSync(p.read('proj/sub/out/where.txt').trim()), fs.realpathSync(p.path('proj/sub')));
+  // Nothing lands in the folder task was started from.
+  assert.deepEqual(fs.readdirSync(p.dir).sort(), ['proj']);
+  // And the next run from there finds everything up to date.
+  const again = await p.run('-C', 'proj', '-q');
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+});
+
+test('a task\'s output folders exist before it runs; the outputs themselves do not, and -n makes none', async () => {
+  const p = project(`
+export default task('make', {
+  outputs: ['deep/a/file.txt', 'dirs/tree'],
+  run: async () => {
+    const fs = await import('node:fs');
+    if (!fs.statSync('deep/a').isDirectory() || !fs.statSync('dirs').isDirectory()) throw new Error('no output folders');
+    if (fs.existsSync('dirs/tree') || fs.existsSync('deep/a/file.txt')) throw new Error('an output was made for the run');
+    fs.writeFileSync('deep/a/file.txt', 'x');
+    fs.mkdirSync('dirs/tree');
+  },
+});
+`);
+  const dry = await p.run('-n');
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.ok(!p.exists('deep') && !p.exists('dirs'), '-n created a folder');
+  const result = await p.run();
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.equal(p.read('deep/a/file.txt'), 'x');
+  assert.ok(fs.statSync(p.path('dirs/tree')).isDirectory());
+});
+
+test('-C DIR with --taskfile FILE finds FILE in DIR, as make -C DIR -f FILE does', async () => {
+  const p = project(`export default task('hello', { outputs: ['out/hello.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'echo hi > out/hello.txt']) });`);
+  move(p, 'Taskfile.ts', 'proj/build.ts');
+  const result = await p.run('-C', 'proj', '--taskfile', 'build.ts');
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(p.read('proj/out/hello.txt'), 'hi\n');
+});
