@@ -39,13 +39,48 @@ test('lookupHost reads the file as the resolver does', () => {
 });
 
 test('writeFileAtomic replaces the whole file, keeps its mode, and leaves no temporary file', () => {
-  const file = path.join(temp, 'hosts');
+  const dir = fs.mkdtempSync(path.join(temp, 'atomic-'));
+  const file = path.join(dir, 'hosts');
   fs.writeFileSync(file, 'old\n', { mode: 0o640 });
   const big = 'x'.repeat(1 << 20);
   writeFileAtomic(file, big);
   assert.equal(fs.readFileSync(file, 'utf8'), big);
   assert.equal(fs.statSync(file).mode & 0o777, 0o640);
-  assert.deepEqual(fs.readdirSync(temp).filter((f) => f.includes('.tmp-')), [], 'no temporary file is left');
+  assert.deepEqual(fs.readdirSync(dir), ['hosts'], 'no temporary file is left');
+});
+
+test("writeFileAtomic keeps an existing file's owner, group and mode, and replaces a symbolic link instead of following it", { skip: process.getuid?.() !== 0 && 'needs root to chown' }, () => {
+  // As /etc/shadow is root:shadow 0640: the new text must not make it world-readable or root's.
+  const shadow = path.join(temp, 'shadow');
+  fs.writeFileSync(shadow, 'old\n');
+  fs.chownSync(shadow, 1234, 4321);
+  fs.chmodSync(shadow, 0o640);
+  writeFileAtomic(shadow, 'new\n');
+  let stat = fs.statSync(shadow);
+  assert.deepEqual([stat.uid, stat.gid, stat.mode & 0o7777], [1234, 4321, 0o640]);
+  assert.equal(fs.readFileSync(shadow, 'utf8'), 'new\n');
+  // A mode given is used; the owner is still kept.
+  writeFileAtomic(shadow, 'newer\n', 0o600);
+  stat = fs.statSync(shadow);
+  assert.deepEqual([stat.uid, stat.gid, stat.mode & 0o7777], [1234, 4321, 0o600]);
+  // A link in a container's root folder may point at the host's own file: it is replaced.
+  const hostFile = path.join(temp, 'host-hostname');
+  fs.writeFileSync(hostFile, 'host\n');
+  const link = path.join(temp, 'rootfs-hostname');
+  fs.symlinkSync(hostFile, link);
+  writeFileAtomic(link, 'container\n');
+  assert.equal(fs.readFileSync(hostFile, 'utf8'), 'host\n', 'the file the link pointed at is untouched');
+  assert.equal(fs.lstatSync(link).isFile(), true);
+  assert.equal(fs.readFileSync(link, 'utf8'), 'container\n');
+  // A new file: 0644, whatever the umask.
+  const fresh = path.join(temp, 'sub', 'fresh');
+  const umask = process.umask(0o077);
+  try {
+    writeFileAtomic(fresh, 'x');
+  } finally {
+    process.umask(umask);
+  }
+  assert.equal(fs.statSync(fresh).mode & 0o7777, 0o644);
 });
 
 test('prepchroot helpers: root policy and securetty', () => {
