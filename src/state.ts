@@ -99,7 +99,10 @@ export function statePaths(stateDir: string) {
   };
 }
 
-/** Loads the store and replays the journal. A corrupt or unknown store is a warning, treated as empty. */
+/**
+ * Loads the store and replays the journal. A corrupt or unknown store is a warning, treated as
+ * empty; a store or journal that exists but cannot be read (EACCES, EISDIR, EIO) is a StateError.
+ */
 export function loadState(stateDir: string, options: { journal: boolean }): StateStore {
   const paths = statePaths(stateDir);
   const warnings: string[] = [];
@@ -110,9 +113,8 @@ export function loadState(stateDir: string, options: { journal: boolean }): Stat
   try {
     text = fs.readFileSync(paths.store, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      warnings.push(`cannot read the state store ${paths.store}: ${(error as Error).message}; treating it as empty`);
-    }
+    // Taken as empty, an unreadable store (EACCES, EIO) would be saved over, its records lost.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable('store', paths.store, error);
   }
   if (text !== undefined) {
     const parsed = parseStore(text);
@@ -136,6 +138,13 @@ export function loadState(stateDir: string, options: { journal: boolean }): Stat
   return store;
 }
 
+/** A state file that exists but cannot be read: the run stops before anything runs or is recorded. */
+function unreadable(what: 'store' | 'journal', file: string, error: unknown): StateError {
+  const { code, message } = error as NodeJS.ErrnoException;
+  const reason = code && !message.startsWith(code) ? `${code}: ${message}` : message;
+  return new StateError(`cannot read the state ${what} ${file}: ${reason.replace(/\s+/g, ' ')}; nothing was run`);
+}
+
 function parseStore(text: string): StoreContents | string {
   let data: unknown;
   try {
@@ -151,8 +160,11 @@ function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>, appe
   let text: string;
   try {
     text = fs.readFileSync(journalPath, 'utf8');
-  } catch {
-    return 0;
+  } catch (error) {
+    // Only a missing journal is an empty one. One that cannot be read may remove records (tasks
+    // that started running since the last save): taken as empty, it could call them up to date.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw unreadable('journal', journalPath, error);
   }
   // The last line may be cut short by a crash; that write never finished, so the task it
   // announced never started (a deletion) or its record was never taken (a put). Cut it off

@@ -2,6 +2,7 @@
 // mistakes in a Taskfile's fields.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { Project, alive, bin, finished, projectMaker, waitForFile } from './helpers/cli-rig.ts';
 
@@ -127,4 +128,26 @@ test('a removed dependency is named by --explain', async () => {
   p.write('Taskfile.ts', p.read('Taskfile.ts').replace("deps: ['a'], ", ''));
   const explain = await p.run('--explain');
   assert.match(explain.stdout, /b: out of date: dependency a was removed/);
+});
+
+test('an unreadable state journal stops the run with one line naming it, exit 1, and the records are kept', async () => {
+  const p = project(`export default task('copy', { inputs: ['in.txt'], outputs: ['out.txt'], run: (ctx) => ctx.exec('cp', ['in.txt', 'out.txt']) });`);
+  p.write('in.txt', 'one\n');
+  assert.equal((await p.run()).code, 0);
+  const store = p.read('.task/state.json');
+  p.write('in.txt', 'two\n');
+  // A journal that cannot be read (EISDIR here; EACCES or EIO alike) may hold the removal of a
+  // record: guessing "no journal" could call copy up to date.
+  fs.mkdirSync(p.path('.task/journal'));
+  for (const args of [[], ['-n'], ['-q']]) {
+    const result = await p.run(...args);
+    assert.equal(result.code, 1, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, /^task: cannot read the state journal \S*\.task\/journal: EISDIR[^\n]*\n$/);
+  }
+  assert.equal(p.read('out.txt'), 'one\n', 'nothing ran');
+  assert.equal(p.read('.task/state.json'), store, 'nothing recorded is lost');
+  assert.equal(p.exists('.task/lock'), false, 'the lock is released');
+  fs.rmdirSync(p.path('.task/journal'));
+  assert.equal((await p.run()).code, 0);
+  assert.equal(p.read('out.txt'), 'two\n');
 });

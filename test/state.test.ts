@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { StateError } from '../src/errors.ts';
 import { acquireLock } from '../src/lock.ts';
 import { toPlainRecord } from '../src/state-codec.ts';
 import { loadState, saveState, stateVersion, type TaskRecord } from '../src/state.ts';
@@ -157,4 +158,32 @@ test('a store with a malformed record is a warning, not a crash later', () => {
     assert.equal(store.tasks.size, 0);
     assert.match(store.warnings[0]!, /holds a malformed record for task 'a'/);
   }
+});
+
+test('a journal or store that cannot be read for another reason than missing is an error naming it, and changes nothing', async () => {
+  const dir = tempDir();
+  const store = loadState(dir, { journal: true });
+  store.put('a', record('r1'));
+  await saveState(dir, store);
+  const saved = fs.readFileSync(path.join(dir, 'state.json'));
+  // A folder where the journal goes reads as EISDIR, as EACCES or EIO would fail: the deletions
+  // it may hold are unknown, so taking it as empty could call a task up to date that is not.
+  fs.mkdirSync(path.join(dir, 'journal'));
+  for (const journal of [true, false]) {
+    assert.throws(() => loadState(dir, { journal }), (error: Error) => {
+      assert.ok(error instanceof StateError, String(error));
+      assert.match(error.message, new RegExp(`^cannot read the state journal ${path.join(dir, 'journal')}: EISDIR`));
+      assert.doesNotMatch(error.message, /\n/);
+      return true;
+    });
+  }
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'state.json')), saved, 'the store is untouched');
+  fs.rmdirSync(path.join(dir, 'journal'));
+  // The same for the store: taken as empty, its records would be lost at the next save.
+  fs.renameSync(path.join(dir, 'state.json'), path.join(dir, 'saved.json'));
+  fs.mkdirSync(path.join(dir, 'state.json'));
+  assert.throws(() => loadState(dir, { journal: true }), /cannot read the state store .*state\.json: EISDIR/);
+  fs.rmdirSync(path.join(dir, 'state.json'));
+  fs.renameSync(path.join(dir, 'saved.json'), path.join(dir, 'state.json'));
+  assert.equal(loadState(dir, { journal: false }).get('a')?.result, 'r1', 'the record is still there');
 });
