@@ -3,13 +3,21 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { StateError } from '../src/errors.ts';
 import { acquireLock } from '../src/lock.ts';
 import { toPlainRecord } from '../src/state-codec.ts';
 import { loadState, saveState, stateVersion, type TaskRecord } from '../src/state.ts';
 
-const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'task-state-'));
+const made: string[] = [];
+const tempDir = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'task-state-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 const record = (result: string): TaskRecord => ({
   parts: { name: 'x', runSource: '', checkSource: '', values: {}, inputs: new Map(), outputs: [], deps: new Map() },
