@@ -81,6 +81,7 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   }
   const cwd = env.cwd ?? process.cwd();
   const file = locateTaskfile({ taskfile: args.taskfile, directory: args.directory, cwd });
+  if (args.verbose) stdout.write(`task: using ${file}\n`);
   // As make -C: the build runs in the Taskfile's folder, so that a path relative to it means the
   // same in inputs and outputs, in commands, and in what a run or the Taskfile itself opens.
   process.chdir(path.dirname(file));

@@ -19,16 +19,33 @@ export interface LoadedTaskfile {
 }
 
 /**
- * The Taskfile's path: `--taskfile FILE`, else `DIR/Taskfile.ts` for `-C DIR` or the current
- * folder. As in make, `-C DIR` comes first: a relative FILE is found from DIR.
+ * The Taskfile's path: `--taskfile FILE`, else `DIR/Taskfile.ts` for `-C DIR`, else the nearest
+ * Taskfile.ts in the current folder or above it (as go-task and npm find theirs). As in make,
+ * `-C DIR` comes first: a relative FILE is found from DIR.
  */
 export function locateTaskfile(options: { taskfile?: string; directory?: string; cwd: string }): string {
   const start = path.resolve(options.cwd, options.directory ?? '.');
-  const file = options.taskfile ? path.resolve(start, options.taskfile) : path.join(start, 'Taskfile.ts');
-  if (!fs.existsSync(file)) {
-    throw new UsageError(options.taskfile ? `no Taskfile at ${file}` : `no Taskfile.ts in ${path.dirname(file)} (use -C DIR or --taskfile FILE)`);
+  if (options.taskfile !== undefined || options.directory !== undefined) {
+    const file = options.taskfile ? path.resolve(start, options.taskfile) : path.join(start, 'Taskfile.ts');
+    if (!fs.existsSync(file)) {
+      throw new UsageError(options.taskfile ? `no Taskfile at ${file}` : `no Taskfile.ts in ${start} (use -C DIR or --taskfile FILE)`);
+    }
+    return file;
   }
-  return file;
+  const found = findTaskfileAbove(start);
+  if (found === undefined) {
+    throw new UsageError(`no Taskfile.ts in ${start} or any folder above it (use -C DIR or --taskfile FILE)`);
+  }
+  return found;
+}
+
+/** The nearest `Taskfile.ts` in `dir` or a folder above it, if any. */
+export function findTaskfileAbove(dir: string): string | undefined {
+  for (let folder = dir; ; folder = path.dirname(folder)) {
+    const file = path.join(folder, 'Taskfile.ts');
+    if (fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return file;
+    if (path.dirname(folder) === folder) return undefined;
+  }
 }
 
 export async function loadTaskfile(file: string, overrides: Map<string, string>, importModule: ModuleImporter): Promise<LoadedTaskfile> {

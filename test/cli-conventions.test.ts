@@ -69,3 +69,26 @@ test('-C DIR with --taskfile FILE finds FILE in DIR, as make -C DIR -f FILE does
   assert.equal(result.code, 0, result.stderr);
   assert.equal(p.read('proj/out/hello.txt'), 'hi\n');
 });
+
+test('run from a subfolder, task uses the nearest Taskfile.ts above, runs in its folder, and -v names it', async () => {
+  const p = project(`export default task('hello', { outputs: ['out/hello.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'pwd > out/hello.txt']) });`);
+  // A Taskfile further up is not the nearest one.
+  move(p, 'Taskfile.ts', 'proj/Taskfile.ts');
+  p.write('Taskfile.ts', 'throw new Error("the outer Taskfile was loaded");\n');
+  p.write('proj/src/deep/keep.txt', '');
+  const result = await p.runIn(p.path('proj/src/deep'), '-v');
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(result.stdout.split('\n').includes(`task: using ${p.path('proj/Taskfile.ts')}`), result.stdout);
+  assert.equal(fs.realpathSync(p.read('proj/out/hello.txt').trim()), fs.realpathSync(p.path('proj')));
+  assert.ok(!p.exists('proj/src/deep/out') && !p.exists('proj/src/deep/.task'), 'the build ran in the subfolder');
+});
+
+test('with no Taskfile.ts in the folder or above, the error names the starting folder (exit 2, one line)', async () => {
+  const p = project('');
+  fs.rmSync(p.path('Taskfile.ts'));
+  p.write('a/b/keep.txt', '');
+  const start = p.path('a/b');
+  const result = await p.runIn(start);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, `task: no Taskfile.ts in ${start} or any folder above it (use -C DIR or --taskfile FILE)\n`);
+});
