@@ -15,6 +15,7 @@ export interface CliArgs {
   verbose: boolean;
   help: boolean;
   version: boolean;
+  init: boolean;
   directory: string | undefined;
   taskfile: string | undefined;
   targets: string[];
@@ -33,6 +34,7 @@ const flags = {
   '-v': 'verbose', '--verbose': 'verbose',
   '-h': 'help', '--help': 'help',
   '--version': 'version',
+  '--init': 'init',
 } as const;
 
 const withValue = ['-j', '--jobs', '-C', '--taskfile'] as const;
@@ -49,8 +51,10 @@ export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
       --graph         print the targets' graph in Graphviz DOT
       --clean         tear down, then remove the targets' recorded outputs and records
                       (all, if none named); with -n, only print what it would do
-  -C DIR              use DIR/Taskfile.ts
+  -C DIR              run in DIR, with DIR/Taskfile.ts (default: the nearest
+                      Taskfile.ts in the current folder or above)
       --taskfile FILE use FILE as the Taskfile
+      --init          write a starter Taskfile.ts in the current folder (or -C DIR)
   -v, --verbose       print commands' output and up-to-date tasks
   NAME=VALUE          override a parameter the Taskfile declares
 `;
@@ -71,7 +75,7 @@ const notWithClean: Partial<Record<keyof CliArgs, string>> = {
 export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = {
     list: false, dryRun: false, explain: false, question: false, force: false, jobs: undefined,
-    keepGoing: false, graph: false, clean: false, verbose: false, help: false, version: false,
+    keepGoing: false, graph: false, clean: false, verbose: false, help: false, version: false, init: false,
     directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
   };
   // How each flag was spelled, to name it in a refusal.
@@ -115,6 +119,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       continue;
     }
     throw new UsageError(`unknown option ${arg}${didYouMean(arg, [...Object.keys(flags), ...withValue])}`);
+  }
+  if (args.init && (args.targets.length > 0 || args.overrides.size > 0 || args.taskfile !== undefined)) {
+    throw new UsageError('--init takes no targets, parameters or --taskfile: it writes Taskfile.ts in the current folder (or -C DIR)');
   }
   if (args.clean) {
     for (const [key, why] of Object.entries(notWithClean) as Array<[keyof CliArgs, string]>) {

@@ -80,6 +80,14 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
     return 0;
   }
   const cwd = env.cwd ?? process.cwd();
+  if (args.init) {
+    const { writeStarter } = await import('./init.ts');
+    const folder = path.resolve(cwd, args.directory ?? '.');
+    if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`no folder ${folder}`);
+    const file = writeStarter(folder);
+    stdout.write(`task: wrote ${file}; run \`task\` to build it, \`task --list\` to see its tasks\n`);
+    return 0;
+  }
   const file = locateTaskfile({ taskfile: args.taskfile, directory: args.directory, cwd });
   if (args.verbose) stdout.write(`task: using ${file}\n`);
   // As make -C: the build runs in the Taskfile's folder, so that a path relative to it means the

@@ -1,10 +1,12 @@
 // Conventions a make, npm or go-task user guesses right: -C DIR, the Taskfile found from a
 // subfolder, --init, --completion. Each test runs the real CLI as a user would.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { projectMaker, type Project } from './helpers/cli-rig.ts';
+import { finished, projectMaker, repo, type CliResult, type Project } from './helpers/cli-rig.ts';
 
 const project = projectMaker(after);
 
@@ -91,4 +93,44 @@ test('with no Taskfile.ts in the folder or above, the error names the starting f
   const result = await p.runIn(start);
   assert.equal(result.code, 2);
   assert.equal(result.stderr, `task: no Taskfile.ts in ${start} or any folder above it (use -C DIR or --taskfile FILE)\n`);
+});
+
+/** An empty project folder with this package installed as `npm install PATH-TO-IT` does: a link in node_modules, and its bin. */
+function installedProject(): { dir: string; task: (...args: string[]) => Promise<CliResult> } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'task-init-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const { name } = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { name: string };
+  fs.mkdirSync(path.join(dir, 'node_modules/.bin'), { recursive: true });
+  fs.symlinkSync(repo, path.join(dir, 'node_modules', name));
+  fs.symlinkSync(`../${name}/bin/task.js`, path.join(dir, 'node_modules/.bin/task'));
+  const env = { ...process.env, CI: '', NODE_OPTIONS: '' };
+  const task = (...args: string[]) => finished(spawn(process.execPath, [path.join(dir, 'node_modules/.bin/task'), ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return { dir, task };
+}
+
+test('task --init && task: a starter Taskfile that imports the installed package by path and builds as it is', async () => {
+  const { dir, task } = installedProject();
+  const init = await task('--init');
+  assert.equal(init.code, 0, init.stderr);
+  const { name } = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { name: string };
+  assert.match(fs.readFileSync(path.join(dir, 'Taskfile.ts'), 'utf8'), new RegExp(`^import \\{ param, task \\} from './node_modules/${name}/src/index\\.ts';$`, 'm'));
+  const build = await task();
+  assert.equal(build.code, 0, build.stdout + build.stderr);
+  assert.equal(fs.readFileSync(path.join(dir, 'build/hello.txt'), 'utf8'), 'hello, world\n');
+  assert.match(fs.readFileSync(path.join(dir, 'build/count.txt'), 'utf8'), /^\s*2 build\/hello\.txt$/m);
+  const again = await task('-q');
+  assert.equal(again.code, 0, 'the starter\'s second run found work');
+  const hi = await task('greeting=hi');
+  assert.equal(hi.code, 0, hi.stderr);
+  assert.equal(fs.readFileSync(path.join(dir, 'build/hello.txt'), 'utf8'), 'hi, world\n');
+});
+
+test('task --init where a Taskfile.ts exists: exit 2, one line, the file untouched', async () => {
+  const { dir, task } = installedProject();
+  fs.writeFileSync(path.join(dir, 'Taskfile.ts'), 'mine\n');
+  const result = await task('--init');
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, `task: ${path.join(dir, 'Taskfile.ts')} exists; --init writes a new one only\n`);
+  assert.equal(result.stdout, '');
+  assert.equal(fs.readFileSync(path.join(dir, 'Taskfile.ts'), 'utf8'), 'mine\n');
 });
