@@ -103,8 +103,8 @@ export async function removeCgroups(plans: CgroupPlan[]): Promise<void> {
  *   a quarter, so the container's own processes (systemd, journald, execd: about 13M) keep their
  *   room and a memory hog thrashes only its own slot;
  * - cpu: `requests/slotN` share a quarter of the container's CPU weight among them (cpu.shares
- *   256 against 1024 for each of the container's own processes), so execd, systemd and the reaper
- *   still run when every slot spins, and a killed request gets the CPU it needs to die.
+ *   256 against 1024 for each of the container's own processes) and at most half its quota, so
+ *   execd, systemd and the reaper still run on time when every slot spins.
  * Each slot's cgroup.procs belongs to the slot's uid, so the request's launcher can move itself in
  * (and nothing can move out); each hierarchy's `requests` folder is bound into the container.
  */
@@ -124,7 +124,10 @@ export function planRequestCgroups(plans: CgroupPlan[], memoryMax: string): Requ
   return {
     hierarchies: [
       { name: 'memory', dir: path.join(memory.dir, 'requests'), files: { 'memory.limit_in_bytes': String(Math.floor(total / 2)) } },
-      { name: 'cpu', dir: path.join(cpu.dir, 'requests'), files: { 'cpu.shares': '256' } },
+      // Half the container's CPU quota at most, as well: a program in a long system call (a
+      // 1 MiB read) overruns a quota until it returns to user mode, and the overrun must not
+      // come out of what execd and systemd need.
+      { name: 'cpu', dir: path.join(cpu.dir, 'requests'), files: { 'cpu.shares': '256', 'cpu.cfs_period_us': '100000', 'cpu.cfs_quota_us': String(Math.max(1000, Math.floor(Number(cpu.files['cpu.cfs_quota_us']) / 2))) } },
     ],
     slots: requestSlots,
     slotFiles: { memory: { 'memory.limit_in_bytes': String(Math.floor(total / 4)) }, cpu: {} },

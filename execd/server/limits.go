@@ -28,7 +28,7 @@ type Limits struct {
 // container's own processes use about 13: a figlet request uses about 1 MiB.
 var DefaultLimits = Limits{
 	Procs:        8,
-	DataBytes:    4 << 20,
+	DataBytes:    2 << 20,
 	StackBytes:   2 << 20,
 	AddressBytes: 64 << 20,
 	FileBytes:    4 << 20,

@@ -41,6 +41,7 @@ func (e *exitError) Error() string { return e.msg }
 // io.Writer, exec.Cmd.Wait also waits for its copying goroutines, which would
 // hang while any leftover grandchild keeps a pipe open.
 func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdinLen int) result {
+	entered := time.Now()
 	var pipes [4][2]*os.File // stdin, stdout, stderr, launch status
 	for i := range pipes {
 		r, w, err := os.Pipe()
@@ -114,6 +115,7 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 
 	launchFailure, _ := io.ReadAll(io.LimitReader(statusR, 4096))
 	statusR.Close()
+	launching := time.Since(entered) // from the slot to the program's exec
 
 	exited := make(chan struct{})
 	go func() {
@@ -131,13 +133,18 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 	case <-overflow:
 		limit = fmt.Errorf("output limit: more than %d bytes of output", maxStdout)
 	}
+	var killing time.Duration // how long the kill took, logged: a thrashing request dies slowly
 	if limit != nil {
+		killStart := time.Now()
 		s.killRequest(sl, cmd)
 		<-exited
+		killing = time.Since(killStart)
 	}
 	// Whatever the command left running (a daemon, a setsid'd grandchild
 	// holding stdout) ends with it.
+	reapStart := time.Now()
 	s.killRequest(sl, cmd)
+	reaping := time.Since(reapStart)
 	s.readersDone(&readers, outR, errR)
 	if limit == nil && out.Len() > maxStdout { // it exited before the select saw the overflow
 		limit = fmt.Errorf("output limit: more than %d bytes of output", maxStdout)
@@ -145,7 +152,8 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 	if err := <-fed; err != nil {
 		return result{brokenConn: err}
 	}
-	s.logf("%s slot=%d prog=%q in=%d out=%d status=%q time=%v", peer, sl.id, args[0], stdinLen, out.Len(), statusOf(cmd.ProcessState), time.Since(begin).Round(time.Millisecond))
+	s.logf("%s slot=%d prog=%q in=%d out=%d status=%q time=%v launch=%v kill=%v reap=%v", peer, sl.id, args[0], stdinLen, out.Len(), statusOf(cmd.ProcessState),
+		time.Since(begin).Round(time.Millisecond), launching.Round(time.Millisecond), killing.Round(time.Millisecond), reaping.Round(time.Millisecond))
 
 	switch {
 	case len(launchFailure) > 0:
@@ -172,8 +180,17 @@ func (s *Server) killRequest(sl *slot, cmd *exec.Cmd) {
 	if sl.credential == nil {
 		return
 	}
-	if err := s.reap(sl); err != nil {
-		s.logf("slot %d: %v", sl.id, err)
+	// The slot is not reused while anything of its uid lives: killed processes
+	// of a thrashing request can take long to exit on the container's CPU.
+	for attempt := 1; ; attempt++ {
+		err := s.reap(sl)
+		if err == nil {
+			return
+		}
+		s.logf("slot %d: %v (attempt %d)", sl.id, err, attempt)
+		if attempt == 30 {
+			return
+		}
 	}
 }
 

@@ -35,7 +35,7 @@ func main() {
 	maxConns := flag.Int("max-conns", server.DefaultMaxConns, "open connections; more are refused as busy")
 	timeout := flag.Duration("timeout", server.DefaultCommandTimeout, "wall-clock limit of a request")
 	procs := flag.Int("procs", server.DefaultLimits.Procs, "processes and threads of a request")
-	memory := flag.String("memory", "4M", "heap and private memory of each process of a request")
+	memory := flag.String("memory", "2M", "heap and private memory of each process of a request")
 	scratch := flag.String("scratch", "/tmp,/var/tmp,/dev/shm,/dev/mqueue", "folders swept of a request's files after it")
 	refuseLocal := flag.Bool("refuse-local", false, "refuse connections from this host itself")
 	cgroups := flag.String("cgroups", "", "folder of per-slot cgroups (slot0, slot1, ...) that requests run in")
