@@ -16,6 +16,10 @@ export interface CliArgs {
   help: boolean;
   version: boolean;
   init: boolean;
+  /** `--completion SHELL`: print that shell's completion script. */
+  completion: string | undefined;
+  /** `--complete-targets` (hidden, for the completion scripts): target and parameter names. */
+  completeTargets: boolean;
   directory: string | undefined;
   taskfile: string | undefined;
   targets: string[];
@@ -35,9 +39,16 @@ const flags = {
   '-h': 'help', '--help': 'help',
   '--version': 'version',
   '--init': 'init',
+  '--complete-targets': 'completeTargets',
 } as const;
 
-const withValue = ['-j', '--jobs', '-C', '--taskfile'] as const;
+const withValue = ['-j', '--jobs', '-C', '--taskfile', '--completion'] as const;
+
+/** The shells `--completion` writes a script for. */
+export const shells = ['bash', 'zsh', 'fish'] as const;
+
+/** The options a user may type, for completion: every one but the completion scripts' own. */
+export const optionNames: readonly string[] = [...Object.keys(flags), ...withValue].filter((o) => o !== '--complete-targets');
 
 export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
 
@@ -55,6 +66,7 @@ export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
                       Taskfile.ts in the current folder or above)
       --taskfile FILE use FILE as the Taskfile
       --init          write a starter Taskfile.ts in the current folder (or -C DIR)
+      --completion SHELL  print a completion script for bash, zsh or fish
   -v, --verbose       print commands' output and up-to-date tasks
   NAME=VALUE          override a parameter the Taskfile declares
 `;
@@ -76,7 +88,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = {
     list: false, dryRun: false, explain: false, question: false, force: false, jobs: undefined,
     keepGoing: false, graph: false, clean: false, verbose: false, help: false, version: false, init: false,
-    directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
+    completion: undefined, completeTargets: false, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
   };
   // How each flag was spelled, to name it in a refusal.
   const spelled = new Map<keyof CliArgs, string>();
@@ -151,6 +163,9 @@ function setValue(args: CliArgs, option: string, value: string): void {
     const jobs = Number(value);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`option ${option}: '${value}' is not a positive whole number`);
     args.jobs = jobs;
+  } else if (option === '--completion') {
+    if (!(shells as readonly string[]).includes(value)) throw new UsageError(`--completion: no script for shell '${value}'; one of ${shells.join(', ')}`);
+    args.completion = value;
   } else if (option === '-C') {
     args.directory = value;
   } else {

@@ -79,6 +79,11 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
     stdout.write(`task ${pkg.version}\n`);
     return 0;
   }
+  if (args.completion !== undefined) {
+    const { completionScript } = await import('./completion.ts');
+    stdout.write(completionScript(args.completion));
+    return 0;
+  }
   const cwd = env.cwd ?? process.cwd();
   if (args.init) {
     const { writeStarter } = await import('./init.ts');
@@ -94,6 +99,12 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   // same in inputs and outputs, in commands, and in what a run or the Taskfile itself opens.
   process.chdir(path.dirname(file));
   const taskfile = await loadTaskfile(file, args.overrides, env.importModule);
+  if (args.completeTargets) {
+    // For the completion scripts: names only, one a line; nothing is built, created or locked.
+    const names = [...taskfile.tasks.keys(), ...[...taskfile.params.keys()].map((name) => `${name}=`)];
+    stdout.write(names.length > 0 ? `${names.join('\n')}\n` : '');
+    return 0;
+  }
   if (!args.list && !args.clean && !args.graph) {
     const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];
     const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';

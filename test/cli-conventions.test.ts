@@ -1,12 +1,12 @@
 // Conventions a make, npm or go-task user guesses right: -C DIR, the Taskfile found from a
 // subfolder, --init, --completion. Each test runs the real CLI as a user would.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { finished, projectMaker, repo, type CliResult, type Project } from './helpers/cli-rig.ts';
+import { bin, finished, projectMaker, repo, type CliResult, type Project } from './helpers/cli-rig.ts';
 
 const project = projectMaker(after);
 
@@ -133,4 +133,71 @@ test('task --init where a Taskfile.ts exists: exit 2, one line, the file untouch
   assert.equal(result.stderr, `task: ${path.join(dir, 'Taskfile.ts')} exists; --init writes a new one only\n`);
   assert.equal(result.stdout, '');
   assert.equal(fs.readFileSync(path.join(dir, 'Taskfile.ts'), 'utf8'), 'mine\n');
+});
+
+const namesTaskfile = `
+const port = param('port', 4000, 'the port');
+const mode = param('mode', 'fast', 'how');
+const build = task('build-all', { values: { port, mode }, outputs: ['built.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'echo > built.txt']) });
+task('bench', { deps: [build], run: (ctx) => ctx.exec('true', []) });
+export default build;
+`;
+
+test('task --complete-targets lists target and parameter names (NAME=), one a line, and builds nothing', async () => {
+  const p = project(namesTaskfile);
+  p.write('sub/keep.txt', '');
+  const result = await p.runIn(p.path('sub'), '--complete-targets');
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'build-all\nbench\nport=\nmode=\n');
+  assert.ok(!p.exists('built.txt') && !p.exists('.task') && !p.exists('sub/.task'), 'something was built or recorded');
+});
+
+test('task --completion bash: the script, sourced in bash, completes options, targets and NAME= of the Taskfile in reach', async () => {
+  const p = project(namesTaskfile);
+  p.write('sub/keep.txt', '');
+  // `task` on PATH, as after npm install -g or with node_modules/.bin on PATH.
+  p.write('bin/task', `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} "$@"\n`);
+  fs.chmodSync(p.path('bin/task'), 0o755);
+  const script = await p.run('--completion', 'bash');
+  assert.equal(script.code, 0, script.stderr);
+  p.write('completion.bash', script.stdout);
+  const complete = (cwd: string, ...words: string[]) => {
+    const shell = `source ${JSON.stringify(p.path('completion.bash'))}
+COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1))
+_task_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const result = spawnSync('bash', ['-c', shell], { cwd, encoding: 'utf8', env: { ...process.env, CI: '', NODE_OPTIONS: '', PATH: `${p.path('bin')}:${process.env.PATH}` } });
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout.split('\n').filter(Boolean).sort();
+  };
+  assert.deepEqual(complete(p.path('sub'), 'task', ''), ['bench', 'build-all', 'mode=', 'port=']);
+  assert.deepEqual(complete(p.path('sub'), 'task', 'b'), ['bench', 'build-all']);
+  assert.deepEqual(complete(p.dir, 'task', '-n', 'po'), ['port=']);
+  assert.deepEqual(complete(p.dir, 'task', '--c'), ['--clean', '--completion']);
+  assert.ok(complete(p.dir, 'task', '-').includes('--dry-run'));
+  // -C on the line being completed: the Taskfile there.
+  move(p, 'Taskfile.ts', 'other/Taskfile.ts');
+  assert.deepEqual(complete(p.dir, 'task', '-C', 'other', 'be'), ['bench']);
+  assert.ok(!p.exists('built.txt') && !p.exists('other/.task') && !p.exists('.task'), 'completing built something');
+});
+
+test('task --completion zsh and fish print their scripts, calling back into task; an unknown shell is exit 2 in one line', async () => {
+  const p = project(namesTaskfile);
+  const zsh = await p.run('--completion', 'zsh');
+  assert.equal(zsh.code, 0, zsh.stderr);
+  assert.match(zsh.stdout, /^#compdef task\n/);
+  assert.match(zsh.stdout, /--complete-targets/);
+  assert.match(zsh.stdout, /compadd -- .*--dry-run/);
+  const fish = await p.run('--completion=fish');
+  assert.equal(fish.code, 0, fish.stderr);
+  assert.match(fish.stdout, /--complete-targets/);
+  assert.match(fish.stdout, /^complete -c task -l dry-run$/m);
+  for (const [shell, text] of [['zsh', zsh.stdout], ['fish', fish.stdout]] as const) {
+    // Checked by the shell itself where it is installed.
+    const check = spawnSync(shell, ['-n'], { input: text, encoding: 'utf8' });
+    if (check.error === undefined) assert.equal(check.status, 0, `${shell} -n: ${check.stderr}`);
+  }
+  const unknown = await p.run('--completion', 'tcsh');
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, "task: --completion: no script for shell 'tcsh'; one of bash, zsh, fish\n");
+  assert.equal(unknown.stdout, '');
 });

@@ -1,0 +1,89 @@
+// `task --completion bash|zsh|fish`: completion scripts. They complete options from the list
+// written into them, and target and parameter names (NAME=) by asking `task --complete-targets`,
+// which loads the Taskfile in reach (the one `task` would use, -C DIR and --taskfile included)
+// and builds nothing.
+import { optionNames } from './args.ts';
+
+const valueOptions = new Set(['-j', '--jobs', '-C', '--taskfile', '--completion']);
+
+function bash(): string {
+  return `# bash completion for task: source <(task --completion bash)
+_task_complete() {
+  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]}
+  case $prev in
+    -C) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --taskfile) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
+    -j|--jobs) COMPREPLY=(); return ;;
+  esac
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "${optionNames.join(' ')}" -- "$cur"))
+    return
+  fi
+  local where=() i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case \${COMP_WORDS[i]} in -C|--taskfile) where+=("\${COMP_WORDS[i]}" "\${COMP_WORDS[i+1]}") ;; esac
+  done
+  local IFS=$'\\n'
+  COMPREPLY=($(compgen -W "$("\${COMP_WORDS[0]}" "\${where[@]}" --complete-targets 2>/dev/null)" -- "$cur"))
+  # NAME= waits for its value.
+  if [[ \${#COMPREPLY[@]} == 1 && \${COMPREPLY[0]} == *= ]]; then compopt -o nospace 2>/dev/null; fi
+}
+complete -F _task_complete task
+`;
+}
+
+function zsh(): string {
+  return `#compdef task
+# zsh completion for task: source <(task --completion zsh), or save it as _task in $fpath
+_task() {
+  local -a names where
+  local i
+  for (( i = 2; i < CURRENT; i++ )); do
+    case \${words[i]} in -C|--taskfile) where+=(\${words[i]} \${words[i+1]}) ;; esac
+  done
+  case \${words[CURRENT-1]} in
+    -C) _files -/; return ;;
+    --taskfile) _files; return ;;
+    --completion) compadd bash zsh fish; return ;;
+    -j|--jobs) return ;;
+  esac
+  if [[ \${words[CURRENT]} == -* ]]; then
+    compadd -- ${optionNames.join(' ')}
+    return
+  fi
+  names=(\${(f)"$(\${words[1]} \${where[@]} --complete-targets 2>/dev/null)"})
+  compadd -S '' -- \${(M)names:#*=}
+  compadd -- \${names:#*=}
+}
+compdef _task task
+`;
+}
+
+function fish(): string {
+  const lines = optionNames.map((option) => {
+    const flag = option.startsWith('--') ? `-l ${option.slice(2)}` : `-s ${option.slice(1)}`;
+    if (option === '-C') return `complete -c task ${flag} -x -a '(__fish_complete_directories)'`;
+    if (option === '--taskfile') return `complete -c task ${flag} -r -F`;
+    if (option === '--completion') return `complete -c task ${flag} -x -a 'bash zsh fish'`;
+    return `complete -c task ${flag}${valueOptions.has(option) ? ' -x' : ''}`;
+  });
+  return `# fish completion for task: task --completion fish | source
+function __task_names
+    set -l tokens (commandline -opc)
+    set -l where
+    for i in (seq 2 (count $tokens))
+        if contains -- $tokens[$i] -C --taskfile; and test $i -lt (count $tokens)
+            set -a where $tokens[$i] $tokens[(math $i + 1)]
+        end
+    end
+    $tokens[1] $where --complete-targets 2>/dev/null
+end
+complete -c task -f -a '(__task_names)'
+${lines.join('\n')}
+`;
+}
+
+export function completionScript(shell: string): string {
+  return shell === 'bash' ? bash() : shell === 'zsh' ? zsh() : fish();
+}
