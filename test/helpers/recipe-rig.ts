@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { containerLeader } from '../../tasks/procfs.ts';
 import { nspawnPid } from '../../tasks/standalone.ts';
 import { finished, repo, type CliResult } from './cli-rig.ts';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { firewallTable } from '../../tasks/firewall.ts';
 
 const copied = ['Taskfile.ts', 'tasks', 'src', 'execd', 'bin', 'package.json', 'tsconfig.json'];
 
@@ -94,7 +95,10 @@ export class RecipeRig {
     const name = `execd-builder-${this.machine}`;
     const own = (controller: string) =>
       fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller))?.split(':')[2] ?? '/';
-    for (const dir of [path.join('/sys/fs/cgroup', name), ...['cpu', 'memory'].map((c) => path.join('/sys/fs/cgroup', c, own(c), name))]) {
+    const containerDirs = [path.join('/sys/fs/cgroup', name), ...['cpu', 'memory'].map((c) => path.join('/sys/fs/cgroup', c, own(c), name))];
+    // The request slots' cgroups first: a cgroup goes only once it has no children.
+    const requestDirs = containerDirs.flatMap((dir) => [0, 1, 2, 3].map((i) => path.join(dir, 'requests', `slot${i}`)).concat(path.join(dir, 'requests')));
+    for (const dir of [...requestDirs, ...containerDirs]) {
       for (let attempt = 0; attempt < 50 && fs.existsSync(dir); attempt++) {
         try {
           fs.rmdirSync(dir);
@@ -103,6 +107,8 @@ export class RecipeRig {
         }
       }
     }
+    // The firewall table, by the name the recipe gives this rig's machine.
+    spawnSync('nft', ['delete', 'table', 'inet', firewallTable(this.machine)], { stdio: 'ignore' });
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

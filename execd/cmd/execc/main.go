@@ -25,9 +25,10 @@ var version = "dev"
 
 const (
 	dialTimeout = 10 * time.Second
-	// Must exceed the daemon's 10 s command limit plus transfer time,
-	// otherwise slow but legitimate commands would be cut off here.
-	replyTimeout = 60 * time.Second
+	// Must exceed the daemon's 10 s command limit plus transfer time, and
+	// the time the daemon may need to kill a request that thrashes its
+	// memory limit (the reply comes once every process of it is gone).
+	replyTimeout = 120 * time.Second
 )
 
 func main() {
