@@ -20,6 +20,12 @@ export interface CliArgs {
   completion: string | undefined;
   /** `--complete-targets` (hidden, for the completion scripts): target and parameter names. */
   completeTargets: boolean;
+  /** `--progress`: the live display, plain lines, or `auto` (live on a terminal, unless CI, TERM=dumb or a tiny terminal). */
+  progress: Progress;
+  /** `--color`: colour codes always, never, or `auto` (on a terminal, unless NO_COLOR or TERM=dumb). */
+  color: ColorChoice;
+  /** `--json`: one JSON event per line on stdout, for CI systems and editors. */
+  json: boolean;
   directory: string | undefined;
   taskfile: string | undefined;
   targets: string[];
@@ -40,9 +46,15 @@ const flags = {
   '--version': 'version',
   '--init': 'init',
   '--complete-targets': 'completeTargets',
+  '--json': 'json',
 } as const;
 
-const withValue = ['-j', '--jobs', '-C', '--taskfile', '--completion'] as const;
+const withValue = ['-j', '--jobs', '-C', '--taskfile', '--completion', '--progress', '--color'] as const;
+
+export const progressChoices = ['auto', 'plain', 'live'] as const;
+export type Progress = (typeof progressChoices)[number];
+export const colorChoices = ['auto', 'always', 'never'] as const;
+export type ColorChoice = (typeof colorChoices)[number];
 
 /** The shells `--completion` writes a script for. */
 export const shells = ['bash', 'zsh', 'fish'] as const;
@@ -68,6 +80,11 @@ export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
       --init          write a starter Taskfile.ts in the current folder (or -C DIR)
       --completion SHELL  print a completion script for bash, zsh or fish
   -v, --verbose       print commands' output and up-to-date tasks
+      --progress=auto|plain|live  the live display or plain lines (auto: live on a
+                      terminal, unless CI is set, TERM=dumb or it is under 20 columns)
+      --color=auto|always|never   colour codes (auto: on a terminal, unless NO_COLOR
+                      is set or TERM=dumb)
+      --json          one JSON event per line on stdout (plan, started, finished, summary)
   NAME=VALUE          override a parameter the Taskfile declares
 `;
 
@@ -88,7 +105,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = {
     list: false, dryRun: false, explain: false, question: false, force: false, jobs: undefined,
     keepGoing: false, graph: false, clean: false, verbose: false, help: false, version: false, init: false,
-    completion: undefined, completeTargets: false, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
+    completion: undefined, completeTargets: false, progress: 'auto', color: 'auto', json: false, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
   };
   // How each flag was spelled, to name it in a refusal.
   const spelled = new Map<keyof CliArgs, string>();
@@ -135,6 +152,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (args.init && (args.targets.length > 0 || args.overrides.size > 0 || args.taskfile !== undefined)) {
     throw new UsageError('--init takes no targets, parameters or --taskfile: it writes Taskfile.ts in the current folder (or -C DIR)');
   }
+  if (args.json) {
+    if (args.progress === 'live') throw new UsageError('--json cannot be combined with --progress=live: --json writes JSON lines to stdout, and the live display draws there too');
+    const other = (['list', 'graph', 'clean', 'init', 'completion', 'completeTargets'] as const).find((key) => args[key] !== false && args[key] !== undefined);
+    if (other !== undefined) throw new UsageError(`--json cannot be combined with ${spelled.get(other) ?? '--completion'}: --json reports a build, -n, --explain or -q`);
+  }
   if (args.clean) {
     for (const [key, why] of Object.entries(notWithClean) as Array<[keyof CliArgs, string]>) {
       if (args[key]) throw new UsageError(`--clean cannot be combined with ${spelled.get(key)}: ${why}`);
@@ -166,9 +188,18 @@ function setValue(args: CliArgs, option: string, value: string): void {
   } else if (option === '--completion') {
     if (!(shells as readonly string[]).includes(value)) throw new UsageError(`--completion: no script for shell '${value}'; one of ${shells.join(', ')}`);
     args.completion = value;
+  } else if (option === '--progress') {
+    args.progress = oneOf(option, value, progressChoices);
+  } else if (option === '--color') {
+    args.color = oneOf(option, value, colorChoices);
   } else if (option === '-C') {
     args.directory = value;
   } else {
     args.taskfile = value;
   }
+}
+
+function oneOf<T extends string>(option: string, value: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`option ${option}: '${value}' is not one of ${choices.join(', ')}`);
+  return value as T;
 }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, usage, type CliArgs } from './args.ts';
+import { chooseDisplay } from './display.ts';
 import { realDisk, type Stat } from './disk.ts';
 import type { CalledCheck } from './early-check.ts';
 import { describeSystemError, TaskError, UsageError } from './errors.ts';
@@ -69,7 +70,9 @@ export async function main(argv: readonly string[], env: CliEnvironment): Promis
 }
 
 async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
-  const stdout = env.stdout ?? process.stdout;
+  // With --json, stdout carries JSON lines only: every other message goes to stderr.
+  const output = env.stdout ?? process.stdout;
+  const stdout = args.json ? (env.stderr ?? process.stderr) : output;
   if (args.help) {
     stdout.write(usage);
     return 0;
@@ -108,7 +111,7 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   if (!args.list && !args.clean && !args.graph) {
     const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];
     const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
-    return runBuild({ args, taskfile, targets, mode, stdout });
+    return runBuild({ args, taskfile, targets, mode, stdout, output });
   }
   const graph = buildGraph(taskfile.tasks, taskfile.root);
   if (args.list) {
@@ -205,7 +208,18 @@ function interrupts(): { signal: AbortSignal; holdLock(release: () => void): voi
   };
 }
 
-async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targets: string[]; mode: ReportMode; stdout: NodeJS.WritableStream }): Promise<number> {
+interface BuildRun {
+  args: CliArgs;
+  taskfile: LoadedTaskfile;
+  targets: string[];
+  mode: ReportMode;
+  /** Where messages go (stderr with --json). */
+  stdout: NodeJS.WritableStream;
+  /** The real stdout, where the display (or --json's lines) goes. */
+  output: NodeJS.WritableStream;
+}
+
+async function runBuild(options: BuildRun): Promise<number> {
   const { args, taskfile, targets, mode } = options;
   const { root } = taskfile;
   const stateDir = path.join(root, '.task');
@@ -229,7 +243,7 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
       }
       if (args.verbose) options.stdout.write(`task: snapshot: ${miss ? `not used, ${miss}` : 'every task up to date'}\n`);
       if (interrupt.signal.aborted) return 130;
-      if ('upToDate' in verdict && !miss) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, mode, args.verbose, options.stdout);
+      if ('upToDate' in verdict && !miss) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, options);
     }
     const graph = buildGraph(taskfile.tasks, root);
     const order = closure(graph, targets);
@@ -244,26 +258,30 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
     const stamps = new FileStamps(realDisk, store.files);
     // A task that talks to the user at the terminal (a shell) gets plain lines around it, not the live display.
     const terminalTask = order.some((name) => graph.nodes.get(name)!.spec.terminal === true);
-    const reporter = await makeReporter(mode, args.verbose, options.stdout, terminalTask);
-    for (const message of store.warnings) reporter.emit({ type: 'warning', message });
     const [{ build }, taskContext] = await Promise.all([loadBuild(), loadTaskContext()]);
     commands = taskContext;
-    const summary = await build({
+    const buildOptions = {
       graph,
       order,
       disk: realDisk,
-      stats,
-      store,
       stamps,
       stateDir,
-      reporter,
       jobs: args.jobs ?? os.availableParallelism(),
       keepGoing: args.keepGoing,
       forced: new Set(args.force ? targets : []),
-      dryRun: !building,
       signal: interrupt.signal,
-      calledChecks,
-    });
+    };
+    let plan: import('./json-reporter.ts').PlanCollector | undefined;
+    if (args.json && building) {
+      // --json's plan says what will run and why before anything runs: the engine's own dry run
+      // (as -n) decides it, with checks asked afresh; the build then decides again as usual.
+      const { PlanCollector } = await import('./json-reporter.ts');
+      plan = new PlanCollector();
+      await build({ ...buildOptions, stats: new Map(), store, reporter: plan, dryRun: true, calledChecks: new Map() });
+    }
+    const reporter = await makeReporter(options, terminalTask, plan);
+    for (const message of store.warnings) reporter.emit({ type: 'warning', message });
+    const summary = await build({ ...buildOptions, stats, store, reporter, dryRun: !building, calledChecks });
     await taskContext.commandsSettled();
     let saveError: unknown;
     if (building && (store.changed || stamps.dirty || store.warnings.length > 0)) {
@@ -279,9 +297,10 @@ async function runBuild(options: { args: CliArgs; taskfile: LoadedTaskfile; targ
         : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, disk: realDisk, stats, startedAt: started });
       if (args.verbose) options.stdout.write(`task: snapshot: ${notWritten ? `none taken, ${notWritten}` : 'taken for the next run'}\n`);
     }
-    await reporter.finish(summary);
+    const status = saveError !== undefined ? statusOfError(saveError) : exitStatus(summary, mode, interrupt.signal.aborted);
+    await reporter.finish({ ...summary, exitStatus: status });
     if (saveError !== undefined) throw saveError;
-    return exitStatus(summary, mode, interrupt.signal.aborted);
+    return status;
   } finally {
     // Logs of checks the snapshot asked, when no build took them over (closing twice is harmless).
     for (const { log } of calledChecks.values()) log.close();
@@ -309,11 +328,11 @@ async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, sta
 }
 
 /** What a build that finds every task up to date reports, for a run the snapshot answered. */
-async function reportAllUpToDate(tasks: string[], wallMs: number, mode: ReportMode, verbose: boolean, stdout: NodeJS.WritableStream): Promise<number> {
-  const reporter = await makeReporter(mode, verbose, stdout);
+async function reportAllUpToDate(tasks: string[], wallMs: number, options: BuildRun): Promise<number> {
+  const reporter = await makeReporter(options, false, undefined, false);
   reporter.emit({ type: 'plan', tasks });
   for (const task of tasks) reporter.emit({ type: 'up-to-date', task });
-  await reporter.finish({ ran: [], upToDate: tasks, wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs });
+  await reporter.finish({ ran: [], upToDate: tasks, wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs, exitStatus: 0 });
   return 0;
 }
 
@@ -326,19 +345,36 @@ function exitStatus(summary: BuildSummary, mode: ReportMode, interrupted: boolea
   return 0;
 }
 
-/**
- * Whether `CI` says this runs under CI: set to anything but an empty value, `0`, `false`, `no` or
- * `off` (any case). `CI=false` is someone saying "not CI", not a value that happens to be set.
- */
-export function underCI(value: string | undefined): boolean {
-  return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.trim().toLowerCase());
+/** The exit status `main` gives for an error thrown out of a build. */
+function statusOfError(error: unknown): number {
+  if (error instanceof TaskError || typeof (error as TaskError)?.exitStatus === 'number') return (error as TaskError).exitStatus;
+  return describeSystemError(error) !== undefined ? 1 : 70;
 }
 
-async function makeReporter(mode: ReportMode, verbose: boolean, stdout: NodeJS.WritableStream, terminalTask = false): Promise<Reporter> {
-  const tty = (stdout as NodeJS.WriteStream).isTTY === true && !underCI(process.env.CI) && mode === 'build' && !verbose && !terminalTask;
-  if (tty) {
-    const { LazyTerminalReporter } = await import('./terminal-reporter.ts');
-    return new LazyTerminalReporter(stdout as NodeJS.WriteStream);
+/**
+ * The display: --json's lines, the live one (listr2), or plain lines, as --progress, --color,
+ * the terminal and the environment say (src/display.ts). `earlyLoad`: the build is about to
+ * start, so listr2 may be loaded now if its colours need the environment changed meanwhile.
+ */
+async function makeReporter(options: BuildRun, terminalTask: boolean, plan?: import('./json-reporter.ts').PlanCollector, earlyLoad = true): Promise<Reporter> {
+  const { args, mode, output } = options;
+  if (args.json) {
+    const { JsonReporter } = await import('./json-reporter.ts');
+    return new JsonReporter({ out: output, targets: options.targets, logsDir: statePaths(path.join(options.taskfile.root, '.task')).logs, plan });
   }
-  return new PlainReporter({ out: stdout, mode, verbose });
+  const stream = output as NodeJS.WriteStream;
+  const display = chooseDisplay({
+    progress: args.progress,
+    color: args.color,
+    isTTY: stream.isTTY === true,
+    columns: stream.isTTY === true ? stream.columns : undefined,
+    env: process.env,
+    liveAllowed: mode === 'build' && !args.verbose && !terminalTask,
+  });
+  if (display.live) {
+    const { LazyTerminalReporter, loadListr, needsEarlyLoad } = await import('./terminal-reporter.ts');
+    if (earlyLoad && needsEarlyLoad(display.colour)) await loadListr(display.colour);
+    return new LazyTerminalReporter(stream, { colour: display.colour });
+  }
+  return new PlainReporter({ out: output, mode, verbose: args.verbose, colour: display.colour });
 }

@@ -112,7 +112,7 @@ async function runChild(
     return { stdout: outcome.stdout, stderr: outcome.stderr, exitCode: -1 };
   }
   if (outcome.exitCode !== 0 && options.reject !== false) {
-    throw new CommandFailed(`command exited with code ${outcome.exitCode}: ${shown}`, shown, log.tail(), log.path);
+    throw new CommandFailed(`command exited with code ${outcome.exitCode}: ${shown}`, shown, log.tail(), log.path, outcome.exitCode);
   }
   return { stdout: outcome.stdout, stderr: outcome.stderr, exitCode: outcome.exitCode };
 }

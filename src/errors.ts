@@ -98,6 +98,8 @@ export class CommandFailed extends TaskError {
     readonly tail: string[],
     /** Where the task's full log is. */
     readonly logPath: string,
+    /** The command's exit code, when it exited with one. */
+    readonly exitCode?: number,
   ) {
     super(message);
   }

@@ -32,4 +32,6 @@ export interface BuildSummary {
   notStarted: string[];
   interrupted: string[];
   wallMs: number;
+  /** The process's exit status, when the CLI knows it before the summary is printed. */
+  exitStatus?: number;
 }

@@ -1,6 +1,7 @@
 // Plain lines, for output that is not a terminal (CI, pipes) and for -n, --explain and -q.
 
 import { CommandFailed, describeSystemError, thrownAt } from './errors.ts';
+import { paint, type Paint } from './display.ts';
 import type { BuildEvent, BuildSummary, Reporter } from './events.ts';
 import { formatDuration } from './format.ts';
 import { describeReason, type Reason } from './freshness.ts';
@@ -19,11 +20,13 @@ export class PlainReporter implements Reporter {
   #settled = 0;
   /** Tasks declared `terminal: true` that started: their output is for the user, printed at once. */
   #terminal = new Set<string>();
+  #paint: Paint;
 
-  constructor(options: { out: NodeJS.WritableStream; mode: ReportMode; verbose?: boolean }) {
+  constructor(options: { out: NodeJS.WritableStream; mode: ReportMode; verbose?: boolean; colour?: boolean }) {
     this.#out = options.out;
     this.#mode = options.mode;
     this.#verbose = options.verbose ?? false;
+    this.#paint = paint(options.colour ?? false);
   }
 
   #pending = '';
@@ -57,7 +60,7 @@ export class PlainReporter implements Reporter {
         this.#total = event.tasks.length;
         return;
       case 'start':
-        this.#print(`${event.task}: running (${reasonsText(event.reasons)})`);
+        this.#print(`${this.#paint.bold(event.task)}: running (${reasonsText(event.reasons)})`);
         if (event.terminal) {
           // Before the task's own output, and before a command of it writes to the terminal itself.
           this.#terminal.add(event.task);
@@ -72,7 +75,7 @@ export class PlainReporter implements Reporter {
         return;
       case 'up-to-date': {
         const count = this.#count();
-        if (this.#mode === 'explain' || this.#verbose) this.#print(`${count} ${event.task}: up to date`);
+        if (this.#mode === 'explain' || this.#verbose) this.#print(`${count} ${event.task}: ${this.#paint.dim('up to date')}`);
         return;
       }
       case 'would-run':
@@ -83,16 +86,16 @@ export class PlainReporter implements Reporter {
         );
         return;
       case 'done':
-        this.#print(`${this.#count()} ${event.task}: done in ${formatDuration(event.durationMs)}`);
+        this.#print(`${this.#count()} ${event.task}: ${this.#paint.green('done')} in ${formatDuration(event.durationMs)}`);
         return;
       case 'failed':
-        this.#print(`${this.#count()} ${event.task}: FAILED after ${formatDuration(event.durationMs)}: ${event.error.message}`);
+        this.#print(`${this.#count()} ${event.task}: ${this.#paint.red('FAILED')} after ${formatDuration(event.durationMs)}: ${event.error.message}`);
         return;
       case 'skipped':
-        this.#print(`${this.#count()} ${event.task}: skipped, dependency ${event.dependency} failed`);
+        this.#print(`${this.#count()} ${event.task}: ${this.#paint.yellow('skipped')}, dependency ${event.dependency} failed`);
         return;
       case 'interrupted':
-        this.#print(`${this.#count()} ${event.task}: interrupted`);
+        this.#print(`${this.#count()} ${event.task}: ${this.#paint.yellow('interrupted')}`);
         return;
       case 'warning':
         this.#flush();
@@ -105,7 +108,7 @@ export class PlainReporter implements Reporter {
 
   async finish(summary: BuildSummary): Promise<void> {
     if (this.#mode === 'question') return;
-    for (const line of summaryLines(summary, this.#mode)) this.#print(line);
+    for (const line of summaryLines(summary, this.#mode, this.#paint)) this.#print(line);
     this.#flush();
   }
 }
@@ -127,11 +130,11 @@ function unreachable(x: never): never {
 }
 
 /** The closing summary and, for each failure, its command, exit code, output tail and log. */
-export function summaryLines(summary: BuildSummary, mode: ReportMode): string[] {
+export function summaryLines(summary: BuildSummary, mode: ReportMode, colours: Paint = paint(false)): string[] {
   const lines: string[] = [];
   for (const { task, error } of summary.failed) {
-    if (error instanceof Error && 'exitStatus' in error) lines.push(`task '${task}' failed: ${error.message}`);
-    else lines.push(`task '${task}' failed: ${foreignError(error)}`);
+    if (error instanceof Error && 'exitStatus' in error) lines.push(`task '${task}' ${colours.red('failed')}: ${error.message}`);
+    else lines.push(`task '${task}' ${colours.red('failed')}: ${foreignError(error)}`);
     if (error instanceof CommandFailed) {
       if (error.tail.length > 0) {
         lines.push('  last lines of its output:');

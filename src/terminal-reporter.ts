@@ -1,9 +1,56 @@
 // The live display on a terminal: listr2 renders engine events, one line per task. listr2 is
 // loaded only when the first task starts, so a build with nothing to do never pays for it.
+import tty from 'node:tty';
+import { paint } from './display.ts';
 import type { BuildEvent, BuildSummary, Reporter } from './events.ts';
 import { formatDuration } from './format.ts';
 import { describeReason } from './freshness.ts';
 import { summaryLines } from './plain-reporter.ts';
+
+let listr2: Promise<typeof import('listr2')> | undefined;
+
+/**
+ * What listr2's colour library (colorette) decides from the environment when it loads: off with
+ * NO_COLOR (even empty), on with FORCE_COLOR, else on a terminal whose TERM is set and not dumb.
+ */
+function listrColourFromEnvironment(): boolean {
+  const { env, argv } = process;
+  if ('NO_COLOR' in env || argv.includes('--no-color')) return false;
+  return 'FORCE_COLOR' in env || argv.includes('--color') || (tty.isatty(1) && !!env.TERM && env.TERM !== 'dumb');
+}
+
+/**
+ * Loads listr2. Its colours are fixed from the environment when it loads, so when `colour` is
+ * not what the environment would give, NO_COLOR and FORCE_COLOR say it during the load and are
+ * put back after. Commands started meanwhile would inherit them: the CLI calls this with a
+ * colour before the build starts anything (`needsEarlyLoad`), and the display later without.
+ */
+export function loadListr(colour?: boolean): Promise<typeof import('listr2')> {
+  if (listr2) return listr2;
+  if (colour === undefined || colour === listrColourFromEnvironment()) return (listr2 = import('listr2'));
+  const saved = { NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR };
+  if (colour) {
+    delete process.env.NO_COLOR;
+    process.env.FORCE_COLOR = '1';
+  } else {
+    process.env.NO_COLOR = '1';
+    delete process.env.FORCE_COLOR;
+  }
+  const restore = () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  listr2 = import('listr2');
+  listr2.then(restore, restore);
+  return listr2;
+}
+
+/** Whether listr2 must be loaded before the build, for its colours to be `colour`. */
+export function needsEarlyLoad(colour: boolean): boolean {
+  return listr2 === undefined && colour !== listrColourFromEnvironment();
+}
 
 interface Deferred {
   promise: Promise<void>;
@@ -44,9 +91,11 @@ export class LazyTerminalReporter implements Reporter {
   #settledEarly = new Set<string>();
   #rows = new Map<string, Row>();
   #listr: Promise<unknown> | undefined;
+  #colour: boolean;
 
-  constructor(out: NodeJS.WriteStream) {
+  constructor(out: NodeJS.WriteStream, options: { colour: boolean }) {
     this.#out = out;
+    this.#colour = options.colour;
   }
 
   emit(event: BuildEvent): void {
@@ -113,7 +162,7 @@ export class LazyTerminalReporter implements Reporter {
   async #startListr(): Promise<unknown> {
     const names = this.#plan.filter((name) => !this.#settledEarly.has(name));
     for (const name of names) this.#rows.set(name, { started: deferred(), ended: deferred() });
-    const { Listr } = await import('listr2');
+    const { Listr } = await loadListr();
     const tasks = names.map((name) => {
       const row = this.#rows.get(name)!;
       return {
@@ -144,6 +193,6 @@ export class LazyTerminalReporter implements Reporter {
     // Tasks the build never reached end as "not started" so that listr2 can finish.
     for (const row of this.#rows.values()) this.#skip(row, row.skipMessage ?? 'not started');
     await this.#listr;
-    for (const line of summaryLines(summary, 'build')) this.#out.write(`${line}\n`);
+    for (const line of summaryLines(summary, 'build', paint(this.#colour))) this.#out.write(`${line}\n`);
   }
 }
