@@ -15,10 +15,11 @@ const slow = task('slow', { run: (ctx) => ctx.exec('sleep', ['0.5']) });
 export default task('all', { deps: [bad, slow] });
 `);
   // script(1) gives the CLI a pseudo-terminal, so the live listr2 display is used.
-  const child = spawn('script', ['-qec', `${process.execPath} ${bin} -k`, '/dev/null'], { cwd: p.dir, env: { ...process.env, CI: '', TERM: 'xterm' } });
+  const child = spawn('script', ['-qec', `stty cols 80 rows 24; ${process.execPath} ${bin} -k`, '/dev/null'], { cwd: p.dir, env: { ...process.env, CI: '', TERM: 'xterm' } });
   const result = await finished(child);
   assert.equal(result.code, 1, result.stdout);
-  assert.match(result.stdout, /task 'bad' failed: command exited with code 4/);
+  // Colour codes stripped: on a terminal the summary is in colour.
+  assert.match(result.stdout.replace(/\x1b\[[0-9;]*m/g, ''), /task 'bad' failed: command exited with code 4/);
   assert.match(result.stdout, /\x1b\[\?25h/, 'the live display (listr2) drew on the terminal');
   assert.doesNotMatch(result.stdout + result.stderr, /internal error|at LazyTerminalReporter/);
   assert.equal(p.exists('.task/lock'), false);

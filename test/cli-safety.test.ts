@@ -23,7 +23,7 @@ function tree(dir: string): string[] {
 
 /** Runs the CLI under a pseudo-terminal (script(1)), as a user at a terminal would; `-e` passes its exit status on. */
 function spawnOnTerminal(p: Project, args: string, env: Record<string, string> = {}) {
-  return spawn('script', ['-qefc', `${process.execPath} ${bin} ${args}`, '/dev/null'], {
+  return spawn('script', ['-qefc', `stty cols 80 rows 24; ${process.execPath} ${bin} ${args}`, '/dev/null'], {
     cwd: p.dir,
     env: { ...process.env, CI: '', NODE_OPTIONS: '', TERM: 'xterm', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -294,12 +294,12 @@ test('CI=false, CI=0 and an empty CI are not CI: the terminal gets the live disp
     const result = await finished(spawnOnTerminal(p, '', { CI: value }));
     assert.equal(result.code, 0, result.stdout);
     assert.match(result.stdout, /\x1b\[\?25l/, `CI=${value}: the live display`);
-    assert.doesNotMatch(result.stdout, /\[1\/1\] a: done in/, `CI=${value}: no plain lines`);
+    assert.doesNotMatch(result.stdout.replace(/\x1b\[[0-9;]*m/g, ''), /\[1\/1\] a: done in/, `CI=${value}: no plain lines`);
   }
   for (const value of ['true', '1']) {
     const result = await finished(spawnOnTerminal(p, '', { CI: value }));
     assert.equal(result.code, 0, result.stdout);
-    assert.match(result.stdout, /\[1\/1\] a: done in/, `CI=${value}: plain lines`);
+    assert.match(result.stdout.replace(/\x1b\[[0-9;]*m/g, ''), /\[1\/1\] a: done in/, `CI=${value}: plain lines (in colour on a terminal)`);
   }
 });
 
