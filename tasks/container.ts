@@ -1,6 +1,7 @@
 // The running container, whichever host mode runs it. The tasks start, route, hosts, smoke and
 // stop ask these questions and do not care how the container was started.
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import { TaskFailure, type TaskContext } from '../src/index.ts';
 import type { RecipeParams } from './params.ts';
 import { localAddressesOf } from './procfs.ts';
@@ -32,6 +33,31 @@ export async function waitForAddress(ctx: TaskContext, leader: number, timeoutMs
     const address = containerAddress(leader);
     if (address) return address;
     if (Date.now() > until) throw new TaskFailure(`the container (pid ${leader}) has no IPv4 address on host0 after ${timeoutMs / 1000} s`);
+    if (ctx.signal.aborted) throw new TaskFailure('interrupted');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * Waits until execd accepts connections on the container's address: systemd counts the container
+ * booted once execd's process has started, a moment before it listens.
+ */
+export async function waitForPort(ctx: TaskContext, address: string, port: number, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: address, port, timeout: 2000 }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+      socket.on('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (open) return;
+    if (Date.now() > until) throw new TaskFailure(`execd does not accept connections on ${address}:${port} after ${timeoutMs / 1000} s: see the logs task`);
     if (ctx.signal.aborted) throw new TaskFailure('interrupted');
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

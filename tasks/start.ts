@@ -3,7 +3,7 @@
 // finds it gone (killed from outside).
 import fs from 'node:fs';
 import { codeInputs, task, type TaskContext, type TaskRef } from '../src/index.ts';
-import { containerFor } from './container.ts';
+import { containerAddress, containerFor, waitForPort } from './container.ts';
 import { removeFirewall } from './firewall.ts';
 import type { RecipeParams } from './params.ts';
 
@@ -14,10 +14,14 @@ export function startTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
     deps,
     // The code that starts the container is part of what this task reads: editing it restarts it.
     inputs: codeInputs(import.meta.url, p.root),
-    values: { hostMode: p.hostMode, machine: p.machine, rootfs: p.rootfs, cpuQuota: p.cpuQuota, memoryMax: p.memoryMax, runtimeDir: p.runtimeDir },
+    values: { hostMode: p.hostMode, machine: p.machine, rootfs: p.rootfs, port: p.port, cpuQuota: p.cpuQuota, memoryMax: p.memoryMax, runtimeDir: p.runtimeDir },
     check: () => container.leader() !== undefined,
     run: async (ctx) => {
       await container.start(ctx);
+      // Running means serving: execd listens a moment after systemd has started it.
+      const leader = container.leader();
+      const address = leader === undefined ? undefined : containerAddress(leader);
+      if (address) await waitForPort(ctx, address, p.port);
       // The rootfs a replaced container ran from (see the rootfs task) is no longer in use.
       fs.rmSync(`${p.rootfs}.old`, { recursive: true, force: true });
     },
