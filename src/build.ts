@@ -9,6 +9,7 @@ import { InputNotBuiltYet, TaskFailure } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import type { FileStamps } from './file-stamps.ts';
 import { canonicalJson, ownParts, sha256 } from './fingerprint.ts';
+import { shellQuote } from './format.ts';
 import { assess, assessWithoutCheck, type Assessment } from './freshness.ts';
 import type { Graph, Node } from './graph.ts';
 import { schedule } from './scheduler.ts';
@@ -23,6 +24,7 @@ export type TaskRunner = (node: Node, ctx: TaskContext) => Promise<void>;
 
 export const runTaskFunction: TaskRunner = async (node, ctx) => {
   makeOutputFolders(node.outputs);
+  for (const [file, ...args] of node.commands) await ctx.exec(file!, args);
   await node.spec.run?.(ctx);
 };
 
@@ -103,7 +105,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
 
   /** A group does nothing of its own: no run, check, values, inputs or outputs. */
   const isGroup = (node: Node) =>
-    !node.spec.run && !node.spec.check && !node.spec.always && !node.spec.values && node.outputs.length === 0 && node.inputs.length === 0;
+    !node.spec.run && node.commands.length === 0 && !node.spec.check && !node.spec.always && !node.spec.values && node.outputs.length === 0 && node.inputs.length === 0;
 
   // A group passes its dependencies' results on, and is never itself work to do (so `-q` and
   // the summary count only real tasks).
@@ -225,7 +227,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
         results.set(name, `would-run:${name}`);
         ranNow.add(name);
         settle(name, 'would-run');
-        reporter.emit({ type: 'would-run', task: name, reasons: [{ kind: 'dep-ran', dep: error.producer, dryRun: true }] });
+        reporter.emit({ type: 'would-run', task: name, reasons: [{ kind: 'dep-ran', dep: error.producer, dryRun: true }], ...shownCommands(node) });
         return;
       }
       return fail(name, error, Date.now() - begun);
@@ -238,7 +240,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       results.set(name, `would-run:${name}`);
       ranNow.add(name);
       settle(name, 'would-run');
-      reporter.emit({ type: 'would-run', task: name, reasons: assessment.reasons });
+      reporter.emit({ type: 'would-run', task: name, reasons: assessment.reasons, ...shownCommands(node) });
       return;
     }
 
@@ -286,6 +288,11 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   for (const { log } of calledChecks.values()) log.close();
   summary.wallMs = Date.now() - started;
   return summary;
+}
+
+/** A task's declared commands, shell-quoted, for a dry run's event (nothing when it has none). */
+function shownCommands(node: Node): { commands?: string[] } {
+  return node.commands.length > 0 ? { commands: node.commands.map(shellQuote) } : {};
 }
 
 /** Stats and hashes every declared output after a run; a missing one fails the task, naming it. */

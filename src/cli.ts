@@ -6,11 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, usage, type CliArgs } from './args.ts';
 import { chooseDisplay } from './display.ts';
-import { realDisk, type Stat } from './disk.ts';
+import { realDisk, withStatCache, type Stat } from './disk.ts';
 import type { CalledCheck } from './early-check.ts';
 import { describeSystemError, TaskError, UsageError } from './errors.ts';
 import type { BuildSummary, Reporter } from './events.ts';
 import { FileStamps } from './file-stamps.ts';
+import { checkInputsExist } from './fingerprint.ts';
 import { buildGraph, checkTargets, closure, type Graph } from './graph.ts';
 import { acquireLock } from './lock.ts';
 import { PlainReporter, type ReportMode } from './plain-reporter.ts';
@@ -247,13 +248,15 @@ async function runBuild(options: BuildRun): Promise<number> {
     }
     const graph = buildGraph(taskfile.tasks, root);
     const order = closure(graph, targets);
+    // The build's stat cache: after a build in which nothing ran, it holds what the snapshot records.
+    const stats = new Map<string, Stat | undefined>();
+    // Before anything runs: an input that nothing provides is a Taskfile mistake, found now rather than mid-build.
+    checkInputsExist(graph, order, withStatCache(realDisk, stats));
     if (building) {
       fs.mkdirSync(stateDir, { recursive: true });
       release = acquireLock(paths.lock);
       interrupt.holdLock(release);
     }
-    // The build's stat cache: after a build in which nothing ran, it holds what the snapshot records.
-    const stats = new Map<string, Stat | undefined>();
     const store = loadState(stateDir, { journal: building });
     const stamps = new FileStamps(realDisk, store.files);
     // A task that talks to the user at the terminal (a shell) gets plain lines around it, not the live display.

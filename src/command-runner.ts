@@ -3,6 +3,7 @@
 // command gets a process group of its own so that an interrupt reaches its children too.
 import { optimizeOnlyHotCode } from './compiler-budget.ts';
 import { CommandFailed, Interrupted } from './errors.ts';
+import { shellQuote } from './format.ts';
 import type { Launcher, LaunchedCommand, LaunchOutcome } from './command-launch.ts';
 import { SpawnHelper, usableHelper } from './spawn-helper/client.ts';
 import { LineSplitter, type TaskLog } from './task-log.ts';
@@ -44,7 +45,7 @@ async function launcherFor(options: ExecOptions): Promise<Launcher> {
 
 /** How a command is shown: its words, quoted where a shell would need it. */
 export function commandLine(file: string, args: readonly string[]): string {
-  return [file, ...args].map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`)).join(' ');
+  return shellQuote([file, ...args]);
 }
 
 export async function runCommand(

@@ -8,7 +8,7 @@ export type BuildEvent =
   | { type: 'start'; task: string; reasons: Reason[]; terminal?: boolean }
   | { type: 'output'; task: string; line: string }
   | { type: 'up-to-date'; task: string }
-  | { type: 'would-run'; task: string; reasons: Reason[] }
+  | { type: 'would-run'; task: string; reasons: Reason[]; /** Its declared commands, shell-quoted. */ commands?: string[] }
   | { type: 'done'; task: string; durationMs: number }
   | { type: 'failed'; task: string; error: Error | TaskError; durationMs: number }
   | { type: 'skipped'; task: string; dependency: string }

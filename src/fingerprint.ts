@@ -12,6 +12,8 @@ export interface FingerprintParts {
   name: string;
   runSource: string;
   checkSource: string;
+  /** The declared commands' JSON ('' or absent for none). */
+  command?: string;
   values: Record<string, Value>;
   /**
    * Input path (relative to the root) -> content digest. Maps, not objects: objects keyed by
@@ -81,6 +83,37 @@ export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileS
   return digests;
 }
 
+/**
+ * Before anything runs: every declared input that is a plain path (not a glob) exists, or is
+ * produced by a task of the graph (it, or a folder above it, is a declared output). Otherwise a
+ * Taskfile error names the task, the input and the deepest folder above it that does exist.
+ */
+export function checkInputsExist(graph: Graph, order: readonly string[], disk: Disk): void {
+  const { root } = graph;
+  for (const name of order) {
+    const node = graph.nodes.get(name)!;
+    for (const [i, literal] of node.literalInputs.entries()) {
+      if (literal === undefined || graph.producers.has(literal.file) || disk.stat(literal.file) !== undefined) continue;
+      let nearest = path.dirname(literal.file);
+      let produced = false;
+      while (disk.stat(nearest)?.kind !== 'dir') {
+        if (graph.producers.has(nearest)) {
+          produced = true;
+          break;
+        }
+        const up = path.dirname(nearest);
+        if (up === nearest) break;
+        nearest = up;
+      }
+      if (produced) continue;
+      const shown = nearest === root ? './' : nearest.startsWith(`${root}/`) ? `${path.relative(root, nearest)}/` : nearest;
+      throw new TaskfileError(
+        `task '${name}': input ${node.inputs[i]} does not exist, and no task declares it as an output (nearest existing folder: ${shown})`,
+      );
+    }
+  }
+}
+
 /** Source text of a function, for the fingerprint: editing `run` reruns the task. */
 const sources = new WeakMap<object, string>();
 export function sourceOf(fn: unknown): string {
@@ -97,6 +130,7 @@ export function ownParts(node: Node, graph: Graph, disk: Disk, stamps: FileStamp
     name: node.name,
     runSource: sourceOf(node.spec.run),
     checkSource: sourceOf(node.spec.check),
+    command: node.commandKey,
     values: node.spec.values ?? {},
     inputs: inputDigests(node, graph, disk, stamps),
     outputs: node.outputKeys,

@@ -2,6 +2,7 @@
 // so that `--explain` and `-n` can name the file or value that changed.
 import path from 'node:path';
 import type { Disk } from './disk.ts';
+import { shellQuote } from './format.ts';
 import type { FingerprintParts } from './fingerprint.ts';
 import type { Node } from './graph.ts';
 import type { OutputRecord, TaskRecord } from './state.ts';
@@ -14,6 +15,7 @@ export type Reason =
   | { kind: 'no-record' }
   | { kind: 'run-changed' }
   | { kind: 'check-changed' }
+  | { kind: 'command-changed'; old: string; now: string }
   | { kind: 'value-changed'; key: string; old: Value | undefined; now: Value | undefined }
   | { kind: 'input-changed'; file: string }
   | { kind: 'input-added'; file: string }
@@ -42,6 +44,7 @@ export function describeReason(reason: Reason): string {
     case 'no-record': return 'no record of a previous successful run';
     case 'run-changed': return 'its run function changed';
     case 'check-changed': return 'its check function changed';
+    case 'command-changed': return `command changed: ${reason.old} -> ${reason.now}`;
     case 'value-changed': return `value ${reason.key} changed: ${show(reason.old)} -> ${show(reason.now)}`;
     case 'input-changed': return `input ${reason.file} changed`;
     case 'input-added': return `input ${reason.file} is new`;
@@ -59,11 +62,33 @@ export function describeReason(reason: Reason): string {
   }
 }
 
+/** The first command line that differs, old and new, shell-quoted ('(none)' where there is none). */
+function commandChange(old: string, now: string): Reason {
+  const parse = (text: string): string[][] => {
+    try {
+      const list: unknown = text ? JSON.parse(text) : [];
+      return Array.isArray(list) ? (list as string[][]) : [];
+    } catch {
+      return [];
+    }
+  };
+  const before = parse(old);
+  const after = parse(now);
+  const line = (argv: string[] | undefined) => (argv ? shellQuote(argv) : '(none)');
+  for (let i = 0; i < Math.max(before.length, after.length); i++) {
+    const a = line(before[i]);
+    const b = line(after[i]);
+    if (a !== b) return { kind: 'command-changed', old: a, now: b };
+  }
+  return { kind: 'command-changed', old: line(before[0]), now: line(after[0]) };
+}
+
 /** The differences between a recorded fingerprint and the current one. */
 export function diffParts(old: FingerprintParts, now: FingerprintParts, depsRanNow: ReadonlySet<string>, dryRun: boolean): Reason[] {
   const reasons: Reason[] = [];
   if (old.runSource !== now.runSource) reasons.push({ kind: 'run-changed' });
   if (old.checkSource !== now.checkSource) reasons.push({ kind: 'check-changed' });
+  if ((old.command ?? '') !== (now.command ?? '')) reasons.push(commandChange(old.command ?? '', now.command ?? ''));
   if (old.values !== now.values) {
     for (const key of new Set([...Object.keys(old.values), ...Object.keys(now.values)])) {
       const before = old.values[key];

@@ -23,6 +23,10 @@ export interface Node {
   literalInputs: Array<{ file: string; key: string } | undefined>;
   /** Outputs as shown and fingerprinted: relative to the root where inside it. */
   outputKeys: string[];
+  /** The declared commands, each an argv, in order (none: empty). */
+  commands: string[][];
+  /** The commands as fingerprinted: their JSON, or '' for none. */
+  commandKey: string;
 }
 
 export interface Graph {
@@ -55,6 +59,17 @@ const arrayOf = (item: (v: unknown) => boolean) => (v: unknown) => {
   return true;
 };
 
+/** An argv: a non-empty array of strings, without holes. */
+const isArgv = (v: unknown) => Array.isArray(v) && v.length > 0 && Array.from(v).every(isString);
+/** One argv or a non-empty list of them. */
+const isCommand = (v: unknown) => isArgv(v) || (Array.isArray(v) && v.length > 0 && Array.from(v).every(isArgv));
+
+/** A task's declared commands as a list of argvs. */
+export function commandsOf(command: unknown): string[][] {
+  if (!Array.isArray(command) || command.length === 0) return [];
+  return typeof command[0] === 'string' ? [[...(command as string[])]] : (command as string[][]).map((argv) => [...argv]);
+}
+
 /** Each spec field and the check its value must pass; a typo such as `input:` is caught too. */
 const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   description: ['a string', isString],
@@ -66,6 +81,7 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   always: ['true or false', (v) => typeof v === 'boolean'],
   timeout: ['a number of milliseconds', (v) => typeof v === 'number' && v > 0],
   terminal: ['true or false', (v) => typeof v === 'boolean'],
+  command: ['an argv (a non-empty array of strings) or a non-empty list of them', isCommand],
   run: ['a function', (v) => typeof v === 'function'],
   clean: ['a function', (v) => typeof v === 'function'],
 };
@@ -132,7 +148,9 @@ export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
     const inputs = [...(def.spec.inputs ?? [])];
     const literalInputs = inputs.map((input) => (globChars.test(input) ? undefined : place(input)));
     const outputKeys = placedOutputs.map((placed) => placed.key);
-    nodes.set(def.name, { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs, literalInputs, outputKeys });
+    const commands = commandsOf(def.spec.command);
+    const commandKey = commands.length > 0 ? JSON.stringify(commands) : '';
+    nodes.set(def.name, { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs, literalInputs, outputKeys, commands, commandKey });
   }
   // As in make: an input that another task declares as its output makes that task a dependency.
   for (const node of nodes.values()) {

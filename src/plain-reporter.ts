@@ -84,6 +84,8 @@ export class PlainReporter implements Reporter {
             ? `${this.#count()} ${event.task}: out of date: ${reasonsText(event.reasons)}`
             : `would run ${event.task}: ${reasonsText(event.reasons)}`,
         );
+        // As make -n and ninja -n: the commands it would run, one a line.
+        if (this.#mode === 'dry-run') for (const command of event.commands ?? []) this.#print(command);
         return;
       case 'done':
         this.#print(`${this.#count()} ${event.task}: ${this.#paint.green('done')} in ${formatDuration(event.durationMs)}`);

@@ -63,7 +63,7 @@ export function declarationDigest(tasks: ReadonlyMap<string, TaskDef>, root: str
   for (const def of tasks.values()) {
     const { spec } = def;
     chunk.push(def.name, Object.keys(spec), depNames(spec.deps), spec.inputs ?? null, spec.outputs ?? null, spec.values ?? null);
-    chunk.push(sourceOf(spec.run), sourceOf(spec.check), spec.always === true, spec.timeout ?? 0);
+    chunk.push(sourceOf(spec.run), sourceOf(spec.check), spec.always === true, spec.timeout ?? 0, spec.command ?? null);
     if (chunk.length >= 10_000) {
       hash.update(JSON.stringify(chunk));
       chunk = [];

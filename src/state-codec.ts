@@ -7,7 +7,7 @@
 //     strings: ["t0", "3f2a...", "src/0.txt", ...],
 //     files: [path, size, mtimeMs, ctimeMs, ino, digest, ...]       six numbers a cached digest
 //     tasks: { NAME: { r: result, t: finishedAt, ms: durationMs,
-//                      run, chk: run/check source digests, v?: values,
+//                      run, chk: run/check source digests, c?: commands' JSON, v?: values,
 //                      i: [inputKey, digest, ...], k: [outputKey, ...], d: [dep, result, ...],
 //                      o: [path, size, mtimeMs, digest, ...]   (a folder: size -1, digest -1) } } }
 //
@@ -34,6 +34,8 @@ interface EncodedRecord {
   ms: number;
   run: number;
   chk: number;
+  /** The declared commands' JSON, when the task has any. */
+  c?: number;
   v?: Record<string, Value>;
   i: number[];
   k: number[];
@@ -83,6 +85,7 @@ export function encodeStore(tasks: ReadonlyMap<string, TaskRecord>, files: Reado
       d: [...parts.deps].flatMap(([dep, result]) => [table.of(dep), table.of(result)]),
       o,
     };
+    if (parts.command) encoded.c = table.of(parts.command);
     if (Object.keys(parts.values).length > 0) encoded.v = parts.values;
     encodedTasks[name] = encoded;
   }
@@ -149,6 +152,7 @@ function decodeRecord(name: string, e: EncodedRecord, str: (index: unknown) => s
     name,
     runSource: str(e.run),
     checkSource: str(e.chk),
+    command: e.c === undefined ? '' : str(e.c),
     values: e.v ?? {},
     inputs,
     outputs: e.k.map(str),
@@ -207,7 +211,7 @@ export function fromPlainRecord(value: unknown): TaskRecord | undefined {
     result: r.result,
     finishedAt: r.finishedAt,
     durationMs: r.durationMs,
-    parts: { ...parts, inputs: new Map(Object.entries(parts.inputs)), deps: new Map(Object.entries(parts.deps)) },
+    parts: { ...parts, command: typeof parts.command === 'string' ? parts.command : '', inputs: new Map(Object.entries(parts.inputs)), deps: new Map(Object.entries(parts.deps)) },
     outputs: new Map(Object.entries(r.outputs)),
   };
 }

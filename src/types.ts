@@ -79,7 +79,13 @@ export interface TaskSpec {
    * `stdio: 'inherit'`.
    */
   terminal?: boolean;
-  /** The work. A task without `run` is a group. */
+  /**
+   * Commands to run, each an argv (no shell): `['cc', '-c', 'a.c']`, or a list of them run in
+   * order, before `run`. They run in the Taskfile's folder as `ctx.exec` runs them, and their
+   * command lines are part of the fingerprint: a changed flag reruns the task.
+   */
+  command?: readonly string[] | ReadonlyArray<readonly string[]>;
+  /** The work. A task without `run` or `command` is a group. */
   run?: (ctx: TaskContext) => unknown | Promise<unknown>;
   /**
    * The task's own teardown, for what its run makes outside its declared outputs (a running

@@ -82,11 +82,11 @@ test('two tasks declaring one output, or one name twice, exit 2', async () => {
   assert.match(twice.stderr, /task 'a' is declared twice \(again at .*Taskfile\.ts:3\)/);
 });
 
-test('a missing input that nothing produces exits 2, naming task and file', async () => {
+test('a missing input that nothing produces exits 2 before the build, naming task and file', async () => {
   const p = project(`export default task('compile', { inputs: ['main.c'], run: async () => {} });`);
   const result = await p.run();
   assert.equal(result.code, 2);
-  assert.match(result.stdout, /task 'compile': input main\.c does not exist, and no task declares it as an output/);
+  assert.match(result.stderr, /task 'compile': input main\.c does not exist, and no task declares it as an output \(nearest existing folder: \.\/\)/);
 });
 
 test('errors keep what is recorded: a later good run finds it up to date', async () => {
