@@ -152,7 +152,8 @@ function decodeRecord(name: string, e: EncodedRecord, str: (index: unknown) => s
     name,
     runSource: str(e.run),
     checkSource: str(e.chk),
-    command: e.c === undefined ? '' : str(e.c),
+    // Absent when the task declares no command, so records round-trip field for field.
+    ...(e.c === undefined ? {} : { command: str(e.c) }),
     values: e.v ?? {},
     inputs,
     outputs: e.k.map(str),
@@ -205,13 +206,14 @@ export function fromPlainRecord(value: unknown): TaskRecord | undefined {
     typeof r.parts.values === 'object' && typeof r.parts.inputs === 'object' && r.parts.inputs !== null &&
     typeof r.parts.deps === 'object' && r.parts.deps !== null && Array.isArray(r.parts.outputs);
   if (!usable) return undefined;
-  const { parts } = r;
-  // Field by field: older records also carry a `fingerprint` hash, which nothing reads.
+  const { command, ...parts } = r.parts;
+  // Field by field: older records also carry a `fingerprint` hash, which nothing reads. A command
+  // is kept only when there is one, so records round-trip field for field.
   return {
     result: r.result,
     finishedAt: r.finishedAt,
     durationMs: r.durationMs,
-    parts: { ...parts, command: typeof parts.command === 'string' ? parts.command : '', inputs: new Map(Object.entries(parts.inputs)), deps: new Map(Object.entries(parts.deps)) },
+    parts: { ...parts, ...(typeof command === 'string' && command !== '' ? { command } : {}), inputs: new Map(Object.entries(parts.inputs)), deps: new Map(Object.entries(parts.deps)) },
     outputs: new Map(Object.entries(r.outputs)),
   };
 }

@@ -120,6 +120,7 @@ test('every field of a record, the digest cache and folder outputs survive a sav
       name: 'link',
       runSource: 'run-digest',
       checkSource: '',
+      command: '[["cc","-o","app","a.o","b.o"]]',
       values: { suite: 'bookworm', packages: ['a', 'b'], port: 4000, on: true, none: null },
       inputs: new Map([['src/a.c', 'digest-a'], ['src/b.c', 'digest-b']]),
       outputs: ['app', 'dist'],
