@@ -101,7 +101,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   };
 
   const contextFor = (node: Node, log: TaskLog, taskSignal: AbortSignal) =>
-    makeContext({ name: node.name, root: graph.root, stateDir: options.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log, terminal: node.spec.terminal === true });
+    makeContext({ name: node.name, root: graph.root, stateDir: options.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log, terminal: node.spec.pool === 'console' });
 
   /** A group does nothing of its own: no run, check, values, inputs or outputs. */
   const isGroup = (node: Node) =>
@@ -247,7 +247,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     // Removed before the run, written only after success: a failed or killed run is never "up to date".
     // If the removal cannot be written (a full disk), the task does not start.
     store.delete(name);
-    reporter.emit({ type: 'start', task: name, reasons: assessment.reasons, ...(node.spec.terminal ? { terminal: true } : {}) });
+    reporter.emit({ type: 'start', task: name, reasons: assessment.reasons, ...(node.spec.pool === 'console' ? { terminal: true } : {}) });
     const log = new TaskLog(path.join(logsDir, `${name}.log`), (line) => reporter.emit({ type: 'output', task: name, line }));
     const timeout = timeoutSignal(signal, node.spec.timeout);
     const taskSignal = timeout.signal;

@@ -260,7 +260,7 @@ async function runBuild(options: BuildRun): Promise<number> {
     const store = loadState(stateDir, { journal: building });
     const stamps = new FileStamps(realDisk, store.files);
     // A task that talks to the user at the terminal (a shell) gets plain lines around it, not the live display.
-    const terminalTask = order.some((name) => graph.nodes.get(name)!.spec.terminal === true);
+    const terminalTask = order.some((name) => graph.nodes.get(name)!.spec.pool === 'console');
     const [{ build }, taskContext] = await Promise.all([loadBuild(), loadTaskContext()]);
     commands = taskContext;
     const buildOptions = {

@@ -4,7 +4,7 @@ import type { Reason } from './freshness.ts';
 
 export type BuildEvent =
   | { type: 'plan'; tasks: readonly string[] }
-  /** `terminal`: a task declared `terminal: true`, whose output is for the user (printed as it comes). */
+  /** `terminal`: a task in the console pool (`pool: 'console'`), whose output is for the user (printed as it comes). */
   | { type: 'start'; task: string; reasons: Reason[]; terminal?: boolean }
   | { type: 'output'; task: string; line: string }
   | { type: 'up-to-date'; task: string }

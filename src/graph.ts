@@ -80,7 +80,7 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   check: ['a function', (v) => typeof v === 'function'],
   always: ['true or false', (v) => typeof v === 'boolean'],
   timeout: ['a number of milliseconds', (v) => typeof v === 'number' && v > 0],
-  terminal: ['true or false', (v) => typeof v === 'boolean'],
+  pool: ["'console' (the only pool so far)", (v) => v === 'console'],
   command: ['an argv (a non-empty array of strings) or a non-empty list of them', isCommand],
   run: ['a function', (v) => typeof v === 'function'],
   clean: ['a function', (v) => typeof v === 'function'],

@@ -18,7 +18,7 @@ export class PlainReporter implements Reporter {
   #verbose: boolean;
   #total = 0;
   #settled = 0;
-  /** Tasks declared `terminal: true` that started: their output is for the user, printed at once. */
+  /** Tasks in the console pool that started: their output is for the user, printed at once. */
   #terminal = new Set<string>();
   #paint: Paint;
 

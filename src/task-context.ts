@@ -29,7 +29,7 @@ export function makeContext(options: {
   values: Record<string, Value>;
   signal: AbortSignal;
   log: TaskLog;
-  /** The task is declared `terminal: true`: its commands may take the terminal. */
+  /** The task is in the console pool (`pool: 'console'`): its commands may take the terminal. */
   terminal?: boolean;
 }): TaskContext {
   const { name, root, log, signal } = options;
@@ -47,7 +47,7 @@ export function makeContext(options: {
       const problem = execProblem(file, args, execOptions);
       if (problem) throw new TaskFailure(`task '${name}': ${problem}`);
       if (execOptions.stdio === 'inherit' && !options.terminal) {
-        throw new TaskFailure(`task '${name}': stdio 'inherit' gives a command the terminal; declare the task with terminal: true`);
+        throw new TaskFailure(`task '${name}': stdio 'inherit' gives a command the terminal; declare the task with pool: 'console'`);
       }
       const { runCommand } = await loadCommandRunner();
       return runCommand(file, args, {

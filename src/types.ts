@@ -19,7 +19,7 @@ export interface ExecOptions {
    * 'inherit': the command gets `task`'s own standard input, output and error (the user's
    * terminal) and stays in `task`'s process group, so that it can read the terminal (an
    * interactive shell). Its output is neither logged nor returned. Only in a task declared with
-   * `terminal: true`. Default 'pipe'.
+   * `pool: 'console'`. Default 'pipe'.
    */
   stdio?: 'pipe' | 'inherit';
 }
@@ -73,12 +73,13 @@ export interface TaskSpec {
   /** Milliseconds after which the task's commands are stopped and it fails. */
   timeout?: number;
   /**
-   * The task talks to the user at the terminal (a status report, an interactive shell): when it
-   * is among the tasks of a build, the display is plain lines, never the live one; its log lines
-   * and commands' output are printed as they come, without -v; its commands may take
-   * `stdio: 'inherit'`.
+   * `'console'` (DESIGN.md's pool of that name, as ninja's): the task talks to the user at the
+   * terminal (a status report, an interactive shell). When it is among the tasks of a build, the
+   * display is plain lines, never the live one; its log lines and commands' output are printed as
+   * they come, without -v; its commands may take `stdio: 'inherit'`. Pools of a chosen depth
+   * (`pool(name, depth)`) are not built yet: 'console' is the only name.
    */
-  terminal?: boolean;
+  pool?: 'console';
   /**
    * Commands to run, each an argv (no shell): `['cc', '-c', 'a.c']`, or a list of them run in
    * order, before `run`. They run in the Taskfile's folder as `ctx.exec` runs them, and their

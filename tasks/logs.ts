@@ -15,7 +15,7 @@ export function logsTask(p: RecipeParams): TaskRef {
     description: `execd.service's journal in the container ${p.machine}, and its console log in standalone mode (not part of all)`,
     values: { hostMode: p.hostMode, machine: p.machine, rootfs: p.rootfs, runtimeDir: p.runtimeDir, journalLines, consoleLines },
     always: true,
-    terminal: true,
+    pool: 'console',
     run: async (ctx) => {
       const leader = runningLeader(p);
       const lines = ['-n', String(journalLines), '--no-pager', '-u', 'execd.service'];

@@ -10,7 +10,7 @@ export function shellTask(p: RecipeParams): TaskRef {
     values: { hostMode: p.hostMode, machine: p.machine, rootfs: p.rootfs, runtimeDir: p.runtimeDir },
     always: true,
     // The command gets the terminal (stdio 'inherit'); the display is plain lines around it.
-    terminal: true,
+    pool: 'console',
     run: async (ctx) => {
       const leader = runningLeader(p);
       // A login shell through the container's systemd, on a pseudo-terminal of its own, with no

@@ -159,7 +159,7 @@ export function statusTask(p: RecipeParams): TaskRef {
     description: `the container ${p.machine}: running or not, its address, execd's unit state, its limits (not part of all)`,
     values: { hostMode: p.hostMode, machine: p.machine, rootfs: p.rootfs, runtimeDir: p.runtimeDir, hostsFile: p.hostsFile, port: p.port },
     always: true,
-    terminal: true,
+    pool: 'console',
     run: async (ctx) => {
       const leader = runningLeader(p);
       const nspawn = p.hostMode === 'standalone' ? `systemd-nspawn pid ${nspawnPid(p)}, ` : `systemd-nspawn@${p.machine}.service, `;

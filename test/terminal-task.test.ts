@@ -1,4 +1,4 @@
-// Tasks declared `terminal: true` (the recipe's status, logs and shell): their output is printed
+// Tasks in the console pool (`pool: 'console'`) (the recipe's status, logs and shell): their output is printed
 // without -v, their `stdio: 'inherit'` commands get the user's terminal in task's own process
 // group, and a terminal gets plain lines instead of the live display.
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ const project = projectMaker(after);
 
 const taskfile = `
 export const report = task('report', {
-  terminal: true,
+  pool: 'console',
   always: true,
   run: async (ctx) => {
     ctx.log('a line for the user');
@@ -21,7 +21,7 @@ export const report = task('report', {
 // Reads a line from its standard input, and says which process group it is in and which its
 // parent (task) is in, and its controlling terminal.
 task('talk', {
-  terminal: true,
+  pool: 'console',
   always: true,
   run: (ctx) => ctx.exec('sh', ['-c', 'read line; echo "got $line"; echo "groups $(ps -o pgid= -p $$) $(ps -o pgid= -p $PPID)"; echo "ctty $(ps -o tty= -p $$)"'], { stdio: 'inherit' }),
 });
@@ -57,11 +57,11 @@ test("stdio 'inherit': the command reads task's standard input and writes its st
   assert.match(lines[5]!, /^\[1\/1\] talk: done in /);
 });
 
-test("stdio 'inherit' in a task not declared terminal fails, naming the field", async () => {
+test("stdio 'inherit' in a task not in the console pool fails, naming the field", async () => {
   const p = project(taskfile);
   const run = await p.run('sneaky');
   assert.equal(run.code, 1);
-  assert.match(run.stdout, /task 'sneaky': stdio 'inherit' gives a command the terminal; declare the task with terminal: true/);
+  assert.match(run.stdout, /task 'sneaky': stdio 'inherit' gives a command the terminal; declare the task with pool: 'console'/);
 });
 
 const haveScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
