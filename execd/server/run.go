@@ -136,7 +136,8 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 	var killing time.Duration // how long the kill took, logged: a thrashing request dies slowly
 	if limit != nil {
 		killStart := time.Now()
-		s.killRequest(sl, cmd)
+		// The group at once; the reaper below then takes whatever left it.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 		killing = time.Since(killStart)
 	}
