@@ -46,7 +46,7 @@ if (distIsCurrent()) {
   api.loaded = true;
   require.cache[api.id] = api;
 } else {
-  ({ main } = await jiti.import('../src/cli.ts'));
+  ({ main } = await jiti.import('../src/cli/main.ts'));
 }
 const status = await main(process.argv.slice(2), { importModule: (file) => jiti.import(file) });
 // Exit now: a `run` abandoned after Ctrl-C must not keep the process alive without the lock.

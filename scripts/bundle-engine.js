@@ -12,7 +12,7 @@ const dist = path.join(root, 'dist');
 const { build } = await import('esbuild');
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli.ts', 'src/index.ts'],
+  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -1,11 +1,11 @@
 // The public API a Taskfile imports: `task`, `param` and their types.
-import { registry } from './registry.ts';
-import type { TaskRef, TaskSpec } from './types.ts';
+import { registry } from './taskfile/registry.ts';
+import type { TaskRef, TaskSpec } from './taskfile/types.ts';
 
-export { codeInputs } from './code-inputs.ts';
-export { param } from './params.ts';
-export { TaskFailure } from './errors.ts';
-export type { ExecOptions, ExecResult, TaskContext, TaskRef, TaskSpec, Value } from './types.ts';
+export { codeInputs } from './taskfile/code-inputs.ts';
+export { param } from './taskfile/params.ts';
+export { TaskFailure } from './base/errors.ts';
+export type { ExecOptions, ExecResult, TaskContext, TaskRef, TaskSpec, Value } from './taskfile/types.ts';
 
 /** Declares a task. Returns a reference usable in other tasks' `deps` and as the default export. */
 export function task(name: string, spec: TaskSpec = {}): TaskRef {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseArgs } from '../src/args.ts';
+import { parseArgs } from '../src/cli/args.ts';
 
 test('options, targets and overrides are told apart', () => {
   const args = parseArgs(['-nk', '-j', '3', 'hosts', 'suite=trixie', '--taskfile=x/Taskfile.ts', '-Cdir', 'smoke']);

@@ -52,7 +52,7 @@ test('a dist/ newer than src/ is what runs', () => {
 });
 
 test('an edit of src/ runs at once, never the older dist/', () => {
-  mark(path.join(copy, 'src/args.ts'), 'EDITED', -5);
+  mark(path.join(copy, 'src/cli/args.ts'), 'EDITED', -5);
   const help = task('--help').stdout;
   assert.match(help, /EDITED/);
   assert.doesNotMatch(help, /BUILT/);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { loadState } from '../src/state.ts';
+import { loadState } from '../src/state/state.ts';
 import { Project, alive, bin, finished, projectMaker, repo, waitForFile, type CliResult } from './helpers/cli-rig.ts';
 
 const project = projectMaker(after);

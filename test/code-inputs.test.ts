@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
-import { codeInputs, relativeSpecifiers } from '../src/code-inputs.ts';
-import { loadTaskfile } from '../src/taskfile.ts';
+import { codeInputs, relativeSpecifiers } from '../src/taskfile/code-inputs.ts';
+import { loadTaskfile } from '../src/taskfile/load.ts';
 
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'code-inputs-'));
 after(() => fs.rmSync(temp, { recursive: true, force: true }));

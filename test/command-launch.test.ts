@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { LaunchOutcome, LaunchRequest, Launcher } from '../src/command-launch.ts';
-import { launchWithExeca } from '../src/execa-launch.ts';
-import { SpawnHelper, usableHelper } from '../src/spawn-helper/client.ts';
+import type { LaunchOutcome, LaunchRequest, Launcher } from '../src/launch/command-launch.ts';
+import { launchWithExeca } from '../src/launch/execa-launch.ts';
+import { SpawnHelper, usableHelper } from '../src/launch/spawn-helper/client.ts';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'launch-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { loadState } from '../src/state.ts';
+import { loadState } from '../src/state/state.ts';
 import { writeFileAtomic } from '../tasks/files.ts';
 import { Project, alive, finished, projectMaker } from './helpers/cli-rig.ts';
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { TaskfileError, UsageError } from '../src/errors.ts';
-import { buildGraph, closure, criticalPathLengths } from '../src/graph.ts';
-import type { TaskDef } from '../src/registry.ts';
-import type { TaskSpec } from '../src/types.ts';
+import { TaskfileError, UsageError } from '../src/base/errors.ts';
+import { buildGraph, closure, criticalPathLengths } from '../src/graph/graph.ts';
+import type { TaskDef } from '../src/taskfile/registry.ts';
+import type { TaskSpec } from '../src/taskfile/types.ts';
 
 const defs = (specs: Record<string, TaskSpec>) => new Map<string, TaskDef>(Object.entries(specs).map(([name, spec]) => [name, { name, spec }]));
 

@@ -1,7 +1,7 @@
 // Scheduling through the engine: the jobs limit, stopping after a failure, -k, critical path first.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TaskRunner } from '../src/build.ts';
+import type { TaskRunner } from '../src/build/execute.ts';
 import { EngineRig } from './helpers/engine-rig.ts';
 
 /** A runner whose tasks wait until the test releases them, recording how many ran at once. */

@@ -8,9 +8,9 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { buildGraph } from '../src/graph.ts';
-import { writeSnapshot } from '../src/snapshot.ts';
-import type { Stat } from '../src/disk.ts';
+import { buildGraph } from '../src/graph/graph.ts';
+import { writeSnapshot } from '../src/decide/snapshot.ts';
+import type { Stat } from '../src/base/disk.ts';
 import { Project, projectMaker, type CliResult } from './helpers/cli-rig.ts';
 import { FakeDisk } from './helpers/fake-disk.ts';
 

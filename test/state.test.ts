@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { StateError } from '../src/errors.ts';
-import { acquireLock } from '../src/lock.ts';
-import { toPlainRecord } from '../src/state-codec.ts';
-import { loadState, saveState, stateVersion, type TaskRecord } from '../src/state.ts';
+import { StateError } from '../src/base/errors.ts';
+import { acquireLock } from '../src/state/lock.ts';
+import { toPlainRecord } from '../src/state/state-codec.ts';
+import { loadState, saveState, stateVersion, type TaskRecord } from '../src/state/state.ts';
 
 const made: string[] = [];
 const tempDir = () => {

@@ -1,14 +1,14 @@
 // Runs the whole engine in memory: a FakeDisk, a fake runner that "runs" a task by writing its
 // outputs, and a reporter that records events. Tests read "build, tick, edit, build again, assert what ran".
 import path from 'node:path';
-import { build, type TaskRunner } from '../../src/build.ts';
-import type { BuildEvent, BuildSummary, Reporter } from '../../src/events.ts';
-import { FileStamps } from '../../src/file-stamps.ts';
-import { describeReason } from '../../src/freshness.ts';
-import { buildGraph, closure, type Graph } from '../../src/graph.ts';
-import type { TaskDef } from '../../src/registry.ts';
-import { StateStore } from '../../src/state.ts';
-import type { TaskSpec } from '../../src/types.ts';
+import { build, type TaskRunner } from '../../src/build/execute.ts';
+import type { BuildEvent, BuildSummary, Reporter } from '../../src/report/events.ts';
+import { FileStamps } from '../../src/state/file-stamps.ts';
+import { describeReason } from '../../src/decide/freshness.ts';
+import { buildGraph, closure, type Graph } from '../../src/graph/graph.ts';
+import type { TaskDef } from '../../src/taskfile/registry.ts';
+import { StateStore } from '../../src/state/state.ts';
+import type { TaskSpec } from '../../src/taskfile/types.ts';
 import { FakeDisk } from './fake-disk.ts';
 
 export const root = '/project';

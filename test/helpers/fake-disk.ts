@@ -1,7 +1,7 @@
 // An in-memory file system with a fake clock (ninja's VirtualFileSystem), for engine unit tests.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Disk, Stat } from '../../src/disk.ts';
+import type { Disk, Stat } from '../../src/base/disk.ts';
 
 interface Entry {
   content: string;

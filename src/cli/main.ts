@@ -1,0 +1,383 @@
+// The `task` command: parse, load the Taskfile, check the graph, then list, graph, clean or build.
+// Typed errors are caught here, once, and mapped to the exit status.
+import { setMaxListeners } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs, usage, type CliArgs } from './args.ts';
+import { chooseDisplay } from '../report/display.ts';
+import { realDisk, withStatCache, type Stat } from '../base/disk.ts';
+import type { CalledCheck } from '../decide/early-check.ts';
+import { describeSystemError, TaskError, UsageError } from '../base/errors.ts';
+import type { BuildSummary, Reporter } from '../report/events.ts';
+import { FileStamps } from '../state/file-stamps.ts';
+import { checkInputsExist } from '../decide/fingerprint.ts';
+import { buildGraph, checkTargets, closure, type Graph } from '../graph/graph.ts';
+import { acquireLock } from '../state/lock.ts';
+import { PlainReporter, type ReportMode } from '../report/plain-reporter.ts';
+import { checkSnapshot, writeSnapshot } from '../decide/snapshot.ts';
+import { loadState, saveState, statePaths } from '../state/state.ts';
+import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter } from '../taskfile/load.ts';
+
+// The build and what it brings (the scheduler, the command runner, child_process) load only when
+// a build decides task by task: --list, --graph and a no-op its snapshot answers never need them.
+const loadBuild = () => import('../build/execute.ts');
+const loadTaskContext = () => import('../launch/task-context.ts');
+let commands: Awaited<ReturnType<typeof loadTaskContext>> | undefined;
+
+export interface CliEnvironment {
+  importModule: ModuleImporter;
+  cwd?: string;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
+const brokenPipesIgnored = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * A reader that goes away (`task all 2>&1 | head`) must not stop a build half way: what is left
+ * to print is dropped, and the build finishes and records its results as usual.
+ */
+function ignoreBrokenPipe(stream: NodeJS.WritableStream): void {
+  if (brokenPipesIgnored.has(stream)) return;
+  brokenPipesIgnored.add(stream);
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
+/** Runs the CLI; resolves to the exit status. */
+export async function main(argv: readonly string[], env: CliEnvironment): Promise<number> {
+  const stderr = env.stderr ?? process.stderr;
+  // Warnings and the interrupt message go to process.stderr whatever the caller passed.
+  for (const stream of [env.stdout ?? process.stdout, stderr, process.stderr]) ignoreBrokenPipe(stream);
+  try {
+    return await run(parseArgs(argv), env);
+  } catch (error) {
+    if (error instanceof TaskError || typeof (error as TaskError)?.exitStatus === 'number') {
+      stderr.write(`task: ${(error as Error).message}\n`);
+      return (error as TaskError).exitStatus;
+    }
+    // What the system refused (a folder this user may not enter, a full disk) is the user's to
+    // fix, said in one line; a stack trace is for the engine's own bugs.
+    const systemError = describeSystemError(error);
+    if (systemError !== undefined) {
+      stderr.write(`task: ${systemError}\n`);
+      return 1;
+    }
+    stderr.write(`task: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 70;
+  }
+}
+
+async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
+  // With --json, stdout carries JSON lines only: every other message goes to stderr.
+  const output = env.stdout ?? process.stdout;
+  const stdout = args.json ? (env.stderr ?? process.stderr) : output;
+  if (args.help) {
+    stdout.write(usage);
+    return 0;
+  }
+  if (args.version) {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    stdout.write(`task ${pkg.version}\n`);
+    return 0;
+  }
+  if (args.completion !== undefined) {
+    const { completionScript } = await import('./completion.ts');
+    stdout.write(completionScript(args.completion));
+    return 0;
+  }
+  const cwd = env.cwd ?? process.cwd();
+  if (args.init) {
+    const { writeStarter } = await import('./init.ts');
+    const folder = path.resolve(cwd, args.directory ?? '.');
+    if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`no folder ${folder}`);
+    const file = writeStarter(folder);
+    stdout.write(`task: wrote ${file}; run \`task\` to build it, \`task --list\` to see its tasks\n`);
+    return 0;
+  }
+  const file = locateTaskfile({ taskfile: args.taskfile, directory: args.directory, cwd });
+  if (args.verbose) stdout.write(`task: using ${file}\n`);
+  // As make -C: the build runs in the Taskfile's folder, so that a path relative to it means the
+  // same in inputs and outputs, in commands, and in what a run or the Taskfile itself opens.
+  process.chdir(path.dirname(file));
+  const taskfile = await loadTaskfile(file, args.overrides, env.importModule);
+  if (args.completeTargets) {
+    // For the completion scripts: names only, one a line; nothing is built, created or locked.
+    const names = [...taskfile.tasks.keys(), ...[...taskfile.params.keys()].map((name) => `${name}=`)];
+    stdout.write(names.length > 0 ? `${names.join('\n')}\n` : '');
+    return 0;
+  }
+  if (!args.list && !args.clean && !args.graph) {
+    const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];
+    const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
+    return runBuild({ args, taskfile, targets, mode, stdout, output });
+  }
+  const graph = buildGraph(taskfile.tasks, taskfile.root);
+  if (args.list) {
+    stdout.write(listing(taskfile));
+    return 0;
+  }
+  const targets = args.targets.length > 0 ? args.targets : args.clean ? [] : [defaultTarget(taskfile)];
+  if (args.clean) return cleanTargets({ graph, targets, dryRun: args.dryRun, stdout });
+  const { toDot } = await import('../graph/dot.ts');
+  stdout.write(toDot(graph, closure(graph, targets)));
+  return 0;
+}
+
+function defaultTarget(taskfile: LoadedTaskfile): string {
+  if (taskfile.defaultTarget === undefined) {
+    throw new UsageError(`${taskfile.file} has no default export; name a target: ${[...taskfile.tasks.keys()].join(', ')}`);
+  }
+  return taskfile.defaultTarget;
+}
+
+function listing(taskfile: LoadedTaskfile): string {
+  const names = [...taskfile.tasks.keys()];
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = ['tasks:'];
+  for (const def of taskfile.tasks.values()) {
+    const mark = def.name === taskfile.defaultTarget ? ' (default)' : '';
+    lines.push(`  ${def.name.padEnd(width)}  ${def.spec.description ?? ''}${mark}`.trimEnd());
+  }
+  if (taskfile.params.size > 0) {
+    lines.push('parameters (NAME=VALUE, default shown):');
+    const params = [...taskfile.params.values()].map((p) => ({ ...p, shown: `${p.name}=${JSON.stringify(p.defaultValue)}` }));
+    const paramWidth = Math.min(30, Math.max(...params.map((p) => p.shown.length)));
+    for (const p of params) {
+      const current = p.value === p.defaultValue ? '' : ` (now ${JSON.stringify(p.value)})`;
+      lines.push(`  ${p.shown.padEnd(paramWidth)}  ${p.description}${current}`.trimEnd());
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function cleanTargets(options: { graph: Graph; targets: string[]; dryRun: boolean; stdout: NodeJS.WritableStream }): Promise<number> {
+  const { graph, targets, stdout } = options;
+  // Usage mistakes come first, before anything is created or locked.
+  checkTargets(graph.nodes, targets);
+  const [{ runClean }, taskContext] = await Promise.all([import('../build/clean.ts'), loadTaskContext()]);
+  commands = taskContext;
+  const interrupt = interrupts();
+  try {
+    return await runClean({
+      graph,
+      targets,
+      disk: realDisk,
+      dryRun: options.dryRun,
+      print: (line) => stdout.write(`${line}\n`),
+      signal: interrupt.signal,
+      holdLock: interrupt.holdLock,
+    });
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/**
+ * Ctrl-C, SIGTERM or SIGHUP while tasks, checks, commands or clean steps run: the first aborts
+ * `signal`, which they all listen to (commands get SIGTERM, then SIGKILL after a grace period);
+ * a second kills the commands, releases the lock and exits at once. SIGHUP too: a closed terminal
+ * must not orphan commands that run in their own process groups.
+ */
+function interrupts(): { signal: AbortSignal; holdLock(release: () => void): void; dispose(): void } {
+  const controller = new AbortController();
+  // Every running task, check and command listens to this one signal.
+  setMaxListeners(0, controller.signal);
+  let release = () => {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      // Second Ctrl-C: no more waiting. Records of finished tasks are already in the journal.
+      commands?.killCommandsNow();
+      release();
+      process.exit(130);
+    }
+    process.stderr.write(`\ntask: ${signal}: stopping running commands (Ctrl-C again to kill them now)\n`);
+    controller.abort();
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, onSignal);
+  return {
+    signal: controller.signal,
+    holdLock: (releaseLock) => {
+      release = releaseLock;
+    },
+    dispose: () => {
+      for (const signal of signals) process.off(signal, onSignal);
+    },
+  };
+}
+
+interface BuildRun {
+  args: CliArgs;
+  taskfile: LoadedTaskfile;
+  targets: string[];
+  mode: ReportMode;
+  /** Where messages go (stderr with --json). */
+  stdout: NodeJS.WritableStream;
+  /** The real stdout, where the display (or --json's lines) goes. */
+  output: NodeJS.WritableStream;
+}
+
+async function runBuild(options: BuildRun): Promise<number> {
+  const { args, taskfile, targets, mode } = options;
+  const { root } = taskfile;
+  const stateDir = path.join(root, '.task');
+  const paths = statePaths(stateDir);
+  const building = mode === 'build';
+  const started = Date.now();
+  // Usage and Taskfile mistakes come first, before anything is created or locked.
+  checkTargets(taskfile.tasks, targets);
+  let release = () => {};
+  const interrupt = interrupts();
+  // Checks asked before their task is decided (by the snapshot, or the build's fast path), with their answers.
+  const calledChecks = new Map<string, CalledCheck>();
+  try {
+    if (mode !== 'explain' && !args.force) {
+      // No lock for this: it only reads, and a run holding the lock has a journal, which it misses on.
+      const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk });
+      let miss = 'miss' in verdict ? verdict.miss : undefined;
+      if ('upToDate' in verdict) {
+        const notUpToDate = await askChecks(verdict.checks, taskfile, stateDir, interrupt.signal, calledChecks);
+        if (notUpToDate) miss = `task '${notUpToDate}': its check does not say up to date`;
+      }
+      if (args.verbose) options.stdout.write(`task: snapshot: ${miss ? `not used, ${miss}` : 'every task up to date'}\n`);
+      if (interrupt.signal.aborted) return 130;
+      if ('upToDate' in verdict && !miss) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, options);
+    }
+    const graph = buildGraph(taskfile.tasks, root);
+    const order = closure(graph, targets);
+    // The build's stat cache: after a build in which nothing ran, it holds what the snapshot records.
+    const stats = new Map<string, Stat | undefined>();
+    // Before anything runs: an input that nothing provides is a Taskfile mistake, found now rather than mid-build.
+    checkInputsExist(graph, order, withStatCache(realDisk, stats));
+    if (building) {
+      fs.mkdirSync(stateDir, { recursive: true });
+      release = acquireLock(paths.lock);
+      interrupt.holdLock(release);
+    }
+    const store = loadState(stateDir, { journal: building });
+    const stamps = new FileStamps(realDisk, store.files);
+    // A task that talks to the user at the terminal (a shell) gets plain lines around it, not the live display.
+    const terminalTask = order.some((name) => graph.nodes.get(name)!.spec.pool === 'console');
+    const [{ build }, taskContext] = await Promise.all([loadBuild(), loadTaskContext()]);
+    commands = taskContext;
+    const buildOptions = {
+      graph,
+      order,
+      disk: realDisk,
+      stamps,
+      stateDir,
+      jobs: args.jobs ?? os.availableParallelism(),
+      keepGoing: args.keepGoing,
+      forced: new Set(args.force ? targets : []),
+      signal: interrupt.signal,
+    };
+    let plan: import('../report/json-reporter.ts').PlanCollector | undefined;
+    if (args.json && building) {
+      // --json's plan says what will run and why before anything runs: the engine's own dry run
+      // (as -n) decides it, with checks asked afresh; the build then decides again as usual.
+      const { PlanCollector } = await import('../report/json-reporter.ts');
+      plan = new PlanCollector();
+      await build({ ...buildOptions, stats: new Map(), store, reporter: plan, dryRun: true, calledChecks: new Map() });
+    }
+    const reporter = await makeReporter(options, terminalTask, plan);
+    for (const message of store.warnings) reporter.emit({ type: 'warning', message });
+    const summary = await build({ ...buildOptions, stats, store, reporter, dryRun: !building, calledChecks });
+    await taskContext.commandsSettled();
+    let saveError: unknown;
+    if (building && (store.changed || stamps.dirty || store.warnings.length > 0)) {
+      // The summary is printed even when the state cannot be saved: what ran did run.
+      await saveState(stateDir, store).catch((error: unknown) => (saveError = error));
+    }
+    const allUpToDate = summary.upToDate.length === order.length;
+    if (building && allUpToDate && saveError === undefined && !interrupt.signal.aborted) {
+      // A plain function that answered with a promise would make every snapshot miss.
+      const promised = [...calledChecks].find(([, check]) => check.promised)?.[0];
+      const notWritten = promised
+        ? `task '${promised}' has a check that answers with a promise`
+        : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, disk: realDisk, stats, startedAt: started });
+      if (args.verbose) options.stdout.write(`task: snapshot: ${notWritten ? `none taken, ${notWritten}` : 'taken for the next run'}\n`);
+    }
+    const status = saveError !== undefined ? statusOfError(saveError) : exitStatus(summary, mode, interrupt.signal.aborted);
+    await reporter.finish({ ...summary, exitStatus: status });
+    if (saveError !== undefined) throw saveError;
+    return status;
+  } finally {
+    // Logs of checks the snapshot asked, when no build took them over (closing twice is harmless).
+    for (const { log } of calledChecks.values()) log.close();
+    interrupt.dispose();
+    release();
+  }
+}
+
+/**
+ * Asks the checks a snapshot lists, in its order, as the build would ask them: each once, and
+ * none after the first that does not answer "up to date" at once (its name is returned). What
+ * they said goes into `called`, for the build if it has to decide task by task.
+ */
+async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, stateDir: string, signal: AbortSignal, called: Map<string, CalledCheck>): Promise<string | undefined> {
+  if (names.length === 0) return undefined;
+  const { askCheck } = await import('../decide/early-check.ts');
+  for (const name of names) {
+    const spec = taskfile.tasks.get(name)?.spec;
+    if (!spec?.check) return name;
+    const answer = askCheck(name, spec, { root: taskfile.root, stateDir, signal });
+    called.set(name, answer);
+    if (!answer.upToDate) return name;
+  }
+  return undefined;
+}
+
+/** What a build that finds every task up to date reports, for a run the snapshot answered. */
+async function reportAllUpToDate(tasks: string[], wallMs: number, options: BuildRun): Promise<number> {
+  const reporter = await makeReporter(options, false, undefined, false);
+  reporter.emit({ type: 'plan', tasks });
+  for (const task of tasks) reporter.emit({ type: 'up-to-date', task });
+  await reporter.finish({ ran: [], upToDate: tasks, wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs, exitStatus: 0 });
+  return 0;
+}
+
+function exitStatus(summary: BuildSummary, mode: ReportMode, interrupted: boolean): number {
+  if (interrupted) return 130;
+  // A Taskfile mistake found while building (an input nothing produces) is a Taskfile error.
+  if (summary.failed.some(({ error }) => (error as TaskError).exitStatus === 2)) return 2;
+  if (summary.failed.length > 0) return 1;
+  if (mode === 'question' && summary.wouldRun.length > 0) return 1;
+  return 0;
+}
+
+/** The exit status `main` gives for an error thrown out of a build. */
+function statusOfError(error: unknown): number {
+  if (error instanceof TaskError || typeof (error as TaskError)?.exitStatus === 'number') return (error as TaskError).exitStatus;
+  return describeSystemError(error) !== undefined ? 1 : 70;
+}
+
+/**
+ * The display: --json's lines, the live one (listr2), or plain lines, as --progress, --color,
+ * the terminal and the environment say (src/display.ts). `earlyLoad`: the build is about to
+ * start, so listr2 may be loaded now if its colours need the environment changed meanwhile.
+ */
+async function makeReporter(options: BuildRun, terminalTask: boolean, plan?: import('../report/json-reporter.ts').PlanCollector, earlyLoad = true): Promise<Reporter> {
+  const { args, mode, output } = options;
+  if (args.json) {
+    const { JsonReporter } = await import('../report/json-reporter.ts');
+    return new JsonReporter({ out: output, targets: options.targets, logsDir: statePaths(path.join(options.taskfile.root, '.task')).logs, plan });
+  }
+  const stream = output as NodeJS.WriteStream;
+  const display = chooseDisplay({
+    progress: args.progress,
+    color: args.color,
+    isTTY: stream.isTTY === true,
+    columns: stream.isTTY === true ? stream.columns : undefined,
+    env: process.env,
+    liveAllowed: mode === 'build' && !args.verbose && !terminalTask,
+  });
+  if (display.live) {
+    const { LazyTerminalReporter, loadListr, needsEarlyLoad } = await import('../report/terminal-reporter.ts');
+    if (earlyLoad && needsEarlyLoad(display.colour)) await loadListr(display.colour);
+    return new LazyTerminalReporter(stream, { colour: display.colour });
+  }
+  return new PlainReporter({ out: output, mode, verbose: args.verbose, colour: display.colour });
+}

@@ -1,0 +1,124 @@
+// A task's fingerprint: one sorted JSON object of everything the task reads, hashed.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Disk } from '../base/disk.ts';
+import { InputNotBuiltYet, TaskFailure, TaskfileError } from '../base/errors.ts';
+import type { FileStamps } from '../state/file-stamps.ts';
+import type { Graph, Node } from '../graph/graph.ts';
+import type { FingerprintParts } from '../state/state.ts';
+import type { Value } from '../taskfile/types.ts';
+
+export type { FingerprintParts };
+
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** JSON with object keys sorted, so equal data gives equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+const globChars = /[*?[\]{}]/;
+
+/**
+ * Digests of a task's inputs, keyed by path relative to the root. A folder stands for every
+ * file under it; a glob for the files it matches. A missing input fails the task, naming it.
+ */
+export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileStamps): Map<string, string> {
+  const { root } = graph;
+  const digests = new Map<string, string>();
+  const add = (file: string) => {
+    const stat = disk.stat(file);
+    if (stat?.kind !== 'file') return;
+    digests.set(path.relative(root, file) || file, stamps.digest(file, stat));
+  };
+  for (const [i, input] of node.inputs.entries()) {
+    const literal = node.literalInputs[i];
+    if (literal !== undefined) {
+      // The common case, without path work: a named file.
+      const stat = disk.stat(literal.file);
+      if (stat?.kind === 'file') {
+        digests.set(literal.key, stamps.digest(literal.file, stat));
+        continue;
+      }
+    }
+    if (globChars.test(input)) {
+      const matches = disk.glob(input, root);
+      if (matches.length === 0) throw new TaskFailure(`task '${node.name}': input pattern '${input}' matches no file`);
+      matches.forEach(add);
+      continue;
+    }
+    const file = path.resolve(root, input);
+    const stat = disk.stat(file);
+    if (stat === undefined) {
+      const producer = graph.producers.get(file);
+      if (producer === undefined) {
+        throw new TaskfileError(`task '${node.name}': input ${input} does not exist, and no task declares it as an output`);
+      }
+      throw new InputNotBuiltYet(`task '${node.name}': input ${input} does not exist (task '${producer}' declares it as an output)`, input, producer);
+    }
+    if (stat.kind === 'dir') disk.walk(file).forEach(add);
+    else add(file);
+  }
+  return digests;
+}
+
+/**
+ * Before anything runs: every declared input that is a plain path (not a glob) exists, or is
+ * produced by a task of the graph (it, or a folder above it, is a declared output). Otherwise a
+ * Taskfile error names the task, the input and the deepest folder above it that does exist.
+ */
+export function checkInputsExist(graph: Graph, order: readonly string[], disk: Disk): void {
+  const { root } = graph;
+  for (const name of order) {
+    const node = graph.nodes.get(name)!;
+    for (const [i, literal] of node.literalInputs.entries()) {
+      if (literal === undefined || graph.producers.has(literal.file) || disk.stat(literal.file) !== undefined) continue;
+      let nearest = path.dirname(literal.file);
+      let produced = false;
+      while (disk.stat(nearest)?.kind !== 'dir') {
+        if (graph.producers.has(nearest)) {
+          produced = true;
+          break;
+        }
+        const up = path.dirname(nearest);
+        if (up === nearest) break;
+        nearest = up;
+      }
+      if (produced) continue;
+      const shown = nearest === root ? './' : nearest.startsWith(`${root}/`) ? `${path.relative(root, nearest)}/` : nearest;
+      throw new TaskfileError(
+        `task '${name}': input ${node.inputs[i]} does not exist, and no task declares it as an output (nearest existing folder: ${shown})`,
+      );
+    }
+  }
+}
+
+/** Source text of a function, for the fingerprint: editing `run` reruns the task. */
+const sources = new WeakMap<object, string>();
+export function sourceOf(fn: unknown): string {
+  if (typeof fn !== 'function') return '';
+  // Taskfiles often share one run function among thousands of tasks: hash its text once.
+  let digest = sources.get(fn);
+  if (digest === undefined) sources.set(fn, (digest = sha256(fn.toString())));
+  return digest;
+}
+
+/** Everything but the dependency results, which are known only when the dependencies are done. */
+export function ownParts(node: Node, graph: Graph, disk: Disk, stamps: FileStamps): Omit<FingerprintParts, 'deps'> {
+  return {
+    name: node.name,
+    runSource: sourceOf(node.spec.run),
+    checkSource: sourceOf(node.spec.check),
+    command: node.commandKey,
+    values: node.spec.values ?? {},
+    inputs: inputDigests(node, graph, disk, stamps),
+    outputs: node.outputKeys,
+  };
+}

@@ -1,0 +1,99 @@
+// The context a task's `run` and `check` receive. The command runner (and with it execa) is
+// imported on the first `exec`, so a build where nothing runs never loads it.
+import path from 'node:path';
+import { baseEnvironment } from './command-launch.ts';
+import { TaskFailure } from '../base/errors.ts';
+import { didYouMean } from '../base/suggest.ts';
+import { TaskLog } from './task-log.ts';
+import type { ExecOptions, TaskContext, Value } from '../taskfile/types.ts';
+
+let commandRunner: Promise<typeof import('./command-runner.ts')> | undefined;
+let loadedRunner: typeof import('./command-runner.ts') | undefined;
+const loadCommandRunner = () =>
+  (commandRunner ??= import('./command-runner.ts').then((runner) => (loadedRunner = runner)));
+
+/** Waits for commands still running (being stopped after an interrupt); free if none ever ran. */
+export async function commandsSettled(): Promise<void> {
+  if (commandRunner) await (await commandRunner).commandsSettled();
+}
+
+/** SIGKILL every running command at once (a second Ctrl-C). */
+export function killCommandsNow(): void {
+  loadedRunner?.killAllCommandsNow();
+}
+
+export function makeContext(options: {
+  name: string;
+  root: string;
+  stateDir: string;
+  values: Record<string, Value>;
+  signal: AbortSignal;
+  log: TaskLog;
+  /** The task is in the console pool (`pool: 'console'`): its commands may take the terminal. */
+  terminal?: boolean;
+}): TaskContext {
+  const { name, root, log, signal } = options;
+  // Every command of the run gets the environment as it was before the first check or run
+  // could change it, whichever task's command happens to start first.
+  baseEnvironment();
+  return {
+    name,
+    root,
+    values: options.values,
+    signal,
+    stateDir: path.join(options.stateDir, 'tasks', name),
+    log: (line: string) => log.line(line),
+    async exec(file: string, args: readonly string[] = [], execOptions: ExecOptions = {}) {
+      const problem = execProblem(file, args, execOptions);
+      if (problem) throw new TaskFailure(`task '${name}': ${problem}`);
+      if (execOptions.stdio === 'inherit' && !options.terminal) {
+        throw new TaskFailure(`task '${name}': stdio 'inherit' gives a command the terminal; declare the task with pool: 'console'`);
+      }
+      const { runCommand } = await loadCommandRunner();
+      return runCommand(file, args, {
+        ...execOptions,
+        cwd: execOptions.cwd ? path.resolve(root, execOptions.cwd) : root,
+        signal,
+        log,
+      });
+    },
+  };
+}
+
+/** Each option of `exec` and what its value must be. */
+const execOptionRules: Record<keyof ExecOptions, [string, (v: unknown) => boolean]> = {
+  cwd: ['a string', (v) => typeof v === 'string'],
+  env: ['an object of strings (undefined removes a variable)', (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => x === undefined || typeof x === 'string')],
+  input: ['a string or bytes', (v) => typeof v === 'string' || v instanceof Uint8Array],
+  reject: ['true or false', (v) => typeof v === 'boolean'],
+  timeout: ['a number of milliseconds', (v) => typeof v === 'number' && v > 0],
+  quiet: ['true or false', (v) => typeof v === 'boolean'],
+  stdio: ["'pipe' or 'inherit'", (v) => v === 'pipe' || v === 'inherit'],
+};
+
+const shown = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? (Array.isArray(value) ? 'an array' : 'an object') : String(value));
+
+/**
+ * What is wrong with a call of `exec`, checked at the call: a string as `args` would otherwise be
+ * spread into one argument a letter (`echo h e l l o`), a number would fail deep in the launcher,
+ * and a misspelt option would be ignored.
+ */
+function execProblem(file: unknown, args: unknown, options: unknown): string | undefined {
+  const call = `exec(${typeof file === 'string' ? JSON.stringify(file) : '...'}, ...)`;
+  if (typeof file !== 'string' || file === '') return `${call}: the program must be a non-empty string, not ${shown(file)}`;
+  if (!Array.isArray(args)) {
+    const hint = typeof args === 'string' ? `; write exec(${JSON.stringify(file)}, [${JSON.stringify(args)}])` : '';
+    return `${call}: its arguments must be an array of strings, not ${typeof args === 'string' ? 'the string ' : ''}${shown(args)}${hint}`;
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg: unknown = args[i];
+    if (typeof arg !== 'string') return `${call}: argument ${i} (${shown(arg)}, ${arg === null ? 'null' : typeof arg}) is not a string${typeof arg === 'number' ? `; write String(${arg})` : ''}`;
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return `${call}: its options must be an object, not ${shown(options)}`;
+  for (const [key, value] of Object.entries(options)) {
+    const rule = execOptionRules[key as keyof ExecOptions];
+    if (!rule) return `${call}: unknown option '${key}'${didYouMean(key, Object.keys(execOptionRules))}; the options are ${Object.keys(execOptionRules).join(', ')}`;
+    if (value !== undefined && !rule[1](value)) return `${call}: option ${key} must be ${rule[0]}, not ${shown(value)}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,47 @@
+// Parameters: `param(name, default, description)` returns the command line's NAME=VALUE,
+// parsed to the default's type, or the default.
+import { UsageError } from '../base/errors.ts';
+import { registry } from './registry.ts';
+
+const namePattern = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/** Parses an override to the type of the default, or throws a UsageError naming the parameter. */
+export function parseParam(name: string, text: string, defaultValue: string | number | boolean): string | number | boolean {
+  if (typeof defaultValue === 'number') {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n)) {
+      throw new UsageError(`parameter ${name}: '${text}' is not a number (default ${defaultValue})`);
+    }
+    return n;
+  }
+  if (typeof defaultValue === 'boolean') {
+    const lower = text.toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+    if (['false', '0', 'no', 'off', ''].includes(lower)) return false;
+    throw new UsageError(`parameter ${name}: '${text}' is not a boolean (true or false)`);
+  }
+  return text;
+}
+
+/**
+ * Declares a parameter; returns its value for this run. `check` returns a problem description
+ * for a value that must be refused before anything runs (a machine name aimed at the shell).
+ */
+export function param(name: string, defaultValue: string, description?: string, check?: (value: string) => string | undefined): string;
+export function param(name: string, defaultValue: number, description?: string, check?: (value: number) => string | undefined): number;
+export function param(name: string, defaultValue: boolean, description?: string, check?: (value: boolean) => string | undefined): boolean;
+export function param<T extends string | number | boolean>(
+  name: string,
+  defaultValue: T,
+  description = '',
+  check?: (value: T) => string | undefined,
+): T {
+  if (!namePattern.test(name)) throw new UsageError(`parameter name '${name}' is not valid`);
+  const reg = registry();
+  const text = reg.overrides.get(name);
+  const value = text === undefined ? defaultValue : parseParam(name, text, defaultValue);
+  const problem = check?.(value as T);
+  if (problem !== undefined) throw new UsageError(`parameter ${name}: ${JSON.stringify(value)} is not valid: ${problem}`);
+  reg.params.set(name, { name, defaultValue, description, value });
+  return value as T;
+}
