@@ -103,7 +103,8 @@ function installedProject(): { dir: string; task: (...args: string[]) => Promise
   fs.mkdirSync(path.join(dir, 'node_modules/.bin'), { recursive: true });
   fs.symlinkSync(repo, path.join(dir, 'node_modules', name));
   fs.symlinkSync(`../${name}/bin/task.js`, path.join(dir, 'node_modules/.bin/task'));
-  const env = { ...process.env, CI: '', NODE_OPTIONS: '' };
+  // Its own local cache, inside the folder removed after the test.
+  const env = { ...process.env, CI: '', NODE_OPTIONS: '', TASK_CACHE_DIR: path.join(dir, '.task-cache') };
   const task = (...args: string[]) => finished(spawn(process.execPath, [path.join(dir, 'node_modules/.bin/task'), ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   return { dir, task };
 }
@@ -172,7 +173,7 @@ _task_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
   assert.deepEqual(complete(p.path('sub'), 'task', ''), ['bench', 'build-all', 'mode=', 'port=']);
   assert.deepEqual(complete(p.path('sub'), 'task', 'b'), ['bench', 'build-all']);
   assert.deepEqual(complete(p.dir, 'task', '-n', 'po'), ['port=']);
-  assert.deepEqual(complete(p.dir, 'task', '--c'), ['--clean', '--color', '--completion']);
+  assert.deepEqual(complete(p.dir, 'task', '--c'), ['--cache-dir', '--cache-mode', '--cache-url', '--clean', '--color', '--completion']);
   assert.ok(complete(p.dir, 'task', '-').includes('--dry-run'));
   // -C on the line being completed: the Taskfile there.
   move(p, 'Taskfile.ts', 'other/Taskfile.ts');

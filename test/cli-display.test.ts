@@ -22,7 +22,7 @@ const liveDrew = /\x1b\[\?25l/;
  */
 async function onTerminal(p: Project, args: string, env: Record<string, string | undefined> = {}, setup = 'stty cols 80 rows 24'): Promise<CliResult> {
   const command = `${setup}; ${process.execPath} ${bin} ${args}`;
-  const merged: Record<string, string | undefined> = { ...process.env, CI: '', NODE_OPTIONS: '', TERM: 'xterm', NO_COLOR: undefined, FORCE_COLOR: undefined, ...env };
+  const merged: Record<string, string | undefined> = { ...process.env, CI: '', NODE_OPTIONS: '', TASK_CACHE_DIR: p.cacheDir, TERM: 'xterm', NO_COLOR: undefined, FORCE_COLOR: undefined, ...env };
   for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
   const child = spawn('script', ['-qefc', command, '/dev/null'], { cwd: p.dir, env: merged as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
   const result = await finished(child);
@@ -31,7 +31,7 @@ async function onTerminal(p: Project, args: string, env: Record<string, string |
 
 /** Runs the CLI with its stdout a pipe, NO_COLOR and FORCE_COLOR cleared unless given. */
 function inPipe(p: Project, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const merged: NodeJS.ProcessEnv = { ...process.env, CI: '', NODE_OPTIONS: '', ...env };
+  const merged: NodeJS.ProcessEnv = { ...process.env, CI: '', NODE_OPTIONS: '', TASK_CACHE_DIR: p.cacheDir, ...env };
   if (!('NO_COLOR' in env)) delete merged.NO_COLOR;
   if (!('FORCE_COLOR' in env)) delete merged.FORCE_COLOR;
   return finished(spawn(process.execPath, [bin, ...args], { cwd: p.dir, env: merged, stdio: ['ignore', 'pipe', 'pipe'] }));

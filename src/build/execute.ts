@@ -18,6 +18,7 @@ import { makeContext } from '../launch/task-context.ts';
 import { TaskLog } from '../launch/task-log.ts';
 import { timeoutSignal, untilAborted } from '../launch/timeout-signal.ts';
 import type { TaskContext } from '../taskfile/types.ts';
+import type { TaskCache } from '../cache/task-cache.ts';
 
 /** Runs a task's work. The real one calls `run`; tests pass a fake one. */
 export type TaskRunner = (node: Node, ctx: TaskContext) => Promise<void>;
@@ -64,6 +65,8 @@ export interface BuildOptions {
   /** Decide and report, but run and record nothing (-n, --explain, -q). */
   dryRun: boolean;
   signal: AbortSignal;
+  /** The local and remote cache: a stale task whose key it holds is restored, not run. */
+  cache?: TaskCache;
 }
 
 type Status = 'up-to-date' | 'ran' | 'would-run' | 'failed' | 'skipped' | 'not-started' | 'interrupted';
@@ -240,19 +243,23 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       results.set(name, `would-run:${name}`);
       ranNow.add(name);
       settle(name, 'would-run');
-      reporter.emit({ type: 'would-run', task: name, reasons: assessment.reasons, ...shownCommands(node) });
+      const cache = options.cache && (await options.cache.explain(node, assessment.parts, ranNow, signal));
+      reporter.emit({ type: 'would-run', task: name, reasons: assessment.reasons, ...shownCommands(node), ...(cache ? { cache } : {}) });
       return;
     }
 
     // Removed before the run, written only after success: a failed or killed run is never "up to date".
     // If the removal cannot be written (a full disk), the task does not start.
     store.delete(name);
-    reporter.emit({ type: 'start', task: name, reasons: assessment.reasons, ...(node.spec.pool === 'console' ? { terminal: true } : {}) });
+    const hit = await options.cache?.lookup(node, assessment.parts, signal);
+    reporter.emit({ type: 'start', task: name, reasons: assessment.reasons, ...(node.spec.pool === 'console' ? { terminal: true } : {}), ...(hit ? { cache: hit.from } : {}) });
     const log = new TaskLog(path.join(logsDir, `${name}.log`), (line) => reporter.emit({ type: 'output', task: name, line }));
     const timeout = timeoutSignal(signal, node.spec.timeout);
     const taskSignal = timeout.signal;
     try {
-      await untilAborted(runner(node, contextFor(node, log, taskSignal)), taskSignal);
+      // A hit whose blobs prove missing or corrupt runs the task after all.
+      const restored = hit !== undefined && (await hit.restore(taskSignal));
+      if (!restored) await untilAborted(runner(node, contextFor(node, log, taskSignal)), taskSignal);
       disk.forget();
       const outputs = recordOutputs(node, graph.root, disk, options.stamps);
       const fileDigests = [...outputs].flatMap(([file, out]) => (out.kind === 'file' ? [[file, out.digest]] : []));
@@ -260,10 +267,14 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       const result = fileDigests.length > 0 ? sha256(canonicalJson(Object.fromEntries(fileDigests))) : `run:${randomUUID()}`;
       const durationMs = Date.now() - begun;
       store.put(name, { parts: assessment.parts, outputs, result, finishedAt: Date.now(), durationMs });
+      if (!restored) await options.cache?.save(node, outputs, durationMs, taskSignal);
       results.set(name, result);
       ranNow.add(name);
-      settle(name, 'ran');
-      reporter.emit({ type: 'done', task: name, durationMs });
+      if (restored) {
+        status.set(name, 'ran');
+        (summary.restored ??= []).push(name);
+      } else settle(name, 'ran');
+      reporter.emit({ type: 'done', task: name, durationMs, ...(restored ? { cache: hit!.from } : {}) });
     } catch (error) {
       log.keep();
       disk.forget();
@@ -286,6 +297,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   if (left.length > 0) await schedule(graph, left, options.jobs, runOne);
   // A check called early, for a task that then never started (a failure stopped the build).
   for (const { log } of calledChecks.values()) log.close();
+  if (options.cache && !options.dryRun) summary.cache = options.cache.finish();
   summary.wallMs = Date.now() - started;
   return summary;
 }

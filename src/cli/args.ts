@@ -27,6 +27,12 @@ export interface CliArgs {
   color: ColorChoice;
   /** `--json`: one JSON event per line on stdout, for CI systems and editors. */
   json: boolean;
+  /** `--cache-url URL`: the remote cache (Bazel's HTTP cache protocol); else TASK_CACHE_URL. */
+  cacheUrl: string | undefined;
+  /** `--cache-mode`: readwrite, read (the remote is only read), off (no cache at all); else TASK_CACHE_MODE. */
+  cacheMode: CacheModeChoice | undefined;
+  /** `--cache-dir DIR`: the local cache; else TASK_CACHE_DIR, else XDG_CACHE_HOME/task. */
+  cacheDir: string | undefined;
   directory: string | undefined;
   taskfile: string | undefined;
   targets: string[];
@@ -50,7 +56,10 @@ const flags = {
   '--json': 'json',
 } as const;
 
-const withValue = ['-j', '--jobs', '-C', '--taskfile', '--completion', '--progress', '--color'] as const;
+const withValue = ['-j', '--jobs', '-C', '--taskfile', '--completion', '--progress', '--color', '--cache-url', '--cache-mode', '--cache-dir'] as const;
+
+export const cacheModeChoices = ['readwrite', 'read', 'off'] as const;
+export type CacheModeChoice = (typeof cacheModeChoices)[number];
 
 
 /** The shells `--completion` writes a script for. */
@@ -82,6 +91,10 @@ export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
       --color=auto|always|never   colour codes (auto: on a terminal, unless NO_COLOR
                       is set or TERM=dumb)
       --json          one JSON event per line on stdout (plan, started, finished, summary)
+      --cache-url URL the remote cache (Bazel's HTTP cache: URL/ac/, URL/cas/); also TASK_CACHE_URL
+      --cache-mode=readwrite|read|off  write to the remote cache, only read it, or use no
+                      cache at all (default readwrite; also TASK_CACHE_MODE)
+      --cache-dir DIR the local cache (default TASK_CACHE_DIR, else $XDG_CACHE_HOME/task)
   NAME=VALUE          override a parameter the Taskfile declares
 `;
 
@@ -102,7 +115,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = {
     list: false, dryRun: false, explain: false, question: false, force: false, jobs: undefined,
     keepGoing: false, graph: false, clean: false, verbose: false, help: false, version: false, init: false,
-    completion: undefined, completeTargets: false, progress: 'auto', color: 'auto', json: false, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
+    completion: undefined, completeTargets: false, progress: 'auto', color: 'auto', json: false, cacheUrl: undefined, cacheMode: undefined, cacheDir: undefined, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
   };
   // How each flag was spelled, to name it in a refusal.
   const spelled = new Map<keyof CliArgs, string>();
@@ -189,6 +202,12 @@ function setValue(args: CliArgs, option: string, value: string): void {
     args.progress = oneOf(option, value, progressChoices);
   } else if (option === '--color') {
     args.color = oneOf(option, value, colorChoices);
+  } else if (option === '--cache-mode') {
+    args.cacheMode = oneOf(option, value, cacheModeChoices);
+  } else if (option === '--cache-url') {
+    args.cacheUrl = value;
+  } else if (option === '--cache-dir') {
+    args.cacheDir = value;
   } else if (option === '-C') {
     args.directory = value;
   } else {

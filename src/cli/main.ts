@@ -229,6 +229,9 @@ async function runBuild(options: BuildRun): Promise<number> {
   const started = Date.now();
   // Usage and Taskfile mistakes come first, before anything is created or locked.
   checkTargets(taskfile.tasks, targets);
+  const usesCache = building || mode === 'explain';
+  const cacheModule = usesCache ? await import('../cache/open-cache.ts') : undefined;
+  const cacheSettings = cacheModule?.resolveCache({ url: args.cacheUrl, mode: args.cacheMode, dir: args.cacheDir, env: process.env });
   let release = () => {};
   const interrupt = interrupts();
   // Checks asked before their task is decided (by the snapshot, or the build's fast path), with their answers.
@@ -284,7 +287,11 @@ async function runBuild(options: BuildRun): Promise<number> {
     }
     const reporter = await makeReporter(options, terminalTask, plan);
     for (const message of store.warnings) reporter.emit({ type: 'warning', message });
-    const summary = await build({ ...buildOptions, stats, store, reporter, dryRun: !building, calledChecks });
+    const cache =
+      cacheModule && cacheSettings
+        ? cacheModule.openCache(cacheSettings, { graph, recordOf: (task) => store.get(task), warn: (message) => reporter.emit({ type: 'warning', message }), env: process.env })
+        : undefined;
+    const summary = await build({ ...buildOptions, stats, store, reporter, dryRun: !building, calledChecks, cache });
     await taskContext.commandsSettled();
     let saveError: unknown;
     if (building && (store.changed || stamps.dirty || store.warnings.length > 0)) {

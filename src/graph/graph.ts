@@ -83,6 +83,7 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   pool: ["'console' (the only pool so far)", (v) => v === 'console'],
   command: ['an argv (a non-empty array of strings) or a non-empty list of them', isCommand],
   run: ['a function', (v) => typeof v === 'function'],
+  cache: ['true or false', (v) => typeof v === 'boolean'],
   clean: ['a function', (v) => typeof v === 'function'],
 };
 

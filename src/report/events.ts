@@ -5,11 +5,11 @@ import type { Reason } from '../decide/freshness.ts';
 export type BuildEvent =
   | { type: 'plan'; tasks: readonly string[] }
   /** `terminal`: a task in the console pool (`pool: 'console'`), whose output is for the user (printed as it comes). */
-  | { type: 'start'; task: string; reasons: Reason[]; terminal?: boolean }
+  | { type: 'start'; task: string; reasons: Reason[]; terminal?: boolean; /** Restoring its outputs from this cache instead of running it. */ cache?: CacheSource }
   | { type: 'output'; task: string; line: string }
   | { type: 'up-to-date'; task: string }
-  | { type: 'would-run'; task: string; reasons: Reason[]; /** Its declared commands, shell-quoted. */ commands?: string[] }
-  | { type: 'done'; task: string; durationMs: number }
+  | { type: 'would-run'; task: string; reasons: Reason[]; /** Its declared commands, shell-quoted. */ commands?: string[]; /** --explain: what the cache would do. */ cache?: string }
+  | { type: 'done'; task: string; durationMs: number; /** Its outputs came from this cache: nothing ran. */ cache?: CacheSource }
   | { type: 'failed'; task: string; error: Error | TaskError; durationMs: number }
   | { type: 'skipped'; task: string; dependency: string }
   | { type: 'interrupted'; task: string }
@@ -19,6 +19,22 @@ export interface Reporter {
   emit(event: BuildEvent): void;
   /** Called once at the end with the summary; resolves when everything is printed. */
   finish(summary: BuildSummary): Promise<void>;
+}
+
+/** Where a restored task's outputs came from. */
+export type CacheSource = 'local' | 'remote';
+
+/** What the cache did in one build. */
+export interface CacheStats {
+  localHits: number;
+  remoteHits: number;
+  /** Cacheable tasks that were looked up and had to run. */
+  misses: number;
+  /** Bytes downloaded from and uploaded to the remote cache. */
+  bytesDown: number;
+  bytesUp: number;
+  /** The recorded build times of the restored tasks, less the time their restore took. */
+  savedMs: number;
 }
 
 /** The outcome of a build, by task. */
@@ -31,6 +47,10 @@ export interface BuildSummary {
   /** Not started because the build stopped after a failure or an interrupt. */
   notStarted: string[];
   interrupted: string[];
+  /** Tasks whose outputs were restored from the cache instead of running (none without a cache). */
+  restored?: string[];
+  /** The cache's figures, when the build used one. */
+  cache?: CacheStats;
   wallMs: number;
   /** The process's exit status, when the CLI knows it before the summary is printed. */
   exitStatus?: number;

@@ -110,7 +110,7 @@ export class JsonReporter implements Reporter {
       case 'up-to-date':
         return this.#finish(event.task, 'up-to-date', { reason: 'up to date', durationMs: 0 });
       case 'done':
-        return this.#finish(event.task, 'done', { reason: this.#reason(event.task), durationMs: Math.round(event.durationMs), ...this.#log(event.task) });
+        return this.#finish(event.task, event.cache ? 'restored' : 'done', { reason: this.#reason(event.task), durationMs: Math.round(event.durationMs), ...(event.cache ? { cache: event.cache } : this.#log(event.task)) });
       case 'failed': {
         const { error } = event;
         const failure: Record<string, unknown> =
@@ -153,8 +153,9 @@ export class JsonReporter implements Reporter {
       skipped: summary.skipped.length,
       notStarted: summary.notStarted.length,
       interrupted: summary.interrupted.length,
+      restored: summary.restored?.length ?? 0,
     };
-    const line = JSON.stringify({ event: 'summary', counts, durationMs: Math.round(summary.wallMs), exitStatus: summary.exitStatus ?? null });
+    const line = JSON.stringify({ event: 'summary', counts, durationMs: Math.round(summary.wallMs), exitStatus: summary.exitStatus ?? null, ...(summary.cache ? { cache: summary.cache } : {}) });
     await new Promise<void>((resolve) => this.#out.write(`${line}\n`, () => resolve()));
   }
 }

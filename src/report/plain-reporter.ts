@@ -2,7 +2,7 @@
 
 import { CommandFailed, describeSystemError, thrownAt } from '../base/errors.ts';
 import { paint, type Paint } from './display.ts';
-import type { BuildEvent, BuildSummary, Reporter } from './events.ts';
+import type { BuildEvent, BuildSummary, CacheStats, Reporter } from './events.ts';
 import { formatDuration } from '../base/format.ts';
 import { describeReason, type Reason } from '../decide/freshness.ts';
 
@@ -60,7 +60,7 @@ export class PlainReporter implements Reporter {
         this.#total = event.tasks.length;
         return;
       case 'start':
-        this.#print(`${this.#paint.bold(event.task)}: running (${reasonsText(event.reasons)})`);
+        this.#print(`${this.#paint.bold(event.task)}: ${event.cache ? `restoring from the ${event.cache} cache` : 'running'} (${reasonsText(event.reasons)})`);
         if (event.terminal) {
           // Before the task's own output, and before a command of it writes to the terminal itself.
           this.#terminal.add(event.task);
@@ -84,11 +84,12 @@ export class PlainReporter implements Reporter {
             ? `${this.#count()} ${event.task}: out of date: ${reasonsText(event.reasons)}`
             : `would run ${event.task}: ${reasonsText(event.reasons)}`,
         );
+        if (this.#mode === 'explain' && event.cache) this.#print(`    ${event.cache}`);
         // As make -n and ninja -n: the commands it would run, one a line.
         if (this.#mode === 'dry-run') for (const command of event.commands ?? []) this.#print(command);
         return;
       case 'done':
-        this.#print(`${this.#count()} ${event.task}: ${this.#paint.green('done')} in ${formatDuration(event.durationMs)}`);
+        this.#print(`${this.#count()} ${event.task}: ${this.#paint.green(event.cache ? `restored from the ${event.cache} cache` : 'done')} in ${formatDuration(event.durationMs)}`);
         return;
       case 'failed':
         this.#print(`${this.#count()} ${event.task}: ${this.#paint.red('FAILED')} after ${formatDuration(event.durationMs)}: ${event.error.message}`);
@@ -149,12 +150,13 @@ export function summaryLines(summary: BuildSummary, mode: ReportMode, colours: P
   const add = (count: number, what: string) => count > 0 && parts.push(`${count} ${what}`);
   if (mode === 'build') {
     add(summary.ran.length, 'ran');
+    add(summary.restored?.length ?? 0, 'restored from the cache');
     add(summary.upToDate.length, 'up to date');
     add(summary.failed.length, 'failed');
     add(summary.skipped.length, 'skipped');
     add(summary.notStarted.length, 'not started');
     add(summary.interrupted.length, 'interrupted');
-    if (summary.ran.length === 0 && summary.failed.length === 0 && summary.interrupted.length === 0) parts.unshift('nothing to do');
+    if (summary.ran.length === 0 && !summary.restored?.length && summary.failed.length === 0 && summary.interrupted.length === 0) parts.unshift('nothing to do');
   } else {
     add(summary.wouldRun.length, 'would run');
     add(summary.upToDate.length, 'up to date');
@@ -162,5 +164,28 @@ export function summaryLines(summary: BuildSummary, mode: ReportMode, colours: P
     if (summary.wouldRun.length === 0 && summary.failed.length === 0) parts.unshift('nothing to do');
   }
   lines.push(`task: ${parts.join(', ')} (${formatDuration(summary.wallMs)})`);
+  const cache = summary.cache;
+  if (mode === 'build' && cache && cache.localHits + cache.remoteHits + cache.misses > 0) lines.push(cacheLine(cache));
   return lines;
+}
+
+/** One line of cache figures: hits by cache, misses, bytes moved, time saved. */
+export function cacheLine(cache: CacheStats): string {
+  const parts = [`${cache.localHits} local hits`, `${cache.remoteHits} remote hits`, `${cache.misses} misses`];
+  if (cache.bytesDown > 0) parts.push(`${formatBytes(cache.bytesDown)} downloaded`);
+  if (cache.bytesUp > 0) parts.push(`${formatBytes(cache.bytesUp)} uploaded`);
+  if (cache.savedMs > 0) parts.push(`about ${formatDuration(cache.savedMs)} saved`);
+  return `task: cache: ${parts.join(', ')}`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }

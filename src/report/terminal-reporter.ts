@@ -119,7 +119,7 @@ export class LazyTerminalReporter implements Reporter {
     if (!row) return;
     switch (event.type) {
       case 'start':
-        row.title = `${event.task} (${event.reasons.map(describeReason).join('; ')})`;
+        row.title = `${event.task} (${event.cache ? `restoring from the ${event.cache} cache: ` : ''}${event.reasons.map(describeReason).join('; ')})`;
         row.started.resolve();
         return;
       case 'output':
@@ -141,7 +141,7 @@ export class LazyTerminalReporter implements Reporter {
         return;
       case 'done':
         row.closed = true;
-        row.title = `${event.task} (${formatDuration(event.durationMs)})`;
+        row.title = `${event.task} (${event.cache ? `from the ${event.cache} cache, ` : ''}${formatDuration(event.durationMs)})`;
         row.ended.resolve();
         return;
       case 'failed':

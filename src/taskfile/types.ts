@@ -86,6 +86,14 @@ export interface TaskSpec {
    * command lines are part of the fingerprint: a changed flag reruns the task.
    */
   command?: readonly string[] | ReadonlyArray<readonly string[]>;
+  /**
+   * Whether the task's outputs may be stored in, and restored from, the local and remote cache
+   * under its action key (a digest of everything its fingerprint holds). Default: true for a task
+   * with `command` and no `run`, false for a `run` task (whose effects the engine cannot see:
+   * `true` promises that its declared outputs are all it makes). A task with a `check` is never
+   * cached.
+   */
+  cache?: boolean;
   /** The work. A task without `run` or `command` is a group. */
   run?: (ctx: TaskContext) => unknown | Promise<unknown>;
   /**

@@ -19,9 +19,17 @@ export interface CliResult {
 
 export class Project {
   readonly dir: string;
+  /**
+   * The project's own local cache (TASK_CACHE_DIR), beside its folder: a build never reads or
+   * fills the user's cache, and two projects share one only when a test says so.
+   */
+  cacheDir: string;
+  /** Variables added to the CLI's environment. */
+  env: Record<string, string> = {};
 
   constructor(taskfile: string) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'task-e2e-'));
+    this.cacheDir = `${this.dir}.cache`;
     this.write('Taskfile.ts', `import { task, param } from ${JSON.stringify(api)};\n${taskfile}`);
   }
 
@@ -45,7 +53,7 @@ export class Project {
   /** Starts the CLI; the caller waits with `finished`. */
   spawn(args: string[], cwd = this.dir): ChildProcess {
     // CI's variables are cleared so the output is the same plain text everywhere.
-    const env = { ...process.env, CI: '', NODE_OPTIONS: '' };
+    const env = { ...process.env, CI: '', NODE_OPTIONS: '', TASK_CACHE_DIR: this.cacheDir, TASK_CACHE_URL: '', ...this.env };
     return spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
@@ -65,6 +73,7 @@ export class Project {
 
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(`${this.dir}.cache`, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,142 @@
+// The local cache: a folder of blobs named by their sha256 (`cas/`) and task results named by
+// their action key (`ac/`), the same layout as Bazel's HTTP cache. Least recently used entries go
+// first when it grows past its size limit: a hit touches the entry's mtime.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { parseActionResult, type ActionResult } from './action-result.ts';
+import { besideName, copyVerified } from './verified-copy.ts';
+
+/** Where the local cache lives: TASK_CACHE_DIR, else XDG_CACHE_HOME/task, else ~/.cache/task. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.TASK_CACHE_DIR) return path.resolve(env.TASK_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  return path.join(base, 'task');
+}
+
+/** `10G`, `500M`, `2048K` or plain bytes; undefined when it is none of those. */
+export function parseSize(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(text.trim());
+  if (!match) return undefined;
+  const scale = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[match[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
+  return Math.floor(Number(match[1]) * scale);
+}
+
+export const defaultSizeLimit = 10 * 2 ** 30;
+
+export class LocalCache {
+  readonly dir: string;
+  readonly sizeLimit: number;
+  #added = 0;
+
+  constructor(dir: string, sizeLimit = defaultSizeLimit) {
+    this.dir = dir;
+    this.sizeLimit = sizeLimit;
+    fs.mkdirSync(path.join(dir, 'cas'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'ac'), { recursive: true });
+  }
+
+  blobPath(digest: string): string {
+    return path.join(this.dir, 'cas', digest);
+  }
+
+  #actionPath(key: string): string {
+    return path.join(this.dir, 'ac', key);
+  }
+
+  /** The task result stored under a key, or undefined (absent, or not a result this version reads). */
+  readAction(key: string): ActionResult | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(this.#actionPath(key));
+    } catch {
+      return undefined;
+    }
+    touch(this.#actionPath(key));
+    return parseActionResult(bytes);
+  }
+
+  writeAction(key: string, result: ActionResult): void {
+    const file = this.#actionPath(key);
+    const temp = besideName(file, 'partial');
+    fs.writeFileSync(temp, JSON.stringify(result));
+    fs.renameSync(temp, file);
+    this.#added += 1;
+  }
+
+  /** True when the blob is here (its bytes are checked when it is read). */
+  hasBlob(digest: string, size: number): boolean {
+    const stat = fs.statSync(this.blobPath(digest), { throwIfNoEntry: false });
+    return stat?.size === size;
+  }
+
+  /** Stores a stream's bytes as a blob; with `expected`, bytes that do not match are refused (CorruptBlob). */
+  async addBlob(source: Readable, expected?: { digest: string; size?: number }, signal?: AbortSignal): Promise<{ digest: string; size: number }> {
+    if (expected?.size !== undefined && this.hasBlob(expected.digest, expected.size)) {
+      source.destroy();
+      touch(this.blobPath(expected.digest));
+      return { digest: expected.digest, size: expected.size };
+    }
+    // Streamed to a temporary name, then renamed to its digest once that is known.
+    const temp = besideName(path.join(this.dir, 'cas', 'blob'), 'adding');
+    try {
+      const added = await copyVerified(source, temp, { expected, signal, mode: 0o444 });
+      fs.renameSync(temp, this.blobPath(added.digest));
+      this.#added += added.size;
+      return added;
+    } finally {
+      fs.rmSync(temp, { force: true });
+    }
+  }
+
+  /** Opens a blob for reading (its digest is checked by whoever reads it), touching it for LRU. */
+  openBlob(digest: string): Readable {
+    touch(this.blobPath(digest));
+    return fs.createReadStream(this.blobPath(digest));
+  }
+
+  /** Removes a blob found corrupt, so that the next build fetches or builds it again. */
+  dropBlob(digest: string): void {
+    fs.rmSync(this.blobPath(digest), { force: true });
+  }
+
+  /**
+   * When something was added, trims the cache to 90% of its limit, least recently used first.
+   * Returns the bytes removed.
+   */
+  evict(): number {
+    if (this.#added === 0) return 0;
+    this.#added = 0;
+    const entries: Array<{ file: string; size: number; used: number }> = [];
+    let total = 0;
+    for (const sub of ['cas', 'ac']) {
+      const folder = path.join(this.dir, sub);
+      for (const name of fs.readdirSync(folder)) {
+        const stat = fs.statSync(path.join(folder, name), { throwIfNoEntry: false });
+        if (!stat?.isFile()) continue;
+        entries.push({ file: path.join(folder, name), size: stat.size, used: stat.mtimeMs });
+        total += stat.size;
+      }
+    }
+    if (total <= this.sizeLimit) return 0;
+    entries.sort((a, b) => a.used - b.used);
+    let removed = 0;
+    for (const entry of entries) {
+      if (total - removed <= this.sizeLimit * 0.9) break;
+      fs.rmSync(entry.file, { force: true });
+      removed += entry.size;
+    }
+    return removed;
+  }
+}
+
+/** Marks an entry used now (its mtime: atime is often not kept, relatime or noatime). */
+function touch(file: string): void {
+  const now = new Date();
+  try {
+    fs.utimesSync(file, now, now);
+  } catch {
+    // A read-only cache folder still serves hits; it just ages by write time.
+  }
+}

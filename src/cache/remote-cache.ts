@@ -1,0 +1,149 @@
+// The remote cache: Bazel's HTTP cache protocol (GET, PUT and HEAD of URL/cas/SHA256 for blobs
+// and URL/ac/KEY for task results), so nginx's WebDAV module, bazel-remote, or any HTTP store
+// that fronts one serves it. A server that is down, slow or refusing costs one warning, and the
+// build goes on with the local cache: the remote is then left alone for the rest of the build.
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { parseActionResult, type ActionResult } from './action-result.ts';
+import { authorization, shownUrl } from './credentials.ts';
+import type { LocalCache } from './local-cache.ts';
+
+export type CacheMode = 'readwrite' | 'read' | 'off';
+export const cacheModes: readonly CacheMode[] = ['readwrite', 'read', 'off'];
+
+export interface RemoteOptions {
+  url: URL;
+  mode: CacheMode;
+  env: NodeJS.ProcessEnv;
+  /** Milliseconds to wait for a response, or between two chunks of a body. */
+  timeoutMs: number;
+  warn(message: string): void;
+}
+
+export class RemoteCache {
+  readonly shown: string;
+  #base: string;
+  #auth: string | undefined;
+  #options: RemoteOptions;
+  #down = false;
+  #writesRefused = false;
+  bytesDown = 0;
+  bytesUp = 0;
+
+  constructor(options: RemoteOptions) {
+    this.#options = options;
+    this.shown = shownUrl(options.url);
+    const bare = new URL(options.url.href);
+    bare.username = '';
+    bare.password = '';
+    this.#base = bare.href.replace(/\/$/, '');
+    this.#auth = authorization(options.url, options.env);
+  }
+
+  get readable(): boolean {
+    return !this.#down;
+  }
+
+  get writable(): boolean {
+    return !this.#down && !this.#writesRefused && this.#options.mode === 'readwrite';
+  }
+
+  /** A task result, or undefined on a miss or when the server cannot be used. */
+  async getAction(key: string, signal: AbortSignal): Promise<ActionResult | undefined> {
+    if (this.#down) return undefined;
+    const response = await this.#request('GET', `ac/${key}`, signal);
+    if (!response) return undefined;
+    const bytes = Buffer.from(await response.arrayBuffer());
+    this.bytesDown += bytes.length;
+    return parseActionResult(bytes);
+  }
+
+  /**
+   * Downloads a blob into the local cache, its digest checked on the way (a corrupt blob throws
+   * CorruptBlob). False when the server does not have it or cannot be used.
+   */
+  async fetchBlob(digest: string, size: number, local: LocalCache, signal: AbortSignal): Promise<boolean> {
+    if (this.#down) return false;
+    const idle = new AbortController();
+    const response = await this.#request('GET', `cas/${digest}`, AbortSignal.any([signal, idle.signal]));
+    if (!response?.body) return false;
+    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
+    // A body that stops flowing for the timeout is a slow server: given up like a dead one.
+    let timer = setTimeout(() => idle.abort(), this.#options.timeoutMs);
+    body.on('data', (chunk: Buffer) => {
+      this.bytesDown += chunk.length;
+      timer.refresh();
+    });
+    try {
+      await local.addBlob(body, { digest, size }, signal);
+      return true;
+    } catch (error) {
+      if (idle.signal.aborted && !signal.aborted) {
+        this.#giveUp(`no data for ${this.#options.timeoutMs} ms`);
+        return false;
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      timer = undefined as never;
+    }
+  }
+
+  /** Uploads a blob from the local cache unless the server has it. */
+  async putBlob(digest: string, size: number, local: LocalCache, signal: AbortSignal): Promise<void> {
+    if (!this.writable) return;
+    const head = await this.#request('HEAD', `cas/${digest}`, signal);
+    if (head) return;
+    if (!this.writable) return;
+    const body = Readable.toWeb(fs.createReadStream(local.blobPath(digest))) as unknown as ReadableStream;
+    if (await this.#request('PUT', `cas/${digest}`, signal, { body, length: size })) this.bytesUp += size;
+  }
+
+  async putAction(key: string, result: ActionResult, signal: AbortSignal): Promise<void> {
+    if (!this.writable) return;
+    const bytes = Buffer.from(JSON.stringify(result));
+    if (await this.#request('PUT', `ac/${key}`, signal, { body: bytes, length: bytes.length })) this.bytesUp += bytes.length;
+  }
+
+  /** One request: the response on success, undefined on a 404 or when the server is given up. */
+  async #request(method: 'GET' | 'HEAD' | 'PUT', path: string, signal: AbortSignal, upload?: { body: BodyInit; length: number }): Promise<Response | undefined> {
+    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
+    const headers: Record<string, string> = {};
+    if (this.#auth) headers.authorization = this.#auth;
+    if (upload) headers['content-length'] = String(upload.length);
+    let response: Response;
+    try {
+      response = await fetch(`${this.#base}/${path}`, {
+        method,
+        headers,
+        body: upload?.body,
+        signal: AbortSignal.any([signal, timeout]),
+        redirect: 'follow',
+        ...(upload ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      if (timeout.aborted) return this.#giveUp(`no answer within ${this.#options.timeoutMs} ms`);
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      return this.#giveUp(cause?.code ?? cause?.message ?? (error as Error).message);
+    }
+    if (response.ok) return response;
+    await response.body?.cancel().catch(() => {});
+    if (response.status === 404) return undefined;
+    if (method === 'PUT' && response.status < 500) {
+      // Refused writes (no rights, too large, read-only): reads go on.
+      this.#writesRefused = true;
+      this.#options.warn(`the remote cache ${this.shown} refuses writes (HTTP ${response.status} for PUT ${path.slice(0, 3)}…); not uploading for the rest of this build`);
+      return undefined;
+    }
+    return this.#giveUp(`HTTP ${response.status} for ${method} ${path.slice(0, 3)}…`);
+  }
+
+  #giveUp(why: string): undefined {
+    if (!this.#down) {
+      this.#down = true;
+      this.#options.warn(`the remote cache ${this.shown} cannot be used (${why}); going on with the local cache only`);
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,224 @@
+// The cache as the build sees it: for a stale task, find its action key in the local cache or
+// the remote one and restore its outputs instead of running it; after a run, store its outputs.
+// Nothing here can fail a build: a cache that cannot be used is a warning, and the task runs.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Graph, Node } from '../graph/graph.ts';
+import type { CacheStats } from '../report/events.ts';
+import type { FingerprintParts, OutputRecord, TaskRecord } from '../state/state.ts';
+import { ActionKeys, notCacheable, portableOutput } from './action-key.ts';
+import type { ActionResult, CachedOutput } from './action-result.ts';
+import { packFolder, unpackInto } from './archive.ts';
+import type { LocalCache } from './local-cache.ts';
+import type { RemoteCache } from './remote-cache.ts';
+import { besideName, copyVerified, CorruptBlob, streamHashed } from './verified-copy.ts';
+
+export interface TaskCacheOptions {
+  graph: Graph;
+  local: LocalCache;
+  remote?: RemoteCache;
+  /** The state store's records: a dependency's record says what it handed on. */
+  recordOf(task: string): TaskRecord | undefined;
+  warn(message: string): void;
+}
+
+/** A task result found under its key, ready to be restored. */
+export interface CacheHit {
+  from: 'local' | 'remote';
+  /** Restores every output; false when a blob proved missing or corrupt (the task then runs). */
+  restore(signal: AbortSignal): Promise<boolean>;
+}
+
+export class TaskCache {
+  #options: TaskCacheOptions;
+  #keys: ActionKeys;
+  /** Keys of the tasks looked up and missed: stored under them after their run. */
+  #missed = new Map<string, string>();
+  #stats: CacheStats = { localHits: 0, remoteHits: 0, misses: 0, bytesDown: 0, bytesUp: 0, savedMs: 0 };
+  #warned = new Set<string>();
+
+  constructor(options: TaskCacheOptions) {
+    this.#options = options;
+    this.#keys = new ActionKeys(options.graph, options.recordOf);
+  }
+
+  /** A warning said once per build, however many tasks meet the same problem. */
+  #warnOnce(kind: string, message: string): void {
+    if (this.#warned.has(kind)) return;
+    this.#warned.add(kind);
+    this.#options.warn(message);
+  }
+
+  /** The key of a stale task, or why it has none. */
+  keyOf(node: Node, parts: FingerprintParts): { key: string } | { none: string } {
+    const why = notCacheable(node);
+    if (why) return { none: `not cacheable: ${why}` };
+    const key = this.#keys.keyOf(parts);
+    return key ? { key } : { none: 'not cacheable: a dependency left nothing another machine could match' };
+  }
+
+  /** For --explain: what the cache would do for a task that is out of date. */
+  async explain(node: Node, parts: FingerprintParts, willRun: ReadonlySet<string>, signal: AbortSignal): Promise<string> {
+    const why = notCacheable(node);
+    if (why) return `not cached: ${why}`;
+    const pending = node.deps.find((dep) => willRun.has(dep));
+    if (pending) return `cache: its key is known once dependency ${pending} has run`;
+    const found = this.keyOf(node, parts);
+    if ('none' in found) return found.none;
+    const short = found.key.slice(0, 12);
+    if (this.#options.local.readAction(found.key)) return `cache: would be restored from the local cache (key ${short})`;
+    const remote = this.#options.remote;
+    if (remote && (await remote.getAction(found.key, signal))) return `cache: would be restored from the remote cache (key ${short})`;
+    return `cache: miss, no result under key ${short} in the local cache${remote ? ' or the remote cache' : ''}`;
+  }
+
+  /** Looks a stale task up; undefined is a miss, and the task's outputs are stored after its run. */
+  async lookup(node: Node, parts: FingerprintParts, signal: AbortSignal): Promise<CacheHit | undefined> {
+    this.#keys.forget(node.name);
+    const found = this.keyOf(node, parts);
+    if ('none' in found) return undefined;
+    const { key } = found;
+    this.#missed.set(node.name, key);
+    const { local, remote } = this.#options;
+    let result = local.readAction(key);
+    let from: CacheHit['from'] = 'local';
+    if (!result && remote?.readable) {
+      result = await remote.getAction(key, signal).catch(() => undefined);
+      from = 'remote';
+    }
+    if (!result || !this.#matches(node, result)) {
+      this.#stats.misses++;
+      return undefined;
+    }
+    const hit = result;
+    return {
+      from,
+      restore: async (taskSignal) => {
+        const started = Date.now();
+        const restored = await this.#restore(node, hit, taskSignal);
+        if (!restored) {
+          this.#stats.misses++;
+          return false;
+        }
+        this.#missed.delete(node.name);
+        if (from === 'remote') {
+          this.#stats.remoteHits++;
+          local.writeAction(key, hit);
+        } else this.#stats.localHits++;
+        this.#stats.savedMs += Math.max(0, hit.durationMs - (Date.now() - started));
+        return true;
+      },
+    };
+  }
+
+  /** The result names this task's outputs, in order: a key collision or a hand-edited entry does not. */
+  #matches(node: Node, result: ActionResult): boolean {
+    return (
+      result.task === node.name &&
+      result.outputs.length === node.outputs.length &&
+      result.outputs.every((o, i) => o.key === portableOutput(node.outputKeys[i] ?? node.outputs[i]!, i))
+    );
+  }
+
+  async #restore(node: Node, result: ActionResult, signal: AbortSignal): Promise<boolean> {
+    const { local, remote } = this.#options;
+    try {
+      for (const out of result.outputs) {
+        if (local.hasBlob(out.digest, out.size)) continue;
+        const fetched = remote ? await remote.fetchBlob(out.digest, out.size, local, signal) : false;
+        if (!fetched) {
+          this.#warnOnce('missing', `task '${node.name}': the cache's result names a blob ${out.digest.slice(0, 12)} that is missing or truncated; running the task`);
+          return false;
+        }
+      }
+      for (const [i, out] of result.outputs.entries()) await this.#restoreOutput(node.outputs[i]!, out, signal);
+      return true;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      if (error instanceof CorruptBlob) {
+        // The result's blobs are dropped (the others may be as damaged, and unread yet): the run
+        // that follows stores them afresh.
+        for (const out of result.outputs) local.dropBlob(out.digest);
+        this.#warnOnce('corrupt', `task '${node.name}': ${error.message}; running the task instead`);
+        return false;
+      }
+      this.#warnOnce('restore', `task '${node.name}': cannot restore from the cache (${(error as Error).message}); running the task instead`);
+      return false;
+    }
+  }
+
+  /** Puts one output in place atomically: built beside it under a temporary name, then renamed. */
+  async #restoreOutput(file: string, out: CachedOutput, signal: AbortSignal): Promise<void> {
+    const { local } = this.#options;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (out.kind === 'file') {
+      // A copy, never a hard link: a later edit of the output must not change the cached blob.
+      if (fs.lstatSync(file, { throwIfNoEntry: false })?.isDirectory()) fs.rmSync(file, { recursive: true, force: true });
+      await copyVerified(local.openBlob(out.digest), file, { expected: out, mode: out.mode, signal });
+      return;
+    }
+    const temp = besideName(file, 'restoring');
+    fs.mkdirSync(temp);
+    const tar = unpackInto(temp);
+    try {
+      const streamed = streamHashed(local.openBlob(out.digest), tar.stream, signal);
+      const [moved] = await Promise.all([streamed, tar.done]);
+      if (moved.digest !== out.digest || moved.size !== out.size) {
+        throw new CorruptBlob(`blob ${out.digest.slice(0, 12)} is corrupt: its bytes hash to ${moved.digest.slice(0, 12)} (${moved.size} bytes)`);
+      }
+      const old = besideName(file, 'replaced');
+      if (fs.lstatSync(file, { throwIfNoEntry: false })) fs.renameSync(file, old);
+      fs.renameSync(temp, file);
+      fs.rmSync(old, { recursive: true, force: true });
+    } finally {
+      tar.kill();
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
+  }
+
+  /** After a successful run: stores the task's outputs under its key (locally, and remotely when writable). */
+  async save(node: Node, outputs: ReadonlyMap<string, OutputRecord>, durationMs: number, signal: AbortSignal): Promise<void> {
+    const key = this.#missed.get(node.name);
+    if (key === undefined) return;
+    this.#missed.delete(node.name);
+    const { local, remote } = this.#options;
+    try {
+      const stored: CachedOutput[] = [];
+      for (const [i, file] of node.outputs.entries()) {
+        const record = outputs.get(file);
+        const outKey = portableOutput(node.outputKeys[i] ?? file, i);
+        if (record?.kind === 'file') {
+          const mode = fs.statSync(file).mode & 0o7777;
+          // Checked against the digest the build just recorded: a file changed since is not stored.
+          await local.addBlob(fs.createReadStream(file), { digest: record.digest, size: record.size }, signal);
+          stored.push({ key: outKey, kind: 'file', digest: record.digest, size: record.size, mode });
+        } else {
+          const tar = packFolder(file);
+          const [added] = await Promise.all([local.addBlob(tar.stream, undefined, signal), tar.done]);
+          stored.push({ key: outKey, kind: 'dir', digest: added.digest, size: added.size });
+        }
+      }
+      const result: ActionResult = { version: 1, task: node.name, outputs: stored, durationMs };
+      local.writeAction(key, result);
+      if (remote?.writable) {
+        for (const out of stored) await remote.putBlob(out.digest, out.size, local, signal);
+        // The result goes last: a reader never finds a result whose blobs are not there yet.
+        await remote.putAction(key, result, signal);
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      this.#warnOnce('store', `task '${node.name}': its outputs were not stored in the cache: ${(error as Error).message}`);
+    }
+  }
+
+  /** The build's cache figures, once it is over; trims the local cache to its limit. */
+  finish(): CacheStats {
+    try {
+      this.#options.local.evict();
+    } catch (error) {
+      this.#options.warn(`cannot trim the local cache ${this.#options.local.dir}: ${(error as Error).message}`);
+    }
+    const remote = this.#options.remote;
+    return { ...this.#stats, bytesDown: this.#stats.bytesDown + (remote?.bytesDown ?? 0), bytesUp: this.#stats.bytesUp + (remote?.bytesUp ?? 0) };
+  }
+}
