@@ -188,7 +188,9 @@ test('a file modified within a second before the build began is not covered, how
   // a.in was modified half a second before the build began; the build then took five seconds.
   const stats = new Map([[`${root}/a.in`, stat(startedAt - 500)], [`${root}/a.out`, stat(startedAt - 60_000)]]);
   disk.tick(5000);
-  const options = { stateDir: `${root}/.task`, targets: ['a'], tasks: defs, graph, order: ['a'], disk, stats, startedAt };
+  const parts = { name: 'a', runSource: '', checkSource: '', values: {}, inputs: new Map([['a.in', 'digest']]), outputs: ['a.out'], deps: new Map() };
+  const records = new Map([['a', { parts, outputs: new Map([[`${root}/a.out`, { kind: 'file' as const, size: 1, mtimeMs: startedAt - 60_000, digest: 'digest' }]]), result: 'r', finishedAt: 0, durationMs: 0 }]]);
+  const options = { stateDir: `${root}/.task`, targets: ['a'], tasks: defs, graph, order: ['a'], records, disk, stats, startedAt };
   assert.equal(writeSnapshot(options), 'a.in was modified within the last second');
   stats.set(`${root}/a.in`, stat(startedAt - 1500));
   assert.equal(writeSnapshot(options), undefined);

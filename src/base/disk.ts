@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { asFileError } from './errors.ts';
 
 const require = createRequire(import.meta.url);
@@ -29,6 +30,10 @@ export interface Disk {
   glob(pattern: string, cwd: string): string[];
   /** Removes a file or folder tree; no error if it is missing. */
   remove(file: string): void;
+  /** A small file's text, or undefined when it cannot be read (the engine's own files, such as a snapshot). */
+  readText(file: string): string | undefined;
+  /** Replaces a file whole (written aside, then renamed), making its folder: a reader sees the old text or the new. */
+  writeText(file: string, text: string): void;
   /** Milliseconds since the epoch, from the disk's clock. */
   now(): number;
 }
@@ -93,6 +98,24 @@ export const realDisk: Disk = {
       throw asFileError(error);
     }
   },
+  readText(file) {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  writeText(file, text) {
+    const aside = `${file}.${process.pid}`;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(aside, text);
+      fs.renameSync(aside, file);
+    } catch (error) {
+      fs.rmSync(aside, { force: true });
+      throw asFileError(error);
+    }
+  },
   now: () => Date.now(),
 };
 
@@ -107,6 +130,8 @@ export function withStatCache(disk: Disk, stats = new Map<string, Stat | undefin
     walk: (dir) => disk.walk(dir),
     glob: (pattern, cwd) => disk.glob(pattern, cwd),
     remove: (file) => disk.remove(file),
+    readText: (file) => disk.readText(file),
+    writeText: (file, text) => disk.writeText(file, text),
     now: () => disk.now(),
     stat(file) {
       if (stats.has(file)) return stats.get(file);

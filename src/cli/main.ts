@@ -304,7 +304,7 @@ async function runBuild(options: BuildRun): Promise<number> {
       const promised = [...calledChecks].find(([, check]) => check.promised)?.[0];
       const notWritten = promised
         ? `task '${promised}' has a check that answers with a promise`
-        : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, disk: realDisk, stats, startedAt: started });
+        : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, records: store, disk: realDisk, stats, startedAt: started });
       if (args.verbose) options.stdout.write(`task: snapshot: ${notWritten ? `none taken, ${notWritten}` : 'taken for the next run'}\n`);
     }
     const status = saveError !== undefined ? statusOfError(saveError) : exitStatus(summary, mode, interrupt.signal.aborted);

@@ -110,15 +110,27 @@ export function sourceOf(fn: unknown): string {
   return digest;
 }
 
-/** Everything but the dependency results, which are known only when the dependencies are done. */
-export function ownParts(node: Node, graph: Graph, disk: Disk, stamps: FileStamps): Omit<FingerprintParts, 'deps'> {
+/**
+ * The parts of a fingerprint that a task's declaration alone decides (all but the input digests
+ * and the dependency results, which come from the disk and from the dependencies). The one
+ * producer of them: the fingerprint below and the no-op snapshot's digest of the Taskfile both
+ * call it, so a part added here is compared by both (snapshot.ts), and the type makes every
+ * part of FingerprintParts that is not read from the disk or the dependencies come from here.
+ */
+export type DeclaredParts = Required<Omit<FingerprintParts, 'inputs' | 'deps'>>;
+
+export function declaredParts(node: Pick<Node, 'name' | 'spec' | 'commandKey' | 'outputKeys'>): DeclaredParts {
   return {
     name: node.name,
     runSource: sourceOf(node.spec.run),
     checkSource: sourceOf(node.spec.check),
     command: node.commandKey,
     values: node.spec.values ?? {},
-    inputs: inputDigests(node, graph, disk, stamps),
     outputs: node.outputKeys,
   };
+}
+
+/** Everything but the dependency results, which are known only when the dependencies are done. */
+export function ownParts(node: Node, graph: Graph, disk: Disk, stamps: FileStamps): Omit<FingerprintParts, 'deps'> {
+  return { ...declaredParts(node), inputs: inputDigests(node, graph, disk, stamps) };
 }

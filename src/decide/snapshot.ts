@@ -1,24 +1,28 @@
-// The no-op shortcut. A build that found every task of its targets up to date leaves a snapshot:
-// the stat of each input and output it compared, the identity of the state store it compared
-// them with, and a digest of the Taskfile's declarations. While all three are unchanged, a run
-// of the same targets would compare the same stats with the same records and decide the same,
-// so it answers "nothing to do" from the snapshot alone: no store to load, no graph to build
-// (ninja's no-op is the same walk: stats against its log). Anything different, and the run
-// takes the full path, which decides task by task. The snapshot only ever says "up to date".
+// The no-op shortcut. A build that found every task of its targets up to date leaves a snapshot
+// of what its decisions read: the stamp (size, mtime, ctime, inode) of every file the recorded
+// fingerprints and outputs name, the identity of the state store holding those records, and a
+// digest of the Taskfile's declarations made from the same declared parts the fingerprint is
+// made of (declaredParts). While all three are unchanged, the full decision (freshness.ts) would
+// compare the same parts with the same records and find every file as stamped, so it would decide
+// the same: the run answers "nothing to do" from the snapshot alone, with no store to load and no
+// graph to build (ninja's no-op is the same walk: stats against its log). Anything different, and
+// the run decides task by task. The snapshot only ever says "up to date". A part added to the
+// fingerprint is covered with no change here: a declared one through declaredParts, a file
+// through the record's inputs, which name every file whose digest the fingerprint holds.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Disk, Stat } from '../base/disk.ts';
 import { answersAtOnce } from './early-check.ts';
 import { FileError } from '../base/errors.ts';
-import { racyWindowMs } from '../state/file-stamps.ts';
-import { sourceOf } from './fingerprint.ts';
-import { checkSpec, type Graph } from '../graph/graph.ts';
+import { racyWindowMs, sameStamp } from '../state/file-stamps.ts';
+import { declaredParts, sourceOf } from './fingerprint.ts';
+import { checkSpec, commandKeyOf, commandsOf, placePath, type Graph } from '../graph/graph.ts';
 import type { TaskDef } from '../taskfile/registry.ts';
-import { statePaths, stateVersion } from '../state/state.ts';
+import { statePaths, stateVersion, type TaskRecord } from '../state/state.ts';
 import type { TaskSpec } from '../taskfile/types.ts';
 
-const snapshotVersion = 2;
+const snapshotVersion = 3;
 
 interface SnapshotFile {
   version: number;
@@ -52,9 +56,11 @@ export function snapshotPath(stateDir: string, targets: readonly string[]): stri
 }
 
 /**
- * A digest of everything the Taskfile declares that the graph and the up-to-date rules read. It
- * assumes the declarations passed the graph's field checks: without them, values that are not
- * JSON could hash like ones that are.
+ * A digest of the Taskfile's declarations: each task's declared fingerprint parts, made by the
+ * fingerprint's own declaredParts, then every field of its declaration as written (functions by
+ * their source's digest, dependencies by name), so that a field added to tasks is covered before
+ * anyone thinks of it. It assumes the declarations passed the graph's field checks: without them,
+ * values that are not JSON could hash like ones that are.
  */
 export function declarationDigest(tasks: ReadonlyMap<string, TaskDef>, root: string): string {
   const hash = createHash('sha256').update(`${snapshotVersion}\0${root}\0`);
@@ -62,8 +68,14 @@ export function declarationDigest(tasks: ReadonlyMap<string, TaskDef>, root: str
   let chunk: unknown[] = [];
   for (const def of tasks.values()) {
     const { spec } = def;
-    chunk.push(def.name, Object.keys(spec), depNames(spec.deps), spec.inputs ?? null, spec.outputs ?? null, spec.values ?? null);
-    chunk.push(sourceOf(spec.run), sourceOf(spec.check), spec.always === true, spec.timeout ?? 0, spec.command ?? null);
+    // The node's keys as the graph makes them (placePath, commandKeyOf), without the graph.
+    const outputKeys = (spec.outputs ?? []).map((output) => placePath(root, output).key);
+    chunk.push(declaredParts({ name: def.name, spec, commandKey: commandKeyOf(commandsOf(spec.command)), outputKeys }));
+    const fields = spec as unknown as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      const value = fields[key];
+      chunk.push(key, typeof value === 'function' ? sourceOf(value) : key === 'deps' ? depNames(spec.deps) : value);
+    }
     if (chunk.length >= 10_000) {
       hash.update(JSON.stringify(chunk));
       chunk = [];
@@ -106,7 +118,9 @@ export function checkSnapshot(options: {
   const { disk } = options;
   let snapshot: SnapshotFile;
   try {
-    snapshot = JSON.parse(fs.readFileSync(snapshotPath(options.stateDir, options.targets), 'utf8')) as SnapshotFile;
+    const text = disk.readText(snapshotPath(options.stateDir, options.targets));
+    if (text === undefined) return { miss: 'no snapshot' };
+    snapshot = JSON.parse(text) as SnapshotFile;
   } catch {
     return { miss: 'no snapshot' };
   }
@@ -146,8 +160,8 @@ export function checkSnapshot(options: {
       stat !== undefined &&
       (kind === 1
         ? stat.kind === 'dir'
-        : stat.kind === (kind === 2 ? 'dir' : 'file') && (kind === 2 || stat.size === files[i + 2]) &&
-          stat.mtimeMs === files[i + 3] && stat.ctimeMs === files[i + 4] && stat.ino === files[i + 5]);
+        : stat.kind === (kind === 2 ? 'dir' : 'file') &&
+          sameStamp({ size: kind === 2 ? stat.size : (files[i + 2] as number), mtimeMs: files[i + 3] as number, ctimeMs: files[i + 4] as number, ino: files[i + 5] as number }, stat));
     if (!same) return { miss: `${path.relative(options.root, file) || file} changed` };
   }
   return { upToDate: snapshot.tasks, checks: snapshot.checks };
@@ -155,11 +169,13 @@ export function checkSnapshot(options: {
 
 /**
  * After a build in which every task of the closure was found up to date (none ran), records what
- * it compared, from the build's stats. Returns why no snapshot was written, or undefined.
- * Nothing is written for a closure with an `always` task or an `async` check (the snapshot asks
- * only checks that answer at once), a glob input (a new file matching it changes no stat the
- * build took), or a file or folder modified within a second before the build began
- * (`startedAt`): it may have changed again within its mtime's tick, after it was stat'ed or
+ * its decisions read: for each task, the files its record's fingerprint holds digests of (its
+ * inputs) and the outputs its record holds, and for an input folder every folder of its tree (a
+ * file added to it is an input the record does not name yet). Returns why no snapshot was
+ * written, or undefined. Nothing is written for a closure with an `always` task or an `async`
+ * check (the snapshot asks only checks that answer at once), a glob input (a new file matching it
+ * changes no stat the build took), or a file or folder modified within a second before the build
+ * began (`startedAt`): it may have changed again within its mtime's tick, after it was stat'ed or
  * hashed, as FileStamps knows. That cutoff also makes stats taken now as good as the build's:
  * whatever changed since the build began is refused.
  */
@@ -169,27 +185,33 @@ export function writeSnapshot(options: {
   tasks: ReadonlyMap<string, TaskDef>;
   graph: Graph;
   order: readonly string[];
+  /** The records the build found every task up to date with. */
+  records: { get(task: string): TaskRecord | undefined };
   disk: Disk;
+  /** The build's stat cache; a file it lacks is stat'ed now. */
   stats: ReadonlyMap<string, Stat | undefined>;
   /** When the build began, before it took any stat. */
   startedAt: number;
 }): string | undefined {
   const { graph, stats, disk } = options;
+  const { root } = graph;
   const recentSince = options.startedAt - racyWindowMs;
   const seen = new Set<string>();
   const files: Array<string | number> = [];
-  const shown = (file: string) => path.relative(graph.root, file) || file;
-  /** Records a file (kind 0) or an input folder (kind 2) by its stat, unless it is too recent. */
+  const shown = (file: string) => path.relative(root, file) || file;
+  const statOf = (file: string) => (stats.has(file) ? stats.get(file) : disk.stat(file));
+  /** Records a file (kind 0) or an input folder (kind 2) by its stamp, unless it is too recent. */
   const record = (file: string, kind: 0 | 2, stat: Stat): string | undefined => {
     if (Math.max(stat.mtimeMs, stat.ctimeMs) >= recentSince) return `${shown(file)} was modified within the last second`;
     files.push(file, kind, kind === 0 ? stat.size : 0, stat.mtimeMs, stat.ctimeMs, stat.ino);
     return undefined;
   };
+  /** A file the decision compared: an input's digest, or an output (a folder output by existence). */
   const add = (file: string, kind: 'file' | 'either'): string | undefined => {
-    const stat = stats.get(file);
-    if (seen.has(file)) return kind === 'file' && stat?.kind !== 'file' ? `${shown(file)} is not a file` : undefined;
+    if (seen.has(file)) return undefined;
     seen.add(file);
-    if (stat === undefined) return `${shown(file)} was not compared`;
+    const stat = statOf(file);
+    if (stat === undefined) return `${shown(file)} is missing`;
     if (stat.kind === 'dir' && kind === 'either') {
       files.push(file, 1, 0, 0, 0, 0);
       return undefined;
@@ -197,7 +219,7 @@ export function writeSnapshot(options: {
     if (stat.kind !== 'file') return `${shown(file)} is not a file`;
     return record(file, 0, stat);
   };
-  /** An input folder: every folder of its tree by mtime, every file in it as a file. */
+  /** The folders of an input folder's tree, by stamp: adding, removing or renaming an entry changes them. */
   const walked = new Set<string>();
   const addTree = (dir: string): string | undefined => {
     if (walked.has(dir)) return undefined;
@@ -212,20 +234,12 @@ export function writeSnapshot(options: {
     for (const entry of entries) {
       const file = `${entry.parentPath ?? entry.path}/${entry.name}`;
       if (entry.isDirectory()) folders.push(file);
-      else if (!seen.has(file)) {
-        seen.add(file);
-        const stat = disk.stat(file);
-        // A link whose target is no file (missing, or a folder) changes with its target, which
-        // lies outside what this records: the build would see a new file that no stat here shows.
-        if (entry.isSymbolicLink() && stat?.kind !== 'file') return `${shown(file)} is a link to no file`;
-        // The build's walk skips sockets and pipes; replacing one changes its folder's mtime.
-        if (stat?.kind !== 'file') continue;
-        const problem = record(file, 0, stat);
-        if (problem) return problem;
-      }
+      // A link whose target is no file (missing, or a folder) changes with its target, which
+      // lies outside what this records: the build would see a new file that no stat here shows.
+      else if (entry.isSymbolicLink() && statOf(file)?.kind !== 'file') return `${shown(file)} is a link to no file`;
     }
     for (const folder of folders) {
-      const stat = disk.stat(folder);
+      const stat = statOf(folder);
       if (stat?.kind !== 'dir') return `${shown(folder)} is not a folder`;
       const problem = record(folder, 2, stat);
       if (problem) return problem;
@@ -240,13 +254,27 @@ export function writeSnapshot(options: {
       if (!answersAtOnce(node.spec.check)) return `task '${name}' has an async check`;
       checks.push(name);
     }
+    const taskRecord = options.records.get(name);
+    if (taskRecord === undefined) {
+      // A group: nothing of its own to compare.
+      if (node.inputs.length === 0 && node.outputs.length === 0) continue;
+      return `task '${name}' has no record`;
+    }
     for (const literal of node.literalInputs) {
       if (literal === undefined) return `task '${name}' has a glob input`;
-      const problem = stats.get(literal.file)?.kind === 'dir' && !graph.producers.has(literal.file) ? addTree(literal.file) : add(literal.file, 'file');
+      if (statOf(literal.file)?.kind === 'dir') {
+        const problem = addTree(literal.file);
+        if (problem) return problem;
+      }
+    }
+    // The files the fingerprint holds digests of: whatever put them there (declared, or found
+    // in a folder), they are what the decision hashed (through their stamps) and compared.
+    for (const key of taskRecord.parts.inputs.keys()) {
+      const problem = add(path.resolve(root, key), 'file');
       if (problem) return problem;
     }
-    for (const out of node.outputs) {
-      const problem = add(out, 'either');
+    for (const [out, recorded] of taskRecord.outputs) {
+      const problem = add(out, recorded.kind === 'dir' ? 'either' : 'file');
       if (problem) return problem;
     }
   }
@@ -263,14 +291,9 @@ export function writeSnapshot(options: {
     files,
   };
   const file = snapshotPath(options.stateDir, options.targets);
-  const aside = `${file}.${process.pid}`;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(aside, JSON.stringify(snapshot));
-    // Renamed into place whole: a reader sees the old snapshot or the new one, never half of one.
-    fs.renameSync(aside, file);
+    disk.writeText(file, JSON.stringify(snapshot));
   } catch (error) {
-    fs.rmSync(aside, { force: true });
     // Only a shortcut: without it the next run takes the full path.
     return `cannot write ${file}: ${(error as Error).message}`;
   }

@@ -45,7 +45,7 @@ const plainRelative = /^(?!\.{1,2}(?:\/|$))(?!.*\/\.{1,2}(?:\/|$))(?!.*\/\/)[^/\
  * A declared path's absolute form and its key (relative to the root where inside it). Most
  * paths are plain relative ones, joined without path.resolve's normalising (thousands a build).
  */
-function placePath(root: string, declared: string): { file: string; key: string } {
+export function placePath(root: string, declared: string): { file: string; key: string } {
   if (plainRelative.test(declared) && !root.endsWith('/')) return { file: `${root}/${declared}`, key: declared };
   const file = path.resolve(root, declared);
   return { file, key: path.relative(root, file) || file };
@@ -68,6 +68,11 @@ const isCommand = (v: unknown) => isArgv(v) || (Array.isArray(v) && v.length > 0
 export function commandsOf(command: unknown): string[][] {
   if (!Array.isArray(command) || command.length === 0) return [];
   return typeof command[0] === 'string' ? [[...(command as string[])]] : (command as string[][]).map((argv) => [...argv]);
+}
+
+/** The commands as fingerprinted: their JSON, or '' for none. */
+export function commandKeyOf(commands: readonly string[][]): string {
+  return commands.length > 0 ? JSON.stringify(commands) : '';
 }
 
 /** Each spec field and the check its value must pass; a typo such as `input:` is caught too. */
@@ -150,7 +155,7 @@ export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
     const literalInputs = inputs.map((input) => (globChars.test(input) ? undefined : place(input)));
     const outputKeys = placedOutputs.map((placed) => placed.key);
     const commands = commandsOf(def.spec.command);
-    const commandKey = commands.length > 0 ? JSON.stringify(commands) : '';
+    const commandKey = commandKeyOf(commands);
     nodes.set(def.name, { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs, literalInputs, outputKeys, commands, commandKey });
   }
   // As in make: an input that another task declares as its output makes that task a dependency.

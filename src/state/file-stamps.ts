@@ -11,6 +11,14 @@ export interface FileStamp {
   digest: string;
 }
 
+/**
+ * Whether a file is as it was when stamped: what a cached digest is trusted by, and so what the
+ * no-op snapshot compares too (one rule for "this file has not changed").
+ */
+export function sameStamp(stamp: Pick<FileStamp, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino'>, stat: Stat): boolean {
+  return stamp.size === stat.size && stamp.mtimeMs === stat.mtimeMs && stamp.ctimeMs === stat.ctimeMs && stamp.ino === stat.ino;
+}
+
 /** A file modified this close to when it was hashed may change again within the same mtime tick. */
 export const racyWindowMs = 1000;
 
@@ -34,15 +42,7 @@ export class FileStamps {
   /** The file's digest; reads it only when its stat differs from the cached one. */
   digest(file: string, stat: Stat): string {
     const cached = this.#stamps.get(file) ?? this.#thisRun.get(file);
-    if (
-      cached &&
-      cached.size === stat.size &&
-      cached.mtimeMs === stat.mtimeMs &&
-      cached.ctimeMs === stat.ctimeMs &&
-      cached.ino === stat.ino
-    ) {
-      return cached.digest;
-    }
+    if (cached && sameStamp(cached, stat)) return cached.digest;
     const digest = this.#disk.digest(file);
     const stamp = { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, digest };
     if (this.#disk.now() - stat.mtimeMs > racyWindowMs) {

@@ -35,6 +35,8 @@ export interface RigBuild {
   reporter: RecordingReporter;
   /** Tasks whose work ran, in the order they started. */
   ran: string[];
+  /** The build's digest cache (dirty: it must be saved). */
+  stamps: FileStamps;
 }
 
 export class EngineRig {
@@ -87,7 +89,7 @@ export class EngineRig {
       dryRun: options.dryRun ?? false,
       signal: new AbortController().signal,
     });
-    return { summary, reporter, ran };
+    return { summary, reporter, ran, stamps };
   }
 }
 

@@ -32,6 +32,20 @@ export class FakeDisk implements Disk {
     return this.files.get(file)?.content;
   }
 
+  /** Changes a file's mtime and ctime (and nothing else), as `touch` does. */
+  touch(file: string): void {
+    const old = this.files.get(file);
+    if (old) this.files.set(file, { ...old, mtimeMs: this.clock, ctimeMs: this.clock });
+  }
+
+  readText(file: string): string | undefined {
+    return this.read(file);
+  }
+
+  writeText(file: string, text: string): void {
+    this.write(file, text);
+  }
+
   mkdir(dir: string): void {
     this.dirs.add(dir);
   }
