@@ -58,7 +58,7 @@ export class TaskCache {
   }
 
   /** For --explain: what the cache would do for a task that is out of date. */
-  async explain(node: Node, parts: FingerprintParts, willRun: ReadonlySet<string>, signal: AbortSignal): Promise<string> {
+  async explain(node: Node, parts: FingerprintParts, willRun: { has(task: string): boolean }, signal: AbortSignal): Promise<string> {
     const why = notCacheable(node);
     if (why) return `not cached: ${why}`;
     const pending = node.deps.find((dep) => willRun.has(dep));

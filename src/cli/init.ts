@@ -4,8 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../base/errors.ts';
 
-/** The engine's package folder: src/ and dist/ both sit directly in it. */
-const packageRoot = fileURLToPath(new URL('../', import.meta.url));
+/**
+ * The engine's package folder: this module runs from src/cli/ (through jiti, after an edit) or
+ * bundled into a chunk directly in dist/.
+ */
+export const packageRoot = fileURLToPath(new URL(new URL('.', import.meta.url).pathname.endsWith('/src/cli/') ? '../../' : '../', import.meta.url));
 
 /**
  * How a Taskfile in `folder` imports the API: by the path of the engine's `src/index.ts`, as the

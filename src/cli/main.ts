@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs, usage, type CliArgs } from './args.ts';
 import { chooseDisplay } from '../report/display.ts';
 import { realDisk, withStatCache, type Stat } from '../base/disk.ts';
-import type { CalledCheck } from '../decide/early-check.ts';
+import type { CheckBook } from '../decide/early-check.ts';
 import { describeSystemError, TaskError, UsageError } from '../base/errors.ts';
 import type { BuildSummary, Reporter } from '../report/events.ts';
 import { FileStamps } from '../state/file-stamps.ts';
@@ -21,9 +21,8 @@ import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter 
 
 // The build and what it brings (the scheduler, the command runner, child_process) load only when
 // a build decides task by task: --list, --graph and a no-op its snapshot answers never need them.
-const loadBuild = () => import('../build/execute.ts');
+const loadBuild = () => Promise.all([import('../build/build.ts'), import('../build/run.ts'), import('../build/execute.ts'), import('../build/executor.ts')]);
 const loadTaskContext = () => import('../launch/task-context.ts');
-let commands: Awaited<ReturnType<typeof loadTaskContext>> | undefined;
 
 export interface CliEnvironment {
   importModule: ModuleImporter;
@@ -79,7 +78,8 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
     return 0;
   }
   if (args.version) {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { packageRoot } = await import('./init.ts');
+    const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
     stdout.write(`task ${pkg.version}\n`);
     return 0;
   }
@@ -158,8 +158,8 @@ async function cleanTargets(options: { graph: Graph; targets: string[]; dryRun: 
   // Usage mistakes come first, before anything is created or locked.
   checkTargets(graph.nodes, targets);
   const [{ runClean }, taskContext] = await Promise.all([import('../build/clean.ts'), loadTaskContext()]);
-  commands = taskContext;
   const interrupt = interrupts();
+  interrupt.killCommandsWith(taskContext.killCommandsNow);
   try {
     return await runClean({
       graph,
@@ -181,15 +181,16 @@ async function cleanTargets(options: { graph: Graph; targets: string[]; dryRun: 
  * a second kills the commands, releases the lock and exits at once. SIGHUP too: a closed terminal
  * must not orphan commands that run in their own process groups.
  */
-function interrupts(): { signal: AbortSignal; holdLock(release: () => void): void; dispose(): void } {
+function interrupts(): { signal: AbortSignal; holdLock(release: () => void): void; killCommandsWith(kill: () => void): void; dispose(): void } {
   const controller = new AbortController();
   // Every running task, check and command listens to this one signal.
   setMaxListeners(0, controller.signal);
   let release = () => {};
+  let killCommands = () => {};
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       // Second Ctrl-C: no more waiting. Records of finished tasks are already in the journal.
-      commands?.killCommandsNow();
+      killCommands();
       release();
       process.exit(130);
     }
@@ -202,6 +203,9 @@ function interrupts(): { signal: AbortSignal; holdLock(release: () => void): voi
     signal: controller.signal,
     holdLock: (releaseLock) => {
       release = releaseLock;
+    },
+    killCommandsWith: (kill) => {
+      killCommands = kill;
     },
     dispose: () => {
       for (const signal of signals) process.off(signal, onSignal);
@@ -234,15 +238,16 @@ async function runBuild(options: BuildRun): Promise<number> {
   const cacheSettings = cacheModule?.resolveCache({ url: args.cacheUrl, mode: args.cacheMode, dir: args.cacheDir, env: process.env });
   let release = () => {};
   const interrupt = interrupts();
-  // Checks asked before their task is decided (by the snapshot, or the build's fast path), with their answers.
-  const calledChecks = new Map<string, CalledCheck>();
+  // Checks the snapshot asked, with their answers: handed to the build's run if the snapshot missed.
+  let checks: CheckBook | undefined;
   try {
     if (mode !== 'explain' && !args.force) {
       // No lock for this: it only reads, and a run holding the lock has a journal, which it misses on.
       const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk });
       let miss = 'miss' in verdict ? verdict.miss : undefined;
       if ('upToDate' in verdict) {
-        const notUpToDate = await askChecks(verdict.checks, taskfile, stateDir, interrupt.signal, calledChecks);
+        let notUpToDate: string | undefined;
+        ({ checks, notUpToDate } = await askChecks(verdict.checks, taskfile, stateDir, interrupt.signal));
         if (notUpToDate) miss = `task '${notUpToDate}': its check does not say up to date`;
       }
       if (args.verbose) options.stdout.write(`task: snapshot: ${miss ? `not used, ${miss}` : 'every task up to date'}\n`);
@@ -264,12 +269,13 @@ async function runBuild(options: BuildRun): Promise<number> {
     const stamps = new FileStamps(realDisk, store.files);
     // A task that talks to the user at the terminal (a shell) gets plain lines around it, not the live display.
     const terminalTask = order.some((name) => graph.nodes.get(name)!.spec.pool === 'console');
-    const [{ build }, taskContext] = await Promise.all([loadBuild(), loadTaskContext()]);
-    commands = taskContext;
-    const buildOptions = {
+    const [[{ build }, { Run }, { TaskExecutor }, { DryRunExecutor }], taskContext] = await Promise.all([loadBuild(), loadTaskContext()]);
+    interrupt.killCommandsWith(taskContext.killCommandsNow);
+    const setup = {
       graph,
       order,
       disk: realDisk,
+      store,
       stamps,
       stateDir,
       jobs: args.jobs ?? os.availableParallelism(),
@@ -283,7 +289,7 @@ async function runBuild(options: BuildRun): Promise<number> {
       // (as -n) decides it, with checks asked afresh; the build then decides again as usual.
       const { PlanCollector } = await import('../report/json-reporter.ts');
       plan = new PlanCollector();
-      await build({ ...buildOptions, stats: new Map(), store, reporter: plan, dryRun: true, calledChecks: new Map() });
+      await build(new Run({ ...setup, reporter: plan }), new DryRunExecutor());
     }
     const reporter = await makeReporter(options, terminalTask, plan);
     for (const message of store.warnings) reporter.emit({ type: 'warning', message });
@@ -291,7 +297,10 @@ async function runBuild(options: BuildRun): Promise<number> {
       cacheModule && cacheSettings
         ? cacheModule.openCache(cacheSettings, { graph, recordOf: (task) => store.get(task), warn: (message) => reporter.emit({ type: 'warning', message }), env: process.env })
         : undefined;
-    const summary = await build({ ...buildOptions, stats, store, reporter, dryRun: !building, calledChecks, cache });
+    // -n, --explain and -q: the same decisions, with an executor that runs and records nothing.
+    const run = new Run({ ...setup, stats, reporter, checks });
+    checks = run.checks;
+    const summary = await build(run, building ? new TaskExecutor({ cache }) : new DryRunExecutor({ cache }));
     await taskContext.commandsSettled();
     let saveError: unknown;
     if (building && (store.changed || stamps.dirty || store.warnings.length > 0)) {
@@ -301,7 +310,7 @@ async function runBuild(options: BuildRun): Promise<number> {
     const allUpToDate = summary.upToDate.length === order.length;
     if (building && allUpToDate && saveError === undefined && !interrupt.signal.aborted) {
       // A plain function that answered with a promise would make every snapshot miss.
-      const promised = [...calledChecks].find(([, check]) => check.promised)?.[0];
+      const promised = run.checks.promised();
       const notWritten = promised
         ? `task '${promised}' has a check that answers with a promise`
         : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, records: store, disk: realDisk, stats, startedAt: started });
@@ -313,7 +322,7 @@ async function runBuild(options: BuildRun): Promise<number> {
     return status;
   } finally {
     // Logs of checks the snapshot asked, when no build took them over (closing twice is harmless).
-    for (const { log } of calledChecks.values()) log.close();
+    checks?.closeAll();
     interrupt.dispose();
     release();
   }
@@ -322,19 +331,18 @@ async function runBuild(options: BuildRun): Promise<number> {
 /**
  * Asks the checks a snapshot lists, in its order, as the build would ask them: each once, and
  * none after the first that does not answer "up to date" at once (its name is returned). What
- * they said goes into `called`, for the build if it has to decide task by task.
+ * they said is returned in a CheckBook, for the build's run if it has to decide task by task.
  */
-async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, stateDir: string, signal: AbortSignal, called: Map<string, CalledCheck>): Promise<string | undefined> {
-  if (names.length === 0) return undefined;
-  const { askCheck } = await import('../decide/early-check.ts');
+async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, stateDir: string, signal: AbortSignal): Promise<{ checks?: CheckBook; notUpToDate?: string }> {
+  if (names.length === 0) return {};
+  const { CheckBook } = await import('../decide/early-check.ts');
+  const checks = new CheckBook();
   for (const name of names) {
     const spec = taskfile.tasks.get(name)?.spec;
-    if (!spec?.check) return name;
-    const answer = askCheck(name, spec, { root: taskfile.root, stateDir, signal });
-    called.set(name, answer);
-    if (!answer.upToDate) return name;
+    if (!spec?.check) return { checks, notUpToDate: name };
+    if (!checks.ask(name, spec, { root: taskfile.root, stateDir, signal }).upToDate) return { checks, notUpToDate: name };
   }
-  return undefined;
+  return { checks };
 }
 
 /** What a build that finds every task up to date reports, for a run the snapshot answered. */

@@ -1,5 +1,6 @@
 // A task's `check`, called before its task is decided (by the no-op snapshot or the build's fast
-// path), and what it said, kept so that deciding the task later does not call it a second time.
+// path), and what it said, kept in the run's CheckBook so that deciding the task later does not
+// call it a second time.
 import path from 'node:path';
 import { statePaths } from '../state/state.ts';
 import { makeContext } from '../launch/task-context.ts';
@@ -61,5 +62,42 @@ function callCheck(check: NonNullable<TaskSpec['check']>, context: TaskContext, 
       upToDate: false,
       promised: false,
     };
+  }
+}
+
+/**
+ * The checks one run has asked before their tasks were decided, with what they said. Owned by
+ * the run (the snapshot's checks are handed to the build that follows a miss): a check is asked
+ * at most once a run.
+ */
+export class CheckBook {
+  readonly #called = new Map<string, CalledCheck>();
+
+  /** Calls a task's check now and keeps its answer; `spec.check` must be set. */
+  ask(name: string, spec: TaskSpec, place: CheckPlace): CalledCheck {
+    const called = askCheck(name, spec, place);
+    this.#called.set(name, called);
+    return called;
+  }
+
+  get(name: string): CalledCheck | undefined {
+    return this.#called.get(name);
+  }
+
+  /** The task is decided: its check's log is closed and its answer forgotten. */
+  done(name: string): void {
+    this.#called.get(name)?.log.close();
+    this.#called.delete(name);
+  }
+
+  /** A task whose plain check answered with a promise, if any: a snapshot would miss on it every run. */
+  promised(): string | undefined {
+    for (const [name, called] of this.#called) if (called.promised) return name;
+    return undefined;
+  }
+
+  /** Closes the logs of checks whose tasks were never decided (a failure stopped the build); closing twice is harmless. */
+  closeAll(): void {
+    for (const { log } of this.#called.values()) log.close();
   }
 }

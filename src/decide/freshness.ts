@@ -83,8 +83,11 @@ function commandChange(old: string, now: string): Reason {
   return { kind: 'command-changed', old: line(before[0]), now: line(after[0]) };
 }
 
+/** What a task's dependency did in this run: it ran, or (in a dry run) it would run. */
+export type RanNow = ReadonlyMap<string, 'ran' | 'would-run'>;
+
 /** The differences between a recorded fingerprint and the current one. */
-export function diffParts(old: FingerprintParts, now: FingerprintParts, depsRanNow: ReadonlySet<string>, dryRun: boolean): Reason[] {
+export function diffParts(old: FingerprintParts, now: FingerprintParts, depsRanNow: RanNow): Reason[] {
   const reasons: Reason[] = [];
   if (old.runSource !== now.runSource) reasons.push({ kind: 'run-changed' });
   if (old.checkSource !== now.checkSource) reasons.push({ kind: 'check-changed' });
@@ -111,7 +114,10 @@ export function diffParts(old: FingerprintParts, now: FingerprintParts, depsRanN
   for (const [dep, result] of now.deps) {
     const before = old.deps.get(dep);
     if (before === undefined) reasons.push({ kind: 'dep-added', dep });
-    else if (before !== result) reasons.push(depsRanNow.has(dep) ? { kind: 'dep-ran', dep, dryRun } : { kind: 'dep-changed', dep });
+    else if (before !== result) {
+      const ran = depsRanNow.get(dep);
+      reasons.push(ran ? { kind: 'dep-ran', dep, dryRun: ran === 'would-run' } : { kind: 'dep-changed', dep });
+    }
   }
   if (old.deps.size !== now.deps.size) {
     for (const dep of old.deps.keys()) if (!now.deps.has(dep)) reasons.push({ kind: 'dep-removed', dep });
@@ -133,8 +139,7 @@ export interface AssessOptions {
   parts: FingerprintParts;
   record: TaskRecord | undefined;
   forced: boolean;
-  depsRanNow: ReadonlySet<string>;
-  dryRun: boolean;
+  depsRanNow: RanNow;
   /** Calls the task's `check` (or hands back what an earlier call of it returned or threw). */
   callCheck: () => unknown;
 }
@@ -150,7 +155,7 @@ export function assessWithoutCheck(options: Omit<AssessOptions, 'callCheck'>): A
   if (options.forced) return result([{ kind: 'forced' }]);
   if (node.spec.always) return result([{ kind: 'always' }]);
   if (!record) return result([{ kind: 'no-record' }]);
-  const changes = diffParts(record.parts, parts, options.depsRanNow, options.dryRun);
+  const changes = diffParts(record.parts, parts, options.depsRanNow);
   if (changes.length > 0) return result(changes);
   const outputs = checkOutputs(options);
   return result(outputs.reasons, outputs.reasons.length > 0 ? undefined : outputs.refreshed);

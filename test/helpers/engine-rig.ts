@@ -1,7 +1,10 @@
 // Runs the whole engine in memory: a FakeDisk, a fake runner that "runs" a task by writing its
 // outputs, and a reporter that records events. Tests read "build, tick, edit, build again, assert what ran".
 import path from 'node:path';
-import { build, type TaskRunner } from '../../src/build/execute.ts';
+import { build } from '../../src/build/build.ts';
+import { TaskExecutor, type TaskRunner } from '../../src/build/execute.ts';
+import { DryRunExecutor } from '../../src/build/executor.ts';
+import { Run } from '../../src/build/run.ts';
 import type { BuildEvent, BuildSummary, Reporter } from '../../src/report/events.ts';
 import { FileStamps } from '../../src/state/file-stamps.ts';
 import { describeReason } from '../../src/decide/freshness.ts';
@@ -74,7 +77,7 @@ export class EngineRig {
         const content = this.contents.get(node.name)?.(this.disk) ?? defaultContent(node.name, node.inputs, this.disk);
         for (const out of node.outputs) this.disk.write(out, content);
       });
-    const summary = await build({
+    const run = new Run({
       graph,
       order: closure(graph, targets),
       disk: this.disk,
@@ -82,13 +85,12 @@ export class EngineRig {
       stamps,
       stateDir: '/nonexistent/.task',
       reporter,
-      runner,
       jobs: options.jobs ?? 4,
       keepGoing: options.keepGoing ?? false,
       forced: new Set(options.forced ?? []),
-      dryRun: options.dryRun ?? false,
       signal: new AbortController().signal,
     });
+    const summary = await build(run, options.dryRun ? new DryRunExecutor() : new TaskExecutor({ runner }));
     return { summary, reporter, ran, stamps };
   }
 }

@@ -1,0 +1,104 @@
+// One build's state, in one object passed down: what it was asked (the closure, -j, -k, -f), what
+// it reads and writes (the disk and its stat cache, the store, the digest cache, the checks
+// already asked), where it reports, and what it has found so far. Nothing of a build lives in a
+// module: --json's plan and the build after it are two runs that share only the store they read.
+import { withStatCache, type Disk, type Stat } from '../base/disk.ts';
+import { TaskFailure } from '../base/errors.ts';
+import { CheckBook } from '../decide/early-check.ts';
+import type { Graph, Node } from '../graph/graph.ts';
+import type { BuildSummary, Reporter } from '../report/events.ts';
+import type { FileStamps } from '../state/file-stamps.ts';
+import type { StateStore } from '../state/state.ts';
+
+export interface RunSetup {
+  graph: Graph;
+  /** The closure of the targets, dependencies first. */
+  order: readonly string[];
+  disk: Disk;
+  store: StateStore;
+  stamps: FileStamps;
+  stateDir: string;
+  reporter: Reporter;
+  jobs: number;
+  keepGoing: boolean;
+  /** Targets to rerun even if up to date (-f). */
+  forced: ReadonlySet<string>;
+  signal: AbortSignal;
+  /** The stat cache to fill: after a build in which nothing ran, it holds every stat the decisions compared. */
+  stats?: Map<string, Stat | undefined>;
+  /** Checks asked before the build (by the no-op snapshot), handed to it with their answers. */
+  checks?: CheckBook;
+}
+
+/** Where a task of the run stands once settled. */
+export type Status = 'up-to-date' | 'ran' | 'would-run' | 'failed' | 'skipped' | 'not-started' | 'interrupted';
+
+export class Run {
+  readonly graph: Graph;
+  readonly order: readonly string[];
+  readonly stats: Map<string, Stat | undefined>;
+  /** The disk through the run's stat cache, which forgets everything when a task has run. */
+  readonly disk: Disk & { forget(): void };
+  readonly store: StateStore;
+  readonly stamps: FileStamps;
+  readonly stateDir: string;
+  readonly reporter: Reporter;
+  readonly jobs: number;
+  readonly keepGoing: boolean;
+  readonly forced: ReadonlySet<string>;
+  readonly signal: AbortSignal;
+  readonly checks: CheckBook;
+  readonly started = Date.now();
+  readonly status = new Map<string, Status>();
+  /** What each settled task hands its dependents: its output digests, or its run's identity. */
+  readonly results = new Map<string, string>();
+  /** Tasks that ran in this run, or (a dry run) would run. */
+  readonly ranNow = new Map<string, 'ran' | 'would-run'>();
+  readonly summary: BuildSummary = { ran: [], upToDate: [], wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs: 0 };
+  /** A task failed without -k: nothing more starts. */
+  stopping = false;
+
+  constructor(setup: RunSetup) {
+    this.graph = setup.graph;
+    this.order = setup.order;
+    this.stats = setup.stats ?? new Map();
+    this.disk = withStatCache(setup.disk, this.stats);
+    this.store = setup.store;
+    this.stamps = setup.stamps;
+    this.stateDir = setup.stateDir;
+    this.reporter = setup.reporter;
+    this.jobs = setup.jobs;
+    this.keepGoing = setup.keepGoing;
+    this.forced = setup.forced;
+    this.signal = setup.signal;
+    this.checks = setup.checks ?? new CheckBook();
+  }
+
+  node(name: string): Node {
+    return this.graph.nodes.get(name)!;
+  }
+
+  /** The results of a task's dependencies, as its fingerprint holds them. */
+  depResults(node: Node): Map<string, string> {
+    return new Map(node.deps.map((dep) => [dep, this.results.get(dep) ?? '']));
+  }
+
+  settle(name: string, status: Status): void {
+    this.status.set(name, status);
+    const { summary } = this;
+    if (status === 'up-to-date') summary.upToDate.push(name);
+    else if (status === 'ran') summary.ran.push(name);
+    else if (status === 'would-run') summary.wouldRun.push(name);
+    else if (status === 'not-started') summary.notStarted.push(name);
+    else if (status === 'interrupted') summary.interrupted.push(name);
+  }
+
+  fail(name: string, thrown: unknown, durationMs: number): void {
+    // A run may throw anything (`throw undefined`); failures are reported as Errors.
+    const error = thrown instanceof Error ? thrown : new TaskFailure(`task '${name}' threw ${JSON.stringify(thrown) ?? String(thrown)}`);
+    this.status.set(name, 'failed');
+    this.summary.failed.push({ task: name, error });
+    this.reporter.emit({ type: 'failed', task: name, error, durationMs });
+    if (!this.keepGoing) this.stopping = true;
+  }
+}
