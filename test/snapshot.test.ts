@@ -1,18 +1,18 @@
-// The no-op shortcut (src/snapshot.ts): a run that finds everything up to date leaves a snapshot,
-// the next no-op answers from it, and any change still makes the right tasks run. `-v` says
-// whether the snapshot answered, and why not. Files must be a second old before a snapshot
-// covers them, so these tests wait that long after each change.
+// The no-op shortcut (src/decide/snapshot.ts): a run that finds everything up to date leaves a
+// snapshot, the next no-op answers from it, and any change still makes the right tasks run. `-v`
+// says whether the snapshot answered, and why not. Files must be a second old before a snapshot
+// covers them: the first test runs the real CLI and waits that long after each change; the others
+// run the CLI in-process with the disk's clock ahead of real time, which stands for the wait.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { buildGraph } from '../src/graph/graph.ts';
 import { writeSnapshot } from '../src/decide/snapshot.ts';
 import type { Stat } from '../src/base/disk.ts';
 import { Project, projectMaker, type CliResult } from './helpers/cli-rig.ts';
 import { FakeDisk } from './helpers/fake-disk.ts';
+import { runInProcess } from './helpers/in-process-cli.ts';
 
 const project = projectMaker(after);
 
@@ -30,14 +30,21 @@ const pastRacyWindow = () => sleep(1100);
 const snapshotLine = (result: CliResult) => result.stdout.match(/^task: snapshot: ((?:not used|every task).*)$/m)?.[1];
 const takenLine = (result: CliResult) => result.stdout.match(/^task: snapshot: ((?:none )?taken.*)$/m)?.[1];
 
-/** Runs no-ops until one is answered by the snapshot (the first takes it); fails if none is. */
-async function prime(p: Project, upToDate = 3): Promise<void> {
+/** `task ARGS` in-process, the clock ahead (see the top of this file). */
+const run = (p: Project, ...args: string[]) => runInProcess(p, args);
+/** `task ARGS` through the real CLI, after the racy window has passed. */
+const runAfterWait = async (p: Project, ...args: string[]) => {
   await pastRacyWindow();
-  const taking = await p.run('-v');
+  return p.run(...args);
+};
+
+/** Runs no-ops until one is answered by the snapshot (the first takes it); fails if none is. */
+async function prime(p: Project, upToDate = 3, runner = run): Promise<void> {
+  const taking = await runner(p, '-v');
   assert.equal(taking.code, 0, taking.stderr);
   assert.deepEqual(Project.ran(taking), []);
   assert.equal(takenLine(taking), 'taken for the next run', taking.stdout);
-  const answered = await p.run('-v');
+  const answered = await runner(p, '-v');
   assert.equal(snapshotLine(answered), 'every task up to date', answered.stdout);
   assert.match(answered.stdout, new RegExp(`nothing to do, ${upToDate} up to date`));
 }
@@ -54,7 +61,7 @@ test('a no-op run takes a snapshot; the next no-ops (and -q, -n) are answered fr
   assert.deepEqual(Project.ran(first), ['a', 'b']);
   assert.equal(snapshotLine(first), 'not used, no snapshot');
   assert.equal(takenLine(first), undefined, 'a run that ran tasks takes no snapshot');
-  await prime(p);
+  await prime(p, 3, runAfterWait);
   assert.equal(fs.readdirSync(p.path('.task/snapshots')).length, 1);
   const question = await p.run('-q');
   assert.equal(question.code, 0);
@@ -66,7 +73,7 @@ test('a no-op run takes a snapshot; the next no-ops (and -q, -n) are answered fr
 
 test('with a snapshot in place, each kind of change still runs the tasks it affects', async () => {
   const p = builtProject();
-  await p.run();
+  await run(p);
   const changes: Array<{ what: string; change: () => void; args?: string[]; ran: string[]; miss: RegExp }> = [
     { what: 'an input edited, same size', change: () => p.write('a.in', 'tent\n'), ran: ['a', 'b'], miss: /a\.in changed/ },
     { what: 'an output deleted', change: () => fs.rmSync(p.path('b.out')), ran: ['b'], miss: /b\.out changed/ },
@@ -79,14 +86,14 @@ test('with a snapshot in place, each kind of change still runs the tasks it affe
   for (const { what, change, args = [], ran, miss } of changes) {
     await prime(p);
     change();
-    const result = await p.run('-v', ...args);
+    const result = await run(p, '-v', ...args);
     assert.equal(result.code, 0, `${what}: ${result.stderr}`);
     assert.deepEqual(Project.ran(result), ran, `${what}: ${result.stdout}`);
     // -f skips the snapshot without a line; every other change names what the snapshot missed.
     if (!args.includes('-f')) assert.match(snapshotLine(result) ?? '', miss, what);
     if (args.includes('lower=yes')) {
       // Back to the default value, so that the next change starts from the same declarations.
-      assert.deepEqual(Project.ran(await p.run()), ['a']);
+      assert.deepEqual(Project.ran(await run(p)), ['a']);
     }
   }
   assert.equal(p.read('b.out'), 'TENT\n');
@@ -94,45 +101,45 @@ test('with a snapshot in place, each kind of change still runs the tasks it affe
 
 test('a snapshot is not used once the store changed: --clean, or a journal left by a killed run', async () => {
   const p = builtProject();
-  await p.run();
+  await run(p);
   await prime(p);
-  assert.equal((await p.run('--clean')).code, 0);
-  const afterClean = await p.run('-v');
+  assert.equal((await run(p, '--clean')).code, 0);
+  const afterClean = await run(p, '-v');
   assert.match(snapshotLine(afterClean) ?? '', /the state store changed|no snapshot/);
   assert.deepEqual(Project.ran(afterClean), ['a', 'b']);
 
   await prime(p);
   // What a run killed after removing b's record leaves: the removal, in the journal.
   fs.appendFileSync(p.path('.task/journal'), `${JSON.stringify({ op: 'del', task: 'b' })}\n`);
-  const afterKill = await p.run('-v');
+  const afterKill = await run(p, '-v');
   assert.equal(snapshotLine(afterKill), 'not used, the state store changed');
   assert.deepEqual(Project.ran(afterKill), ['b']);
 });
 
 test('other targets have their own snapshot', async () => {
   const p = builtProject();
-  await p.run();
+  await run(p);
   await prime(p);
-  const other = await p.run('-v', 'a');
+  const other = await run(p, '-v', 'a');
   assert.equal(snapshotLine(other), 'not used, no snapshot');
   assert.match(other.stdout, /nothing to do, 1 up to date/);
-  assert.equal(snapshotLine(await p.run('-v', 'a')), 'every task up to date');
-  assert.equal(snapshotLine(await p.run('-v')), 'every task up to date');
+  assert.equal(snapshotLine(await run(p, '-v', 'a')), 'every task up to date');
+  assert.equal(snapshotLine(await run(p, '-v')), 'every task up to date');
 });
 
 test('a Taskfile mistake is reported even when a snapshot exists', async () => {
   const p = builtProject();
-  await p.run();
+  await run(p);
   await prime(p);
   p.write('Taskfile.ts', p.read('Taskfile.ts').replace("outputs: ['b.out'],", "outputs: ['b.out'], input: ['x'],"));
-  const result = await p.run();
+  const result = await run(p);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /task 'b': unknown field 'input' \(did you mean 'inputs'\?\)/);
 });
 
 test('a damaged snapshot is ignored', async () => {
   const p = builtProject();
-  await p.run();
+  await run(p);
   await prime(p);
   const [name] = fs.readdirSync(p.path('.task/snapshots'));
   const file = `.task/snapshots/${name}`;
@@ -144,7 +151,7 @@ test('a damaged snapshot is ignored', async () => {
   ];
   for (const [what, text] of damaged) {
     p.write(file, text);
-    const result = await p.run('-v');
+    const result = await run(p, '-v');
     assert.equal(result.code, 0, `${what}: ${result.stderr}`);
     assert.match(snapshotLine(result) ?? '', /^not used, (no snapshot|snapshot in another format)$/, what);
     assert.match(result.stdout, /nothing to do, 3 up to date/, what);
@@ -155,30 +162,28 @@ test('no snapshot covers an async check, a glob input, or a file modified within
   const withCheck = project(`export default task('a', { outputs: ['a.out'], check: async () => true, run: (ctx) => ctx.exec('sh', ['-c', 'echo > a.out']) });`);
   const globbed = project(`export default task('a', { inputs: ['in/*.txt'], outputs: ['a.out'], run: (ctx) => ctx.exec('sh', ['-c', 'cat in/*.txt > a.out']) });`);
   globbed.write('in/1.txt', 'one\n');
-  for (const p of [withCheck, globbed]) assert.equal((await p.run()).code, 0);
+  for (const p of [withCheck, globbed]) assert.equal((await run(p)).code, 0);
   const recent = builtProject();
-  assert.equal((await recent.run()).code, 0);
-  await pastRacyWindow();
+  assert.equal((await run(recent)).code, 0);
   // An mtime in the future stands for "just modified" whatever the machine's speed.
   const soon = new Date(Date.now() + 60_000);
   fs.utimesSync(recent.path('a.in'), soon, soon);
-  const atOnce = await recent.run('-v');
+  const atOnce = await run(recent, '-v');
   assert.deepEqual(Project.ran(atOnce), []);
   assert.equal(takenLine(atOnce), 'none taken, a.in was modified within the last second');
 
-  const check = await withCheck.run('-v');
+  const check = await run(withCheck, '-v');
   assert.equal(takenLine(check), "none taken, task 'a' has an async check");
-  const glob = await globbed.run('-v');
+  const glob = await run(globbed, '-v');
   assert.equal(takenLine(glob), "none taken, task 'a' has a glob input");
   // A new file matching the glob is seen: no snapshot stood in the way.
   globbed.write('in/2.txt', 'two\n');
-  assert.deepEqual(Project.ran(await globbed.run()), ['a']);
+  assert.deepEqual(Project.ran(await run(globbed)), ['a']);
   assert.equal(globbed.read('a.out'), 'one\ntwo\n');
 });
 
 test('a file modified within a second before the build began is not covered, however long the build took', () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'task-snapshot-'));
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const root = '/project';
   const disk = new FakeDisk();
   const startedAt = disk.clock;
   disk.write(`${root}/.task/state.json`, '{}');
@@ -194,7 +199,7 @@ test('a file modified within a second before the build began is not covered, how
   assert.equal(writeSnapshot(options), 'a.in was modified within the last second');
   stats.set(`${root}/a.in`, stat(startedAt - 1500));
   assert.equal(writeSnapshot(options), undefined);
-  assert.equal(fs.readdirSync(`${root}/.task/snapshots`).length, 1);
+  assert.equal([...disk.files.keys()].filter((file) => file.startsWith(`${root}/.task/snapshots/`)).length, 1);
 });
 
 test('a snapshot asks the checks that answer at once, each once a run; one that says no makes its task run', async () => {
@@ -208,17 +213,17 @@ export default task('svc', { inputs: ['svc.in'], outputs: ['svc.out'], check: pr
 `);
   p.write('svc.in', 'conf\n');
   p.write('live', 'yes\n');
-  assert.deepEqual(Project.ran(await p.run()), ['svc']);
+  assert.deepEqual(Project.ran(await run(p)), ['svc']);
   await prime(p, 1);
   const asked = () => (p.exists('asked') ? p.read('asked').length : 0);
   fs.rmSync(p.path('asked'), { force: true });
-  const answered = await p.run('-v');
+  const answered = await run(p, '-v');
   assert.equal(snapshotLine(answered), 'every task up to date');
   assert.equal(asked(), 1, 'asked once');
 
   p.write('live', 'no\n');
   fs.rmSync(p.path('asked'));
-  const down = await p.run('-v');
+  const down = await run(p, '-v');
   assert.equal(snapshotLine(down), "not used, task 'svc': its check does not say up to date");
   assert.deepEqual(Project.ran(down), ['svc']);
   assert.match(down.stdout, /svc: running \(its check found the live state out of date\)/);
@@ -231,7 +236,7 @@ test('an input folder is covered file by file and folder by folder: an added, ed
   p.write('src/a.txt', 'a\n');
   p.write('src/sub/b.txt', 'b\n');
   fs.mkdirSync(p.path('src/empty'));
-  assert.deepEqual(Project.ran(await p.run()), ['pack']);
+  assert.deepEqual(Project.ran(await run(p)), ['pack']);
   const changes: Array<[string, () => void, RegExp, string]> = [
     ['a file added to a subfolder', () => p.write('src/sub/c.txt', 'c\n'), /src\/sub changed/, 'a\nb\nc\n'],
     ['a file added to an empty folder', () => p.write('src/empty/d.txt', 'd\n'), /src\/empty changed/, 'a\nd\nb\nc\n'],
@@ -241,7 +246,7 @@ test('an input folder is covered file by file and folder by folder: an added, ed
   for (const [what, change, miss, packed] of changes) {
     await prime(p, 1);
     change();
-    const result = await p.run('-v');
+    const result = await run(p, '-v');
     assert.match(snapshotLine(result) ?? '', miss, what);
     assert.deepEqual(Project.ran(result), ['pack'], what);
     assert.equal(p.read('pack.txt'), packed, what);
@@ -252,21 +257,19 @@ test('no snapshot covers an input folder holding a link to no file: creating its
   const p = project(`export default task('cat', { inputs: ['src'], outputs: ['out.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'cat src/a.txt > out.txt; if [ -f src/link.txt ]; then cat src/link.txt >> out.txt; fi']) });`);
   p.write('src/a.txt', 'a\n');
   fs.symlinkSync('../elsewhere.txt', p.path('src/link.txt'));
-  assert.deepEqual(Project.ran(await p.run()), ['cat']);
-  await pastRacyWindow();
-  const noop = await p.run('-v');
+  assert.deepEqual(Project.ran(await run(p)), ['cat']);
+  const noop = await run(p, '-v');
   assert.deepEqual(Project.ran(noop), []);
   assert.equal(takenLine(noop), 'none taken, src/link.txt is a link to no file');
   p.write('elsewhere.txt', 'new\n');
-  assert.deepEqual(Project.ran(await p.run()), ['cat']);
+  assert.deepEqual(Project.ran(await run(p)), ['cat']);
   assert.equal(p.read('out.txt'), 'a\nnew\n');
 });
 
 test('no snapshot covers a plain check that answers with a promise (every snapshot would miss on it)', async () => {
   const p = project(`export default task('a', { outputs: ['a.out'], check: () => Promise.resolve(true), run: (ctx) => ctx.exec('sh', ['-c', 'echo > a.out']) });`);
-  assert.deepEqual(Project.ran(await p.run()), ['a']);
-  await pastRacyWindow();
-  const noop = await p.run('-v');
+  assert.deepEqual(Project.ran(await run(p)), ['a']);
+  const noop = await run(p, '-v');
   assert.deepEqual(Project.ran(noop), []);
   assert.equal(takenLine(noop), "none taken, task 'a' has a check that answers with a promise");
 });

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, usage, type CliArgs } from './args.ts';
 import { chooseDisplay } from '../report/display.ts';
-import { realDisk, withStatCache, type Stat } from '../base/disk.ts';
+import { realDisk, withStatCache, type Disk, type Stat } from '../base/disk.ts';
 import type { CheckBook } from '../decide/early-check.ts';
 import { describeSystemError, TaskError, UsageError } from '../base/errors.ts';
 import type { BuildSummary, Reporter } from '../report/events.ts';
@@ -29,6 +29,8 @@ export interface CliEnvironment {
   cwd?: string;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
+  /** The file system and its clock (tests run the CLI in-process with a clock ahead of real time). */
+  disk?: Disk;
 }
 
 const brokenPipesIgnored = new WeakSet<NodeJS.WritableStream>();
@@ -112,7 +114,7 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   if (!args.list && !args.clean && !args.graph) {
     const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];
     const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
-    return runBuild({ args, taskfile, targets, mode, stdout, output });
+    return runBuild({ args, taskfile, targets, mode, stdout, output, disk: env.disk ?? realDisk });
   }
   const graph = buildGraph(taskfile.tasks, taskfile.root);
   if (args.list) {
@@ -222,15 +224,16 @@ interface BuildRun {
   stdout: NodeJS.WritableStream;
   /** The real stdout, where the display (or --json's lines) goes. */
   output: NodeJS.WritableStream;
+  disk: Disk;
 }
 
 async function runBuild(options: BuildRun): Promise<number> {
-  const { args, taskfile, targets, mode } = options;
+  const { args, taskfile, targets, mode, disk } = options;
   const { root } = taskfile;
   const stateDir = path.join(root, '.task');
   const paths = statePaths(stateDir);
   const building = mode === 'build';
-  const started = Date.now();
+  const started = disk.now();
   // Usage and Taskfile mistakes come first, before anything is created or locked.
   checkTargets(taskfile.tasks, targets);
   const usesCache = building || mode === 'explain';
@@ -243,7 +246,7 @@ async function runBuild(options: BuildRun): Promise<number> {
   try {
     if (mode !== 'explain' && !args.force) {
       // No lock for this: it only reads, and a run holding the lock has a journal, which it misses on.
-      const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk: realDisk });
+      const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk });
       let miss = 'miss' in verdict ? verdict.miss : undefined;
       if ('upToDate' in verdict) {
         let notUpToDate: string | undefined;
@@ -252,21 +255,21 @@ async function runBuild(options: BuildRun): Promise<number> {
       }
       if (args.verbose) options.stdout.write(`task: snapshot: ${miss ? `not used, ${miss}` : 'every task up to date'}\n`);
       if (interrupt.signal.aborted) return 130;
-      if ('upToDate' in verdict && !miss) return await reportAllUpToDate(verdict.upToDate, Date.now() - started, options);
+      if ('upToDate' in verdict && !miss) return await reportAllUpToDate(verdict.upToDate, disk.now() - started, options);
     }
     const graph = buildGraph(taskfile.tasks, root);
     const order = closure(graph, targets);
     // The build's stat cache: after a build in which nothing ran, it holds what the snapshot records.
     const stats = new Map<string, Stat | undefined>();
     // Before anything runs: an input that nothing provides is a Taskfile mistake, found now rather than mid-build.
-    checkInputsExist(graph, order, withStatCache(realDisk, stats));
+    checkInputsExist(graph, order, withStatCache(disk, stats));
     if (building) {
       fs.mkdirSync(stateDir, { recursive: true });
       release = acquireLock(paths.lock);
       interrupt.holdLock(release);
     }
     const store = loadState(stateDir, { journal: building });
-    const stamps = new FileStamps(realDisk, store.files);
+    const stamps = new FileStamps(disk, store.files);
     // A task that talks to the user at the terminal (a shell) gets plain lines around it, not the live display.
     const terminalTask = order.some((name) => graph.nodes.get(name)!.spec.pool === 'console');
     const [[{ build }, { Run }, { TaskExecutor }, { DryRunExecutor }], taskContext] = await Promise.all([loadBuild(), loadTaskContext()]);
@@ -274,7 +277,7 @@ async function runBuild(options: BuildRun): Promise<number> {
     const setup = {
       graph,
       order,
-      disk: realDisk,
+      disk,
       store,
       stamps,
       stateDir,
@@ -313,7 +316,7 @@ async function runBuild(options: BuildRun): Promise<number> {
       const promised = run.checks.promised();
       const notWritten = promised
         ? `task '${promised}' has a check that answers with a promise`
-        : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, records: store, disk: realDisk, stats, startedAt: started });
+        : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, records: store, disk, stats, startedAt: started });
       if (args.verbose) options.stdout.write(`task: snapshot: ${notWritten ? `none taken, ${notWritten}` : 'taken for the next run'}\n`);
     }
     const status = saveError !== undefined ? statusOfError(saveError) : exitStatus(summary, mode, interrupt.signal.aborted);
