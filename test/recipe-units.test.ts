@@ -160,6 +160,7 @@ function fakeContext(): TaskContext & { lines: string[] } {
     stateDir: temp,
     lines,
     log: (line) => void lines.push(line),
+    discovered: () => {},
     exec: async (file, args = []) => {
       const stdout = execFileSync(file, [...args], { encoding: 'utf8' });
       return { stdout, stderr: '', exitCode: 0 };

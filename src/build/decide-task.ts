@@ -2,7 +2,7 @@
 // (a dependency failed, or the build stops), a group, up to date, or stale with its reasons.
 // The rules are decide/freshness.ts's; this file gathers what they compare from the run.
 import { InputNotBuiltYet } from '../base/errors.ts';
-import { canonicalJson, ownParts, sha256 } from '../decide/fingerprint.ts';
+import { canonicalJson, discoveredDigests, ownParts, sha256 } from '../decide/fingerprint.ts';
 import { answersAtOnce, checkSetting } from '../decide/early-check.ts';
 import { assess, assessWithoutCheck, type Assessment, type AssessOptions } from '../decide/freshness.ts';
 import type { Node } from '../graph/graph.ts';
@@ -27,12 +27,15 @@ export function settleGroup(run: Run, node: Node): void {
 
 /** Everything the up-to-date rules compare, for a task whose dependencies are settled. */
 export function assessOptions(run: Run, node: Node): Omit<AssessOptions, 'callCheck'> {
+  const record = run.store.get(node.name);
+  // The inputs its last run discovered, digested afresh (a header gone is '', not an error).
+  const discovered = discoveredDigests(record?.parts.discovered, run.graph.root, run.disk, run.stamps);
   return {
     node,
     root: run.graph.root,
     disk: run.disk,
-    parts: { ...ownParts(node, run.graph, run.disk, run.stamps), deps: run.depResults(node) },
-    record: run.store.get(node.name),
+    parts: { ...ownParts(node, run.graph, run.disk, run.stamps), ...(discovered ? { discovered } : {}), deps: run.depResults(node) },
+    record,
     forced: run.forced.has(node.name),
     depsRanNow: run.ranNow,
   };

@@ -6,7 +6,9 @@ import path from 'node:path';
 import type { Disk } from '../base/disk.ts';
 import { TaskFailure } from '../base/errors.ts';
 import type { FileStamps } from '../state/file-stamps.ts';
-import { canonicalJson, sha256 } from '../decide/fingerprint.ts';
+import { canonicalJson, discoveredAfterRun, sha256 } from '../decide/fingerprint.ts';
+import { takeDepfile } from '../launch/depfile.ts';
+import type { Reporter } from '../report/events.ts';
 import type { Node } from '../graph/graph.ts';
 import { statePaths, type OutputRecord } from '../state/state.ts';
 import type { Executor, Stale } from './executor.ts';
@@ -76,17 +78,22 @@ export class TaskExecutor implements Executor {
     const timeout = timeoutSignal(signal, node.spec.timeout);
     const taskSignal = timeout.signal;
     try {
-      const context = makeContext({ name, root: graph.root, stateDir: run.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log, terminal: node.spec.pool === 'console' });
+      const found: string[] = [];
+      const discovered = (paths: readonly string[]) => void found.push(...paths);
+      const context = makeContext({ name, root: graph.root, stateDir: run.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log, terminal: node.spec.pool === 'console', discovered });
       // A hit whose blobs prove missing or corrupt runs the task after all.
       const restored = hit !== undefined && (await hit.restore(taskSignal));
       if (!restored) await untilAborted(this.#runner(node, context), taskSignal);
       disk.forget();
+      if (node.depfile !== undefined && !restored) found.push(...readDepfile(node, graph.root, reporter));
+      const foundNow = discoveredAfterRun(found, stale.parts, graph.root, disk, run.stamps);
+      const { discovered: _before, ...parts } = stale.parts;
       const outputs = recordOutputs(node, graph.root, disk, run.stamps);
       const fileDigests = [...outputs].flatMap(([file, out]) => (out.kind === 'file' ? [[file, out.digest]] : []));
       // Early cutoff: dependents see the output digests, so byte-identical outputs stop the rebuild here.
       const result = fileDigests.length > 0 ? sha256(canonicalJson(Object.fromEntries(fileDigests))) : `run:${randomUUID()}`;
       const durationMs = Date.now() - begun;
-      store.put(name, { parts: stale.parts, outputs, result, finishedAt: Date.now(), durationMs });
+      store.put(name, { parts: foundNow ? { ...parts, discovered: foundNow } : parts, outputs, result, finishedAt: Date.now(), durationMs });
       if (!restored) await this.#cache?.save(node, outputs, durationMs, taskSignal);
       run.results.set(name, result);
       run.ranNow.set(name, 'ran');
@@ -112,6 +119,22 @@ export class TaskExecutor implements Executor {
       if (log.writeError) reporter.emit({ type: 'warning', message: `could not write the log ${log.path}: ${log.writeError.message}` });
     }
   }
+}
+
+/**
+ * The files a task's depfile names, read and removed. A depfile the run did not write is a warning
+ * and names nothing (ninja reads a missing one as empty): the task ran, but no header is tracked.
+ */
+function readDepfile(node: Node, root: string, reporter: Reporter): string[] {
+  const shown = path.relative(root, node.depfile!) || node.depfile!;
+  let found: string[] | undefined;
+  try {
+    found = takeDepfile(node.depfile!);
+  } catch (error) {
+    throw new TaskFailure(`task '${node.name}': cannot read its depfile ${shown}: ${(error as Error).message}`);
+  }
+  if (found === undefined) reporter.emit({ type: 'warning', message: `task '${node.name}': its command wrote no depfile ${shown}; no discovered input is recorded` });
+  return found ?? [];
 }
 
 /** Stats and hashes every declared output after a run; a missing one fails the task, naming it. */

@@ -110,6 +110,57 @@ export function sourceOf(fn: unknown): string {
   return digest;
 }
 
+/** A discovered path's key in the fingerprint: relative to the root where inside it, as inputs are. */
+export function discoveredKey(root: string, file: string): string {
+  const absolute = path.resolve(root, file);
+  const inside = root.endsWith('/') ? root : `${root}/`;
+  return absolute.startsWith(inside) ? absolute.slice(inside.length) : absolute;
+}
+
+/**
+ * Current digests of the inputs a task's last run discovered ('' for one that is gone). A missing
+ * one is no error, unlike a declared input: the run that follows either no longer needs it (the
+ * `#include` was removed with the header) or fails with the compiler's own message.
+ */
+export function discoveredDigests(recorded: ReadonlyMap<string, string> | undefined, root: string, disk: Disk, stamps: FileStamps): Map<string, string> | undefined {
+  if (recorded === undefined) return undefined;
+  const digests = new Map<string, string>();
+  for (const key of recorded.keys()) {
+    const file = path.resolve(root, key);
+    const stat = disk.stat(file);
+    digests.set(key, stat?.kind === 'file' ? stamps.digest(file, stat) : '');
+  }
+  return digests;
+}
+
+/**
+ * What a successful run discovered, as recorded: declared inputs left out (a depfile names the
+ * source it compiled). A file already digested before the run keeps that digest, so that an edit
+ * made while the command ran is seen as a change by the next build; the others are digested now.
+ */
+export function discoveredAfterRun(
+  found: Iterable<string>,
+  parts: Pick<FingerprintParts, 'inputs' | 'discovered'>,
+  root: string,
+  disk: Disk,
+  stamps: FileStamps,
+): Map<string, string> | undefined {
+  const digests = new Map<string, string>();
+  for (const raw of found) {
+    const key = discoveredKey(root, raw);
+    if (parts.inputs.has(key) || digests.has(key)) continue;
+    const before = parts.discovered?.get(key);
+    if (before) {
+      digests.set(key, before);
+      continue;
+    }
+    const file = path.resolve(root, key);
+    const stat = disk.stat(file);
+    digests.set(key, stat?.kind === 'file' ? stamps.digest(file, stat) : '');
+  }
+  return digests.size > 0 ? digests : undefined;
+}
+
 /**
  * The parts of a fingerprint that a task's declaration alone decides (all but the input digests
  * and the dependency results, which come from the disk and from the dependencies). The one
@@ -117,7 +168,7 @@ export function sourceOf(fn: unknown): string {
  * call it, so a part added here is compared by both (snapshot.ts), and the type makes every
  * part of FingerprintParts that is not read from the disk or the dependencies come from here.
  */
-export type DeclaredParts = Required<Omit<FingerprintParts, 'inputs' | 'deps'>>;
+export type DeclaredParts = Required<Omit<FingerprintParts, 'inputs' | 'deps' | 'discovered'>>;
 
 export function declaredParts(node: Pick<Node, 'name' | 'spec' | 'commandKey' | 'outputKeys'>): DeclaredParts {
   return {

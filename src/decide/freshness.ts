@@ -20,6 +20,8 @@ export type Reason =
   | { kind: 'input-changed'; file: string }
   | { kind: 'input-added'; file: string }
   | { kind: 'input-removed'; file: string }
+  | { kind: 'discovered-changed'; file: string }
+  | { kind: 'discovered-removed'; file: string }
   | { kind: 'outputs-changed'; old: string[]; now: string[] }
   | { kind: 'dep-ran'; dep: string; dryRun: boolean }
   | { kind: 'dep-changed'; dep: string }
@@ -49,6 +51,8 @@ export function describeReason(reason: Reason): string {
     case 'input-changed': return `input ${reason.file} changed`;
     case 'input-added': return `input ${reason.file} is new`;
     case 'input-removed': return `input ${reason.file} is gone`;
+    case 'discovered-changed': return `discovered input ${reason.file} changed`;
+    case 'discovered-removed': return `discovered input ${reason.file} is gone`;
     case 'outputs-changed': return `declared outputs changed: ${show(reason.old)} -> ${show(reason.now)}`;
     case 'dep-ran': return reason.dryRun ? `dependency ${reason.dep} will run` : `dependency ${reason.dep} ran`;
     case 'dep-changed': return `dependency ${reason.dep} changed since this task last ran`;
@@ -107,6 +111,14 @@ export function diffParts(old: FingerprintParts, now: FingerprintParts, depsRanN
   }
   if (old.inputs.size !== now.inputs.size) {
     for (const file of old.inputs.keys()) if (!now.inputs.has(file)) reasons.push({ kind: 'input-removed', file });
+  }
+  if (old.discovered !== undefined) {
+    // The current digests are taken for the recorded paths (discoveredDigests): the keys agree.
+    for (const [file, before] of old.discovered) {
+      const after = now.discovered?.get(file) ?? '';
+      if (after === before) continue;
+      reasons.push(after === '' ? { kind: 'discovered-removed', file } : { kind: 'discovered-changed', file });
+    }
   }
   if (old.outputs.length !== now.outputs.length || old.outputs.some((out, i) => out !== now.outputs[i])) {
     reasons.push({ kind: 'outputs-changed', old: old.outputs, now: now.outputs });

@@ -273,6 +273,11 @@ export function writeSnapshot(options: {
       const problem = add(path.resolve(root, key), 'file');
       if (problem) return problem;
     }
+    // Inputs the last run discovered (depfile, ctx.discovered): the decision digests them as it does declared ones.
+    for (const key of taskRecord.parts.discovered?.keys() ?? []) {
+      const problem = add(path.resolve(root, key), 'file');
+      if (problem) return problem;
+    }
     for (const [out, recorded] of taskRecord.outputs) {
       const problem = add(out, recorded.kind === 'dir' ? 'either' : 'file');
       if (problem) return problem;

@@ -27,6 +27,8 @@ export interface Node {
   commands: string[][];
   /** The commands as fingerprinted: their JSON, or '' for none. */
   commandKey: string;
+  /** The depfile's absolute path, when the task declares one. */
+  depfile?: string;
 }
 
 export interface Graph {
@@ -87,6 +89,7 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   timeout: ['a number of milliseconds', (v) => typeof v === 'number' && v > 0],
   pool: ["'console' (the only pool so far)", (v) => v === 'console'],
   command: ['an argv (a non-empty array of strings) or a non-empty list of them', isCommand],
+  depfile: ['a path (a non-empty string)', (v) => typeof v === 'string' && v !== ''],
   run: ['a function', (v) => typeof v === 'function'],
   cache: ['true or false', (v) => typeof v === 'boolean'],
   clean: ['a function', (v) => typeof v === 'function'],
@@ -156,10 +159,19 @@ export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
     const outputKeys = placedOutputs.map((placed) => placed.key);
     const commands = commandsOf(def.spec.command);
     const commandKey = commandKeyOf(commands);
-    nodes.set(def.name, { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs, literalInputs, outputKeys, commands, commandKey });
+    const node: Node = { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs, literalInputs, outputKeys, commands, commandKey };
+    if (def.spec.depfile !== undefined) {
+      node.depfile = place(def.spec.depfile).file;
+      if (!def.spec.run && commands.length === 0) throw new TaskfileError(`task '${def.name}': depfile ${def.spec.depfile} needs a command or run to write it`);
+    }
+    nodes.set(def.name, node);
   }
   // As in make: an input that another task declares as its output makes that task a dependency.
   for (const node of nodes.values()) {
+    // A depfile is removed once read: as a declared output it would be missing after every run.
+    if (node.depfile !== undefined && producers.has(node.depfile)) {
+      throw new TaskfileError(`task '${node.name}': depfile ${node.spec.depfile} is also a declared output; it is read and removed after the run, so leave it out of outputs`);
+    }
     for (const [i, input] of node.inputs.entries()) {
       const literal = node.literalInputs[i];
       if (literal === undefined) continue;

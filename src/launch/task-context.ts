@@ -31,6 +31,8 @@ export function makeContext(options: {
   log: TaskLog;
   /** The task is in the console pool (`pool: 'console'`): its commands may take the terminal. */
   terminal?: boolean;
+  /** Where `ctx.discovered` puts what it is given (a check's context keeps nothing). */
+  discovered?: (paths: readonly string[]) => void;
 }): TaskContext {
   const { name, root, log, signal } = options;
   // Every command of the run gets the environment as it was before the first check or run
@@ -43,6 +45,12 @@ export function makeContext(options: {
     signal,
     stateDir: path.join(options.stateDir, 'tasks', name),
     log: (line: string) => log.line(line),
+    discovered(paths: readonly string[]) {
+      if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== '')) {
+        throw new TaskFailure(`task '${name}': discovered(paths) takes an array of non-empty path strings`);
+      }
+      options.discovered?.(paths);
+    },
     async exec(file: string, args: readonly string[] = [], execOptions: ExecOptions = {}) {
       const problem = execProblem(file, args, execOptions);
       if (problem) throw new TaskFailure(`task '${name}': ${problem}`);

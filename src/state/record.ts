@@ -15,6 +15,11 @@ export interface FingerprintParts {
    */
   inputs: Map<string, string>;
   outputs: string[];
+  /**
+   * Inputs found by the last run (its depfile, `ctx.discovered`): path (relative to the root where
+   * inside it) -> content digest, '' for a file that did not exist. Absent when there are none.
+   */
+  discovered?: Map<string, string>;
   /** Dependency name -> its result. */
   deps: Map<string, string>;
 }

@@ -9,6 +9,7 @@
 //     tasks: { NAME: { r: result, t: finishedAt, ms: durationMs,
 //                      run, chk: run/check source digests, c?: commands' JSON, v?: values,
 //                      i: [inputKey, digest, ...], k: [outputKey, ...], d: [dep, result, ...],
+//                      x?: [discoveredKey, digest ('' gone), ...],
 //                      o: [path, size, mtimeMs, digest, ...]   (a folder: size -1, digest -1) } } }
 //
 // Version 1 is still read, so an upgrade keeps every record; the next run writes version 2.
@@ -40,6 +41,8 @@ interface EncodedRecord {
   k: number[];
   d: number[];
   o: number[];
+  /** Discovered inputs (depfile, ctx.discovered), when the last run found any. */
+  x?: number[];
 }
 
 /** Assigns each distinct string one index. */
@@ -85,6 +88,7 @@ export function encodeStore(tasks: ReadonlyMap<string, TaskRecord>, files: Reado
       o,
     };
     if (parts.command) encoded.c = table.of(parts.command);
+    if (parts.discovered) encoded.x = [...parts.discovered].flatMap(([file, digest]) => [table.of(file), table.of(digest)]);
     if (Object.keys(parts.values).length > 0) encoded.v = parts.values;
     encodedTasks[name] = encoded;
   }
@@ -142,6 +146,9 @@ function decodeRecord(name: string, e: EncodedRecord, str: (index: unknown) => s
   for (let j = 0; j + 1 < e.i.length; j += 2) inputs.set(str(e.i[j]), str(e.i[j + 1]));
   const deps = new Map<string, string>();
   for (let j = 0; j + 1 < e.d.length; j += 2) deps.set(str(e.d[j]), str(e.d[j + 1]));
+  if (e.x !== undefined && !Array.isArray(e.x)) throw new Malformed();
+  let discovered: Map<string, string> | undefined;
+  for (let j = 0; e.x && j + 1 < e.x.length; j += 2) (discovered ??= new Map()).set(str(e.x[j]), str(e.x[j + 1]));
   const outputs = new Map<string, OutputRecord>();
   for (let j = 0; j + 3 < e.o.length; j += 4) {
     const size = num(e.o[j + 1]);
@@ -156,6 +163,7 @@ function decodeRecord(name: string, e: EncodedRecord, str: (index: unknown) => s
     values: e.v ?? {},
     inputs,
     outputs: e.k.map(str),
+    ...(discovered ? { discovered } : {}),
     deps,
   };
   return { parts, outputs, result: str(e.r), finishedAt: num(e.t), durationMs: num(e.ms) };
@@ -180,7 +188,7 @@ function decodeVersion1(file: Version1File): StoreContents | string {
 
 /** A record as plain JSON, its maps as objects: the journal's lines, and format 1's records. */
 interface PlainRecord {
-  parts: Omit<FingerprintParts, 'inputs' | 'deps'> & { inputs: Record<string, string>; deps: Record<string, string> };
+  parts: Omit<FingerprintParts, 'inputs' | 'deps' | 'discovered'> & { inputs: Record<string, string>; deps: Record<string, string>; discovered?: Record<string, string> };
   outputs: Record<string, OutputRecord>;
   result: string;
   finishedAt: number;
@@ -188,10 +196,15 @@ interface PlainRecord {
 }
 
 export function toPlainRecord(record: TaskRecord): PlainRecord {
-  const { parts } = record;
+  const { discovered, ...parts } = record.parts;
   return {
     ...record,
-    parts: { ...parts, inputs: Object.fromEntries(parts.inputs), deps: Object.fromEntries(parts.deps) },
+    parts: {
+      ...parts,
+      inputs: Object.fromEntries(parts.inputs),
+      deps: Object.fromEntries(parts.deps),
+      ...(discovered ? { discovered: Object.fromEntries(discovered) } : {}),
+    },
     outputs: Object.fromEntries(record.outputs),
   };
 }
@@ -205,14 +218,21 @@ export function fromPlainRecord(value: unknown): TaskRecord | undefined {
     typeof r.parts.values === 'object' && typeof r.parts.inputs === 'object' && r.parts.inputs !== null &&
     typeof r.parts.deps === 'object' && r.parts.deps !== null && Array.isArray(r.parts.outputs);
   if (!usable) return undefined;
-  const { command, ...parts } = r.parts;
+  const { command, discovered, ...parts } = r.parts;
+  const found = typeof discovered === 'object' && discovered !== null ? Object.entries(discovered).filter(([, d]) => typeof d === 'string') : [];
   // Field by field: older records also carry a `fingerprint` hash, which nothing reads. A command
   // is kept only when there is one, so records round-trip field for field.
   return {
     result: r.result,
     finishedAt: r.finishedAt,
     durationMs: r.durationMs,
-    parts: { ...parts, ...(typeof command === 'string' && command !== '' ? { command } : {}), inputs: new Map(Object.entries(parts.inputs)), deps: new Map(Object.entries(parts.deps)) },
+    parts: {
+      ...parts,
+      ...(typeof command === 'string' && command !== '' ? { command } : {}),
+      inputs: new Map(Object.entries(parts.inputs)),
+      ...(found.length > 0 ? { discovered: new Map(found) } : {}),
+      deps: new Map(Object.entries(parts.deps)),
+    },
     outputs: new Map(Object.entries(r.outputs)),
   };
 }

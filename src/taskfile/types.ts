@@ -47,6 +47,11 @@ export interface TaskContext {
   log(line: string): void;
   /** The task's state folder (`.task/tasks/NAME`), kept between runs; for pid files and console logs. */
   stateDir: string;
+  /**
+   * Files the run found it read (headers a compiler reported), relative to the root or absolute.
+   * After a successful run they are recorded as inputs of the task, as a `depfile`'s are.
+   */
+  discovered(paths: readonly string[]): void;
 }
 
 /** A task as `task()` returns it; usable in another task's `deps`. */
@@ -94,6 +99,13 @@ export interface TaskSpec {
    * cached.
    */
   cache?: boolean;
+  /**
+   * A Makefile-style dependency file the task's command writes (`cc -MMD -MF obj/a.o.d`), relative
+   * to the root. After a successful run the files it names (relative to the root, where commands
+   * run) are recorded as inputs of the task in the state store, and the file is removed, as
+   * ninja's `deps = gcc` does: editing one of them reruns the task.
+   */
+  depfile?: string;
   /** The work. A task without `run` or `command` is a group. */
   run?: (ctx: TaskContext) => unknown | Promise<unknown>;
   /**

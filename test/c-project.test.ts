@@ -1,0 +1,118 @@
+// A small real C project (generated here: shared headers, a header only some objects include)
+// built with the real `cc` through the CLI: depfiles make header edits rebuild exactly their
+// includers, also past the no-op snapshot; flags rebuild exactly what they change; a header gone
+// is fine once nothing includes it and the compiler's own error while something does.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Project, projectMaker } from './helpers/cli-rig.ts';
+
+const project = projectMaker(after);
+
+const taskfile = `
+const sides = param('sides', 4, 'the sides of shape.c\\'s shape');
+const flags = { 'src/shape.c': ['-DSIDES=' + sides] } as Record<string, string[]>;
+const objects = ['main', 'util', 'shape'].map((name) =>
+  task(name + '.o', {
+    inputs: ['src/' + name + '.c'],
+    outputs: ['obj/' + name + '.o'],
+    depfile: 'obj/' + name + '.o.d',
+    command: ['cc', '-Iinclude', ...(flags['src/' + name + '.c'] ?? []), '-MMD', '-MP', '-MF', 'obj/' + name + '.o.d', '-c', 'src/' + name + '.c', '-o', 'obj/' + name + '.o'],
+  }));
+export default task('app', { inputs: objects.map((o) => 'obj/' + o.name), outputs: ['app'], command: ['cc', '-o', 'app', ...objects.map((o) => 'obj/' + o.name)] });
+`;
+
+function cProject(): Project {
+  const p = project(taskfile);
+  p.write('include/common.h', '#define GREETING "hello"\n');
+  p.write('include/util.h', '#include "common.h"\nint twice(int x);\n');
+  p.write('include/shape.h', '#ifndef SIDES\n#define SIDES 3\n#endif\n#define NAME "shape"\n');
+  p.write('src/main.c', '#include <stdio.h>\n#include "util.h"\nint sides(void);\nint main(void) { printf("%s %d %d\\n", GREETING, twice(2), sides()); return 0; }\n');
+  p.write('src/util.c', '#include "util.h"\nint twice(int x) { return 2 * x; }\n');
+  p.write('src/shape.c', '#include "common.h"\n#include "shape.h"\nint sides(void) { return SIDES; }\n');
+  return p;
+}
+
+const app = (p: Project) => execFileSync(p.path('app'), { encoding: 'utf8' });
+
+test('clean build, no-op, and a header edit that rebuilds exactly the objects that include it', async () => {
+  const p = cProject();
+  const first = await p.run();
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.deepEqual(Project.ran(first).sort(), ['app', 'main.o', 'shape.o', 'util.o']);
+  assert.equal(app(p), 'hello 4 4\n');
+  assert.equal(p.exists('obj/main.o.d'), false, 'the depfile is read into the store and removed');
+  assert.match((await p.run()).stdout, /nothing to do, 4 up to date/);
+
+  // shape.h: only shape.c includes it.
+  p.write('include/shape.h', '#ifndef SIDES\n#define SIDES 3\n#endif\n#define NAME "polygon"\n');
+  const explain = await p.run('--explain');
+  assert.match(explain.stdout, /\] shape\.o: out of date: discovered input include\/shape\.h changed/m);
+  assert.match(explain.stdout, /\] main\.o: up to date/);
+  const edit = await p.run();
+  assert.equal(edit.code, 0, edit.stderr);
+  assert.deepEqual(Project.ran(edit), ['shape.o'], 'a change that leaves the object byte-identical stops there');
+
+  // util.h: main.c and util.c include it, shape.c does not.
+  p.write('include/util.h', '#include "common.h"\nint twice(int x);\n#define TWICE_H 1\n');
+  assert.deepEqual(Project.ran(await p.run()).sort(), ['main.o', 'util.o']);
+  // common.h: all three (main.c through util.h).
+  p.write('include/common.h', '#define GREETING "howdy"\n');
+  const all = await p.run();
+  assert.deepEqual(Project.ran(all).sort(), ['app', 'main.o', 'shape.o', 'util.o']);
+  assert.equal(app(p), 'howdy 4 4\n');
+});
+
+test('after a no-op the snapshot answered, a header edit still rebuilds its includers', async () => {
+  const p = cProject();
+  assert.equal((await p.run()).code, 0);
+  await sleep(1100); // a snapshot covers only files a second old
+  assert.match((await p.run('-v')).stdout, /^task: snapshot: taken for the next run$/m);
+  assert.match((await p.run('-v')).stdout, /^task: snapshot: every task up to date$/m);
+  p.write('include/util.h', '#include "common.h"\nint twice(int x);\n/* edited */\n');
+  const edit = await p.run('-v');
+  assert.match(edit.stdout, /^task: snapshot: not used, include\/util\.h changed$/m);
+  assert.deepEqual(Project.ran(edit).sort(), ['main.o', 'util.o']);
+});
+
+test('a flag change rebuilds exactly the objects whose command it is in', async () => {
+  const p = cProject();
+  assert.equal((await p.run()).code, 0);
+  const result = await p.run('sides=6');
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(Project.ran(result), ['shape.o', 'app']);
+  assert.equal(app(p), 'hello 4 6\n');
+});
+
+test('a removed header: fine once nothing includes it; the compiler\'s own error while something does', async () => {
+  const p = cProject();
+  assert.equal((await p.run()).code, 0);
+  // shape.c stops including shape.h, which is deleted.
+  p.write('src/shape.c', '#include "common.h"\nint sides(void) { return 5; }\n');
+  p.write('include/shape.h', '');
+  execFileSync('rm', [p.path('include/shape.h')]);
+  const fine = await p.run();
+  assert.equal(fine.code, 0, fine.stdout + fine.stderr);
+  assert.deepEqual(Project.ran(fine), ['shape.o', 'app']);
+  assert.equal(app(p), 'hello 4 5\n');
+  assert.match((await p.run()).stdout, /nothing to do/);
+
+  // util.h is still included by main.c and util.c.
+  execFileSync('rm', [p.path('include/util.h')]);
+  const broken = await p.run('-k');
+  assert.equal(broken.code, 1);
+  assert.match(broken.stdout + broken.stderr, /util\.h: No such file or directory/);
+  assert.match(broken.stdout + broken.stderr, /obj\/(main|util)\.o/);
+  const explain = await p.run('--explain');
+  assert.match(explain.stdout, /\] main\.o: out of date: no record/, 'the failed compile left no record');
+});
+
+test('-n prints the compile and link commands and runs nothing', async () => {
+  const p = cProject();
+  const result = await p.run('-n');
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^cc -Iinclude -DSIDES=4 -MMD -MP -MF obj\/shape\.o\.d -c src\/shape\.c -o obj\/shape\.o$/m);
+  assert.match(result.stdout, /^cc -o app obj\/main\.o obj\/util\.o obj\/shape\.o$/m);
+  assert.equal(p.exists('obj'), false);
+});
