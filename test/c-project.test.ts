@@ -6,21 +6,22 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Project, projectMaker } from './helpers/cli-rig.ts';
+import fs from 'node:fs';
+import { api, Project, projectMaker, repo } from './helpers/cli-rig.ts';
 
 const project = projectMaker(after);
 
+// The generator a user would write it with: a compile task per .c file (with its depfile), a link.
 const taskfile = `
+import { cProgram } from ${JSON.stringify(api)};
 const sides = param('sides', 4, 'the sides of shape.c\\'s shape');
-const flags = { 'src/shape.c': ['-DSIDES=' + sides] } as Record<string, string[]>;
-const objects = ['main', 'util', 'shape'].map((name) =>
-  task(name + '.o', {
-    inputs: ['src/' + name + '.c'],
-    outputs: ['obj/' + name + '.o'],
-    depfile: 'obj/' + name + '.o.d',
-    command: ['cc', '-Iinclude', ...(flags['src/' + name + '.c'] ?? []), '-MMD', '-MP', '-MF', 'obj/' + name + '.o.d', '-c', 'src/' + name + '.c', '-o', 'obj/' + name + '.o'],
-  }));
-export default task('app', { inputs: objects.map((o) => 'obj/' + o.name), outputs: ['app'], command: ['cc', '-o', 'app', ...objects.map((o) => 'obj/' + o.name)] });
+export default cProgram('app', {
+  sources: 'src/*.c',
+  objDir: 'obj',
+  output: 'app',
+  cflags: ['-Iinclude'],
+  flagsFor: (file) => (file.base === 'shape.c' ? ['-DSIDES=' + sides] : []),
+}).link;
 `;
 
 function cProject(): Project {
@@ -40,27 +41,27 @@ test('clean build, no-op, and a header edit that rebuilds exactly the objects th
   const p = cProject();
   const first = await p.run();
   assert.equal(first.code, 0, first.stdout + first.stderr);
-  assert.deepEqual(Project.ran(first).sort(), ['app', 'main.o', 'shape.o', 'util.o']);
+  assert.deepEqual(Project.ran(first).sort(), ['app', 'app:src:main.o', 'app:src:shape.o', 'app:src:util.o']);
   assert.equal(app(p), 'hello 4 4\n');
-  assert.equal(p.exists('obj/main.o.d'), false, 'the depfile is read into the store and removed');
+  assert.equal(p.exists('obj/src/main.o.d'), false, 'the depfile is read into the store and removed');
   assert.match((await p.run()).stdout, /nothing to do, 4 up to date/);
 
   // shape.h: only shape.c includes it.
   p.write('include/shape.h', '#ifndef SIDES\n#define SIDES 3\n#endif\n#define NAME "polygon"\n');
   const explain = await p.run('--explain');
-  assert.match(explain.stdout, /\] shape\.o: out of date: discovered input include\/shape\.h changed/m);
-  assert.match(explain.stdout, /\] main\.o: up to date/);
+  assert.match(explain.stdout, /\] app:src:shape\.o: out of date: discovered input include\/shape\.h changed/m);
+  assert.match(explain.stdout, /\] app:src:main\.o: up to date/);
   const edit = await p.run();
   assert.equal(edit.code, 0, edit.stderr);
-  assert.deepEqual(Project.ran(edit), ['shape.o'], 'a change that leaves the object byte-identical stops there');
+  assert.deepEqual(Project.ran(edit), ['app:src:shape.o'], 'a change that leaves the object byte-identical stops there');
 
   // util.h: main.c and util.c include it, shape.c does not.
   p.write('include/util.h', '#include "common.h"\nint twice(int x);\n#define TWICE_H 1\n');
-  assert.deepEqual(Project.ran(await p.run()).sort(), ['main.o', 'util.o']);
+  assert.deepEqual(Project.ran(await p.run()).sort(), ['app:src:main.o', 'app:src:util.o']);
   // common.h: all three (main.c through util.h).
   p.write('include/common.h', '#define GREETING "howdy"\n');
   const all = await p.run();
-  assert.deepEqual(Project.ran(all).sort(), ['app', 'main.o', 'shape.o', 'util.o']);
+  assert.deepEqual(Project.ran(all).sort(), ['app', 'app:src:main.o', 'app:src:shape.o', 'app:src:util.o']);
   assert.equal(app(p), 'howdy 4 4\n');
 });
 
@@ -73,7 +74,7 @@ test('after a no-op the snapshot answered, a header edit still rebuilds its incl
   p.write('include/util.h', '#include "common.h"\nint twice(int x);\n/* edited */\n');
   const edit = await p.run('-v');
   assert.match(edit.stdout, /^task: snapshot: not used, include\/util\.h changed$/m);
-  assert.deepEqual(Project.ran(edit).sort(), ['main.o', 'util.o']);
+  assert.deepEqual(Project.ran(edit).sort(), ['app:src:main.o', 'app:src:util.o']);
 });
 
 test('a flag change rebuilds exactly the objects whose command it is in', async () => {
@@ -81,7 +82,7 @@ test('a flag change rebuilds exactly the objects whose command it is in', async 
   assert.equal((await p.run()).code, 0);
   const result = await p.run('sides=6');
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(Project.ran(result), ['shape.o', 'app']);
+  assert.deepEqual(Project.ran(result), ['app:src:shape.o', 'app']);
   assert.equal(app(p), 'hello 4 6\n');
 });
 
@@ -94,7 +95,7 @@ test('a removed header: fine once nothing includes it; the compiler\'s own error
   execFileSync('rm', [p.path('include/shape.h')]);
   const fine = await p.run();
   assert.equal(fine.code, 0, fine.stdout + fine.stderr);
-  assert.deepEqual(Project.ran(fine), ['shape.o', 'app']);
+  assert.deepEqual(Project.ran(fine), ['app:src:shape.o', 'app']);
   assert.equal(app(p), 'hello 4 5\n');
   assert.match((await p.run()).stdout, /nothing to do/);
 
@@ -103,16 +104,29 @@ test('a removed header: fine once nothing includes it; the compiler\'s own error
   const broken = await p.run('-k');
   assert.equal(broken.code, 1);
   assert.match(broken.stdout + broken.stderr, /util\.h: No such file or directory/);
-  assert.match(broken.stdout + broken.stderr, /obj\/(main|util)\.o/);
+  assert.match(broken.stdout + broken.stderr, /app:src:(main|util)\.o/);
   const explain = await p.run('--explain');
-  assert.match(explain.stdout, /\] main\.o: out of date: no record/, 'the failed compile left no record');
+  assert.match(explain.stdout, /\] app:src:main\.o: out of date: no record/, 'the failed compile left no record');
 });
 
 test('-n prints the compile and link commands and runs nothing', async () => {
   const p = cProject();
   const result = await p.run('-n');
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /^cc -Iinclude -DSIDES=4 -MMD -MP -MF obj\/shape\.o\.d -c src\/shape\.c -o obj\/shape\.o$/m);
-  assert.match(result.stdout, /^cc -o app obj\/main\.o obj\/util\.o obj\/shape\.o$/m);
+  assert.match(result.stdout, /^cc -Iinclude -DSIDES=4 -MMD -MF obj\/src\/shape\.o\.d -c src\/shape\.c -o obj\/src\/shape\.o$/m);
+  assert.match(result.stdout, /^cc -o app obj\/src\/main\.o obj\/src\/shape\.o obj\/src\/util\.o$/m);
   assert.equal(p.exists('obj'), false);
+});
+
+test('examples/c-project builds with cProgram and its program works', async () => {
+  const p = project('');
+  const example = `${repo}/examples/c-project`;
+  for (const file of ['src/main.c', 'src/count.c', 'src/format.c', 'include/common.h', 'include/count.h', 'include/format.h']) {
+    p.write(file, fs.readFileSync(`${example}/${file}`, 'utf8'));
+  }
+  p.write('Taskfile.ts', fs.readFileSync(`${example}/Taskfile.ts`, 'utf8').replace("'../../src/index.ts'", JSON.stringify(api)));
+  const result = await p.run();
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.deepEqual(Project.ran(result).sort(), ['wordcount', 'wordcount:src:count.o', 'wordcount:src:format.o', 'wordcount:src:main.o']);
+  assert.equal(execFileSync(p.path('build/wordcount'), { input: 'a b\nc\n', encoding: 'utf8' }), '2 3 6\n');
 });
