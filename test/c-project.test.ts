@@ -130,3 +130,28 @@ test('examples/c-project builds with cProgram and its program works', async () =
   assert.deepEqual(Project.ran(result).sort(), ['wordcount', 'wordcount:src:count.o', 'wordcount:src:format.o', 'wordcount:src:main.o']);
   assert.equal(execFileSync(p.path('build/wordcount'), { input: 'a b\nc\n', encoding: 'utf8' }), '2 3 6\n');
 });
+
+test('a flag held in a variable outside run: through command or values it rebuilds; closed over, its next run names the changed line', async () => {
+  const objects = (flag: string) => `
+const cflags = [${JSON.stringify(flag)}];
+task('by-command', { inputs: ['src/util.c'], outputs: ['obj/c.o'], command: ['cc', ...cflags, '-Iinclude', '-c', 'src/util.c', '-o', 'obj/c.o'] });
+task('by-values', { inputs: ['src/util.c'], outputs: ['obj/v.o'], values: { cflags },
+  run: (ctx) => ctx.exec('cc', [...(ctx.values.cflags as string[]), '-Iinclude', '-c', 'src/util.c', '-o', 'obj/v.o']) });
+task('closed-over', { inputs: ['src/util.c'], outputs: ['obj/x.o'],
+  run: (ctx) => ctx.exec('cc', [...cflags, '-Iinclude', '-c', 'src/util.c', '-o', 'obj/x.o']) });
+export default task('all', { deps: ['by-command', 'by-values', 'closed-over'] });
+`;
+  const p = cProject();
+  p.write('Taskfile.ts', `import { task } from ${JSON.stringify(api)};\n${objects('-O0')}`);
+  assert.equal((await p.run()).code, 0);
+  p.write('Taskfile.ts', `import { task } from ${JSON.stringify(api)};\n${objects('-O1')}`);
+  const changed = await p.run();
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.deepEqual(Project.ran(changed).sort(), ['by-command', 'by-values'], 'what a run closes over is not tracked (README)');
+  const forced = await p.run('-f', 'closed-over');
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(
+    forced.stdout + forced.stderr,
+    /task 'closed-over': its run started `cc -O1 -Iinclude -c src\/util\.c -o obj\/x\.o` where its last run started `cc -O0 -Iinclude -c src\/util\.c -o obj\/x\.o`, though nothing it declares changed/,
+  );
+});

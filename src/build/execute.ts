@@ -8,6 +8,7 @@ import { TaskFailure } from '../base/errors.ts';
 import type { FileStamps } from '../state/file-stamps.ts';
 import { canonicalJson, discoveredAfterRun, sha256 } from '../decide/fingerprint.ts';
 import { takeDepfile } from '../launch/depfile.ts';
+import { unexplainedLineChange } from '../decide/command-lines.ts';
 import type { Reporter } from '../report/events.ts';
 import type { Node } from '../graph/graph.ts';
 import { statePaths, type OutputRecord } from '../state/state.ts';
@@ -71,6 +72,7 @@ export class TaskExecutor implements Executor {
     const begun = Date.now();
     // Removed before the run, written only after success: a failed or killed run is never "up to date".
     // If the removal cannot be written (a full disk), the task does not start.
+    const previous = store.get(name);
     store.delete(name);
     const hit = await this.#cache?.lookup(node, stale.parts, signal);
     reporter.emit({ type: 'start', task: name, reasons: stale.reasons, ...(node.spec.pool === 'console' ? { terminal: true } : {}), ...(hit ? { cache: hit.from } : {}) });
@@ -79,8 +81,10 @@ export class TaskExecutor implements Executor {
     const taskSignal = timeout.signal;
     try {
       const found: string[] = [];
+      const lines: string[] = [];
       const discovered = (paths: readonly string[]) => void found.push(...paths);
-      const context = makeContext({ name, root: graph.root, stateDir: run.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log, terminal: node.spec.pool === 'console', discovered });
+      const onExec = (line: string) => void lines.push(line);
+      const context = makeContext({ name, root: graph.root, stateDir: run.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log, terminal: node.spec.pool === 'console', discovered, onExec });
       // A hit whose blobs prove missing or corrupt runs the task after all.
       const restored = hit !== undefined && (await hit.restore(taskSignal));
       if (!restored) await untilAborted(this.#runner(node, context), taskSignal);
@@ -93,7 +97,16 @@ export class TaskExecutor implements Executor {
       // Early cutoff: dependents see the output digests, so byte-identical outputs stop the rebuild here.
       const result = fileDigests.length > 0 ? sha256(canonicalJson(Object.fromEntries(fileDigests))) : `run:${randomUUID()}`;
       const durationMs = Date.now() - begun;
-      store.put(name, { parts: foundNow ? { ...parts, discovered: foundNow } : parts, outputs, result, finishedAt: Date.now(), durationMs });
+      const change = restored ? undefined : unexplainedLineChange(previous, stale.parts, lines, node.spec.check !== undefined);
+      if (change) {
+        reporter.emit({
+          type: 'warning',
+          message: `task '${name}': its run started \`${change.now}\` where its last run started \`${change.old}\`, though nothing it declares changed: data it reads from outside (a variable, a param) changed, and that alone reruns nothing; declare it in values, or write the command as command`,
+        });
+      }
+      // Only for a run: a task of declared commands alone has its lines in its fingerprint already.
+      const ranCommands = node.spec.run && lines.length > 0 ? { ranCommands: lines } : {};
+      store.put(name, { parts: foundNow ? { ...parts, discovered: foundNow } : parts, outputs, result, finishedAt: Date.now(), durationMs, ...ranCommands });
       if (!restored) await this.#cache?.save(node, outputs, durationMs, taskSignal);
       run.results.set(name, result);
       run.ranNow.set(name, 'ran');

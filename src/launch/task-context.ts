@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { baseEnvironment } from './command-launch.ts';
 import { TaskFailure } from '../base/errors.ts';
+import { shellQuote } from '../base/format.ts';
 import { didYouMean } from '../base/suggest.ts';
 import { TaskLog } from './task-log.ts';
 import type { ExecOptions, TaskContext, Value } from '../taskfile/types.ts';
@@ -33,6 +34,8 @@ export function makeContext(options: {
   terminal?: boolean;
   /** Where `ctx.discovered` puts what it is given (a check's context keeps nothing). */
   discovered?: (paths: readonly string[]) => void;
+  /** Told each command line `exec` starts (commandLine), so the run's lines can be recorded. */
+  onExec?: (line: string) => void;
 }): TaskContext {
   const { name, root, log, signal } = options;
   // Every command of the run gets the environment as it was before the first check or run
@@ -57,6 +60,7 @@ export function makeContext(options: {
       if (execOptions.stdio === 'inherit' && !options.terminal) {
         throw new TaskFailure(`task '${name}': stdio 'inherit' gives a command the terminal; declare the task with pool: 'console'`);
       }
+      options.onExec?.(commandLine(file, args, execOptions));
       const { runCommand } = await loadCommandRunner();
       return runCommand(file, args, {
         ...execOptions,
@@ -66,6 +70,17 @@ export function makeContext(options: {
       });
     },
   };
+}
+
+/**
+ * A command as a shell would run it, for the record and messages: `cd DIR && env -u X Y=1 cc
+ * -c a.c` where `exec` was given a `cwd` or `env`, plain `cc -c a.c` otherwise.
+ */
+export function commandLine(file: string, args: readonly string[], options: ExecOptions = {}): string {
+  const env = Object.entries(options.env ?? {});
+  const envWords = env.length === 0 ? [] : ['env', ...env.flatMap(([name, value]) => (value === undefined ? ['-u', name] : [`${name}=${value}`]))];
+  const line = shellQuote([...envWords, file, ...args]);
+  return options.cwd ? `cd ${shellQuote([options.cwd])} && ${line}` : line;
 }
 
 /** Each option of `exec` and what its value must be. */

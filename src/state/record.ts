@@ -37,6 +37,12 @@ export interface TaskRecord {
   outputs: Map<string, OutputRecord>;
   /** What dependents see: digest of the file outputs, or the identity of this run. */
   result: string;
+  /**
+   * The command lines the last run started (declared commands and `ctx.exec` calls), shell-quoted,
+   * in order. Not a part of the fingerprint: a `run` function's lines are known only by running
+   * it. Kept so that a run whose lines changed while nothing declared did can say so.
+   */
+  ranCommands?: string[];
   /** When the run finished, ms since the epoch, and how long it took. */
   finishedAt: number;
   durationMs: number;

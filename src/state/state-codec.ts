@@ -9,7 +9,7 @@
 //     tasks: { NAME: { r: result, t: finishedAt, ms: durationMs,
 //                      run, chk: run/check source digests, c?: commands' JSON, v?: values,
 //                      i: [inputKey, digest, ...], k: [outputKey, ...], d: [dep, result, ...],
-//                      x?: [discoveredKey, digest ('' gone), ...],
+//                      x?: [discoveredKey, digest ('' gone), ...], rc?: [command line, ...],
 //                      o: [path, size, mtimeMs, digest, ...]   (a folder: size -1, digest -1) } } }
 //
 // Version 1 is still read, so an upgrade keeps every record; the next run writes version 2.
@@ -43,6 +43,8 @@ interface EncodedRecord {
   o: number[];
   /** Discovered inputs (depfile, ctx.discovered), when the last run found any. */
   x?: number[];
+  /** The command lines the last run started, when it started any. */
+  rc?: number[];
 }
 
 /** Assigns each distinct string one index. */
@@ -88,6 +90,7 @@ export function encodeStore(tasks: ReadonlyMap<string, TaskRecord>, files: Reado
       o,
     };
     if (parts.command) encoded.c = table.of(parts.command);
+    if (record.ranCommands) encoded.rc = record.ranCommands.map((line) => table.of(line));
     if (parts.discovered) encoded.x = [...parts.discovered].flatMap(([file, digest]) => [table.of(file), table.of(digest)]);
     if (Object.keys(parts.values).length > 0) encoded.v = parts.values;
     encodedTasks[name] = encoded;
@@ -166,7 +169,9 @@ function decodeRecord(name: string, e: EncodedRecord, str: (index: unknown) => s
     ...(discovered ? { discovered } : {}),
     deps,
   };
-  return { parts, outputs, result: str(e.r), finishedAt: num(e.t), durationMs: num(e.ms) };
+  if (e.rc !== undefined && !Array.isArray(e.rc)) throw new Malformed();
+  const ranCommands = e.rc?.map(str);
+  return { parts, outputs, result: str(e.r), finishedAt: num(e.t), durationMs: num(e.ms), ...(ranCommands ? { ranCommands } : {}) };
 }
 
 interface Version1File {
@@ -193,6 +198,7 @@ interface PlainRecord {
   result: string;
   finishedAt: number;
   durationMs: number;
+  ranCommands?: string[];
 }
 
 export function toPlainRecord(record: TaskRecord): PlainRecord {
@@ -222,7 +228,9 @@ export function fromPlainRecord(value: unknown): TaskRecord | undefined {
   const found = typeof discovered === 'object' && discovered !== null ? Object.entries(discovered).filter(([, d]) => typeof d === 'string') : [];
   // Field by field: older records also carry a `fingerprint` hash, which nothing reads. A command
   // is kept only when there is one, so records round-trip field for field.
+  const ran = Array.isArray(r.ranCommands) && r.ranCommands.every((line) => typeof line === 'string') ? { ranCommands: r.ranCommands } : {};
   return {
+    ...ran,
     result: r.result,
     finishedAt: r.finishedAt,
     durationMs: r.durationMs,
