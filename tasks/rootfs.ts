@@ -17,8 +17,13 @@ export function rootfsTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
     description: `debootstraps ${p.suite} into ${p.rootfs}`,
     deps,
     inputs: codeInputs(import.meta.url, p.root),
-    values: { suite: p.suite, packages: p.packages, mirror: p.mirror, arch: debianArch(), rootfs: p.rootfs },
+    // Not the rootfs's path: the output names it already, and debootstrap writes no path into the
+    // tree, so the cache shares one rootfs between hosts that keep their machines elsewhere.
+    values: { suite: p.suite, packages: p.packages, mirror: p.mirror, arch: debianArch() },
     outputs: [p.rootfs],
+    // A second host (or a parameter switched back) restores the tree from the cache, owners,
+    // modes, device nodes and capabilities included, instead of running debootstrap.
+    cache: true,
     run: async (ctx) => {
       fs.mkdirSync(p.machinesDir, { recursive: true });
       // Left by a run that was killed: never complete, never used.

@@ -9,6 +9,7 @@ import { containerAddress as localAddress } from '../tasks/container.ts';
 import { containerLeader, defaultRoutesVia, descendantsOf, uidOf } from '../tasks/procfs.ts';
 import { Project } from './helpers/cli-rig.ts';
 import { RecipeRig } from './helpers/recipe-rig.ts';
+import { nginxInstalled, startCacheServer, type CacheServer } from './helpers/nginx.ts';
 
 const needed = ['debootstrap', 'systemd-nspawn', 'go', 'ip', 'nsenter', 'systemctl'];
 const missing = needed.filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
@@ -22,7 +23,13 @@ const skip =
 const initialHosts = '127.0.0.1\tlocalhost\r\n# unrelated comment\r\n10.1.2.3 other-host other\r\n::1 ip6-localhost'; // CRLF, no final newline
 
 let rig: RecipeRig | undefined;
-after(() => rig?.cleanup());
+let secondRig: RecipeRig | undefined;
+let cacheServer: CacheServer | undefined;
+after(async () => {
+  rig?.cleanup();
+  secondRig?.cleanup();
+  await cacheServer?.stop();
+});
 
 /** Runs a command inside the container's namespaces. */
 function inContainer(leader: number, ...command: string[]): string {
@@ -35,6 +42,11 @@ function execc(r: RecipeRig, address: string, input: string, ...command: string[
 
 test('the recipe builds, boots, names and smoke-tests the container; a bump reruns only what changed', { skip, timeout: 30 * 60_000 }, async (t) => {
   const r = (rig = new RecipeRig(initialHosts));
+  // A remote cache the first build fills (a second host's build at the end restores from it).
+  if (nginxInstalled) {
+    cacheServer = await startCacheServer();
+    r.env = { TASK_CACHE_URL: cacheServer.url };
+  }
 
   // task all, from nothing.
   const first = await r.task('all');
@@ -147,4 +159,23 @@ test('the recipe builds, boots, names and smoke-tests the container; a bump reru
   assert.ok(!fs.existsSync(`/proc/${pid}/cmdline`) || fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '', 'systemd-nspawn is gone');
   assert.equal(fs.existsSync(`/sys/class/net/ve-${r.machine}`), false, 'the veth link is gone');
   assert.equal(fs.existsSync(r.pidFile), false, 'the pid file is gone');
+
+  // A second host: another folder, machine name, machinesDir and empty local cache, pointed at the
+  // remote cache the first build filled. rootfs and execd come from it: no debootstrap, no go
+  // build; the rootfs keeps its owners, modes and links, boots, and passes the smoke test.
+  if (!cacheServer) return;
+  const s2 = (secondRig = new RecipeRig(initialHosts));
+  s2.env = { TASK_CACHE_URL: cacheServer.url };
+  const other = await s2.task('all');
+  assert.equal(other.code, 0, `${other.stdout}\n${other.stderr}`);
+  assert.match(other.stdout, /^rootfs: restoring from the remote cache/m);
+  assert.match(other.stdout, /^execd: restoring from the remote cache/m);
+  const ranThere = Project.ran(other);
+  assert.ok(!ranThere.includes('rootfs') && !ranThere.includes('execd'), `${ranThere}`);
+  assert.ok(ranThere.includes('smoke'), 'the smoke test ran and passed');
+  assert.equal(fs.existsSync(path.join(s2.project, '.task/cache/debootstrap')), false, 'debootstrap never ran there');
+  assert.match(other.stdout, /^task: cache: 0 local hits, 2 remote hits/m);
+  const usrTree = (root: string) => execFileSync('sh', ['-c', `cd "$1/usr" && find . -path ./local -prune -o -printf '%p %y %m %U:%G %l %n\\n' | sort`, 'sh', root], { encoding: 'utf8' });
+  assert.equal(usrTree(s2.rootfs), usrTree(r.rootfs), 'the restored rootfs has the same entries, modes, owners and links under /usr');
+  await s2.task('stop');
 });

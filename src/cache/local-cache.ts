@@ -2,28 +2,12 @@
 // their action key (`ac/`), the same layout as Bazel's HTTP cache. Least recently used entries go
 // first when it grows past its size limit: a hit touches the entry's mtime.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseActionResult, type ActionResult } from './action-result.ts';
 import { besideName, copyVerified } from './verified-copy.ts';
+import { defaultSizeLimit } from './settings.ts';
 
-/** Where the local cache lives: TASK_CACHE_DIR, else XDG_CACHE_HOME/task, else ~/.cache/task. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
-  if (env.TASK_CACHE_DIR) return path.resolve(env.TASK_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
-  return path.join(base, 'task');
-}
-
-/** `10G`, `500M`, `2048K` or plain bytes; undefined when it is none of those. */
-export function parseSize(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(text.trim());
-  if (!match) return undefined;
-  const scale = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[match[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
-  return Math.floor(Number(match[1]) * scale);
-}
-
-export const defaultSizeLimit = 10 * 2 ** 30;
 
 export class LocalCache {
   readonly dir: string;

@@ -7,9 +7,8 @@ import { Readable } from 'node:stream';
 import { parseActionResult, type ActionResult } from './action-result.ts';
 import { authorization, shownUrl } from './credentials.ts';
 import type { LocalCache } from './local-cache.ts';
+import type { CacheMode } from './settings.ts';
 
-export type CacheMode = 'readwrite' | 'read' | 'off';
-export const cacheModes: readonly CacheMode[] = ['readwrite', 'read', 'off'];
 
 export interface RemoteOptions {
   url: URL;

@@ -17,6 +17,7 @@ import { acquireLock } from '../state/lock.ts';
 import { PlainReporter, type ReportMode } from '../report/plain-reporter.ts';
 import { checkSnapshot, writeSnapshot } from '../decide/snapshot.ts';
 import { loadState, saveState, statePaths } from '../state/state.ts';
+import { resolveCache } from '../cache/settings.ts';
 import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter } from '../taskfile/load.ts';
 
 // The build and what it brings (the scheduler, the command runner, child_process) load only when
@@ -236,9 +237,7 @@ async function runBuild(options: BuildRun): Promise<number> {
   const started = disk.now();
   // Usage and Taskfile mistakes come first, before anything is created or locked.
   checkTargets(taskfile.tasks, targets);
-  const usesCache = building || mode === 'explain';
-  const cacheModule = usesCache ? await import('../cache/open-cache.ts') : undefined;
-  const cacheSettings = cacheModule?.resolveCache({ url: args.cacheUrl, mode: args.cacheMode, dir: args.cacheDir, env: process.env });
+  const cacheSettings = building || mode === 'explain' ? resolveCache({ url: args.cacheUrl, mode: args.cacheMode, dir: args.cacheDir, env: process.env }) : undefined;
   let release = () => {};
   const interrupt = interrupts();
   // Checks the snapshot asked, with their answers: handed to the build's run if the snapshot missed.
@@ -297,8 +296,8 @@ async function runBuild(options: BuildRun): Promise<number> {
     const reporter = await makeReporter(options, terminalTask, plan);
     for (const message of store.warnings) reporter.emit({ type: 'warning', message });
     const cache =
-      cacheModule && cacheSettings
-        ? cacheModule.openCache(cacheSettings, { graph, recordOf: (task) => store.get(task), warn: (message) => reporter.emit({ type: 'warning', message }), env: process.env })
+      cacheSettings
+        ? (await import('../cache/open-cache.ts')).openCache(cacheSettings, { graph, recordOf: (task) => store.get(task), warn: (message) => reporter.emit({ type: 'warning', message }), env: process.env })
         : undefined;
     // -n, --explain and -q: the same decisions, with an executor that runs and records nothing.
     const run = new Run({ ...setup, stats, reporter, checks });

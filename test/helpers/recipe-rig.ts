@@ -22,6 +22,10 @@ export class RecipeRig {
   readonly machinesDir = path.join(this.dir, 'machines');
   readonly systemdDir = path.join(this.dir, 'etc-systemd');
   readonly project = path.join(this.dir, 'project');
+  /** The rig's own local cache (never the user's); a test may point two rigs at one remote. */
+  readonly cacheDir = path.join(this.dir, 'task-cache');
+  /** Variables added to the CLI's environment (TASK_CACHE_URL). */
+  env: Record<string, string> = {};
 
   constructor(initialHosts: string) {
     fs.mkdirSync(this.project);
@@ -48,7 +52,7 @@ export class RecipeRig {
   async task(...args: string[]): Promise<CliResult> {
     const child = spawn(process.execPath, [path.join(this.project, 'bin/task.js'), ...args, ...this.params()], {
       cwd: this.project,
-      env: { ...process.env, CI: 'true' },
+      env: { ...process.env, CI: 'true', TASK_CACHE_DIR: this.cacheDir, TASK_CACHE_URL: '', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
