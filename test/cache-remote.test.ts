@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { finished, Project, projectMaker } from './helpers/cli-rig.ts';
@@ -164,4 +165,25 @@ test('an interrupted restore leaves no half output and is not recorded', { skip 
   assert.deepEqual(fs.readdirSync(path.join(q.cacheDir, 'cas')), [], 'no partial blob in the local cache');
   const question = await q.run('-q');
   assert.equal(question.code, 1, 'the task is not recorded as done');
+});
+
+test('a server that never answers costs one warning after TASK_CACHE_TIMEOUT; the build goes on', async () => {
+  // Accepts connections and says nothing: a hung cache server.
+  const sockets = new Set<import('node:net').Socket>();
+  const silent = net.createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  after(() => {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  });
+  const url = `http://127.0.0.1:${(silent.address() as import('node:net').AddressInfo).port}`;
+  const p = project(`
+const a = task('a', { outputs: ['a.txt'], command: ['sh', '-c', 'echo a > a.txt'] });
+export default task('b', { deps: [a], inputs: ['a.txt'], outputs: ['b.txt'], command: ['sh', '-c', 'cat a.txt > b.txt'] });
+`);
+  p.env = { TASK_CACHE_URL: url, TASK_CACHE_TIMEOUT: '500' };
+  const result = await p.run();
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(Project.ran(result), ['a', 'b']);
+  assert.equal(result.stderr, `task: warning: the remote cache ${url} cannot be used (no answer within 500 ms); going on with the local cache only\n`);
 });

@@ -94,8 +94,7 @@ export class RemoteCache {
     const head = await this.#request('HEAD', `cas/${digest}`, signal);
     if (head) return;
     if (!this.writable) return;
-    const body = Readable.toWeb(fs.createReadStream(local.blobPath(digest))) as unknown as ReadableStream;
-    if (await this.#request('PUT', `cas/${digest}`, signal, { body, length: size })) this.bytesUp += size;
+    if (await this.#request('PUT', `cas/${digest}`, signal, { body: fs.createReadStream(local.blobPath(digest)), length: size })) this.bytesUp += size;
   }
 
   async putAction(key: string, result: ActionResult, signal: AbortSignal): Promise<void> {
@@ -104,27 +103,40 @@ export class RemoteCache {
     if (await this.#request('PUT', `ac/${key}`, signal, { body: bytes, length: bytes.length })) this.bytesUp += bytes.length;
   }
 
-  /** One request: the response on success, undefined on a 404 or when the server is given up. */
-  async #request(method: 'GET' | 'HEAD' | 'PUT', path: string, signal: AbortSignal, upload?: { body: BodyInit; length: number }): Promise<Response | undefined> {
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
+  /**
+   * One request: the response on success, undefined on a 404 or when the server is given up.
+   * The timeout is for silence, not for the whole transfer: it runs until the response's headers
+   * come, restarted by every chunk of an upload (a 300 MB rootfs takes longer than any fixed
+   * limit); a download's body is watched by fetchBlob.
+   */
+  async #request(method: 'GET' | 'HEAD' | 'PUT', path: string, signal: AbortSignal, upload?: { body: Buffer | Readable; length: number }): Promise<Response | undefined> {
+    const silence = new AbortController();
+    const timer = setTimeout(() => silence.abort(), this.#options.timeoutMs);
     const headers: Record<string, string> = {};
     if (this.#auth) headers.authorization = this.#auth;
     if (upload) headers['content-length'] = String(upload.length);
+    let body: BodyInit | undefined;
+    if (upload?.body instanceof Readable) {
+      upload.body.on('data', () => timer.refresh());
+      body = Readable.toWeb(upload.body) as unknown as ReadableStream;
+    } else body = upload?.body as unknown as BodyInit | undefined;
     let response: Response;
     try {
       response = await fetch(`${this.#base}/${path}`, {
         method,
         headers,
-        body: upload?.body,
-        signal: AbortSignal.any([signal, timeout]),
+        body,
+        signal: AbortSignal.any([signal, silence.signal]),
         redirect: 'follow',
         ...(upload ? { duplex: 'half' } : {}),
       } as RequestInit);
     } catch (error) {
       if (signal.aborted) throw error;
-      if (timeout.aborted) return this.#giveUp(`no answer within ${this.#options.timeoutMs} ms`);
+      if (silence.signal.aborted) return this.#giveUp(`no answer within ${this.#options.timeoutMs} ms`);
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       return this.#giveUp(cause?.code ?? cause?.message ?? (error as Error).message);
+    } finally {
+      clearTimeout(timer);
     }
     if (response.ok) return response;
     await response.body?.cancel().catch(() => {});
