@@ -37,5 +37,8 @@ export function packFolder(dir: string): TarProcess<Readable> {
 /** Unpacks an archive from packFolder into an empty folder, as it was (owners too, when root). */
 export function unpackInto(dir: string): TarProcess<Writable> {
   const owners = process.getuid?.() === 0 ? ['--same-owner'] : ['--no-same-owner'];
-  return tar<Writable>(['--extract', '--file=-', ...keep, '--preserve-permissions', ...owners, `--directory=${dir}`], 'in');
+  // --ignore-zeros: tar reads to the end of its input instead of stopping at the end-of-archive
+  // blocks, so the blob's last bytes (the record padding) still reach the digest check, and the
+  // writer never meets a closed pipe.
+  return tar<Writable>(['--extract', '--file=-', '--ignore-zeros', ...keep, '--preserve-permissions', ...owners, `--directory=${dir}`], 'in');
 }
