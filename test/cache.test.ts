@@ -162,3 +162,21 @@ test('the local cache keeps to its size limit, dropping the least recently used 
   assert.ok(cache.evict() >= 1000);
   assert.deepEqual(blobs.map((d) => fs.existsSync(cache.blobPath(d))), [true, false, true]);
 });
+
+test('an output outside the project is keyed by its place, not its path: two projects that put it in different folders share it', async () => {
+  // The path is a constant outside the run, as the recipe's machinesDir is: the run's text is the same in both.
+  const taskfile = (out: string) => `const out = ${JSON.stringify(out)};\nexport default task('made', { outputs: [out], cache: true, run: (ctx) => ctx.exec('sh', ['-c', 'mkdir -p "$0" && echo made > "$0/file"', out]) });`;
+  const p = project(taskfile('../elsewhere-a/out'));
+  const outA = path.resolve(p.dir, '../elsewhere-a');
+  after(() => fs.rmSync(outA, { recursive: true, force: true }));
+  assert.equal((await p.run()).code, 0);
+  const q = project(taskfile(''));
+  const outB = path.join(os.tmpdir(), `task-elsewhere-b-${process.pid}`);
+  after(() => fs.rmSync(outB, { recursive: true, force: true }));
+  q.write('Taskfile.ts', fs.readFileSync(p.path('Taskfile.ts'), 'utf8').replace('../elsewhere-a/out', `${outB}/out`));
+  q.cacheDir = p.cacheDir;
+  const second = await q.run();
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /made: restored from the local cache/);
+  assert.equal(fs.readFileSync(path.join(outB, 'out/file'), 'utf8'), 'made\n');
+});

@@ -34,7 +34,8 @@ export function notCacheable(node: Node): string | undefined {
  * into an output must name that path in its `values`.
  */
 export function portableOutput(key: string, i: number): string {
-  return key.startsWith('/') ? `#${i}` : key;
+  // Outside the project: an absolute key, or one relative to the root that climbs out of it.
+  return key.startsWith('/') || key === '..' || key.startsWith('../') ? `#${i}` : key;
 }
 
 function portableOutputs(outputs: readonly string[]): string[] {
