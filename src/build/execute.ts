@@ -76,7 +76,11 @@ export class TaskExecutor implements Executor {
     store.delete(name);
     const hit = await this.#cache?.lookup(node, stale.parts, signal);
     reporter.emit({ type: 'start', task: name, reasons: stale.reasons, ...(node.spec.pool === 'console' ? { terminal: true } : {}), ...(hit ? { cache: hit.from } : {}) });
-    const log = new TaskLog(path.join(statePaths(run.stateDir).logs, `${name}.log`), (line) => reporter.emit({ type: 'output', task: name, line }));
+    const log = new TaskLog(
+      path.join(statePaths(run.stateDir).logs, `${name}.log`),
+      (line, command) => reporter.emit({ type: 'output', task: name, line, ...(command ? { command: true } : {}) }),
+      (text) => reporter.emit({ type: 'progress', task: name, text }),
+    );
     const timeout = timeoutSignal(signal, node.spec.timeout);
     const taskSignal = timeout.signal;
     try {

@@ -71,7 +71,7 @@ async function runChild(
 ): Promise<ExecResult> {
   const { log, signal } = options;
   if (signal.aborted) throw abortError(signal, shown, log);
-  const lines = new LineSplitter((line) => log.line(line));
+  const lines = new LineSplitter((line) => log.line(line), (partial) => log.progress(partial));
   if (options.stdio === 'inherit' && options.input !== undefined) {
     throw new CommandFailed(`a command given the terminal (stdio 'inherit') takes no input: ${shown}`, shown, log.tail(), log.path);
   }

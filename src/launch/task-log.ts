@@ -25,12 +25,18 @@ export class TaskLog {
   #held: string[] = [];
   #closed = false;
   #tail: string[] = [];
-  #onLine: (line: string) => void;
+  #onLine: (line: string, command: boolean) => void;
+  #onProgress: (text: string) => void;
   static readonly tailLines = 20;
 
-  constructor(logPath: string, onLine: (line: string) => void) {
+  /**
+   * `onLine` gets every line for the display (`command`: a `$ command` line, not output);
+   * `onProgress` the unfinished last line of a command's output (see `progress`).
+   */
+  constructor(logPath: string, onLine: (line: string, command: boolean) => void, onProgress: (text: string) => void = () => {}) {
     this.path = logPath;
     this.#onLine = onLine;
+    this.#onProgress = onProgress;
   }
 
   /** The first error writing the log file (a full disk); the display goes on without it. */
@@ -40,13 +46,21 @@ export class TaskLog {
   command(text: string): void {
     if (this.#fd === undefined) this.#held.push(text);
     else this.#write(text);
-    this.#remember(text);
+    this.#remember(text, true);
   }
 
   /** Appends one line (without its newline) to the log and the display. */
   line(text: string): void {
     this.#write(text);
-    this.#remember(text);
+    this.#remember(text, false);
+  }
+
+  /**
+   * A line not finished yet (a progress bar that redraws itself with `\r` and ends its line
+   * only when done): shown by a live display, written to the log once it is a whole line.
+   */
+  progress(text: string): void {
+    this.#onProgress(text);
   }
 
   /** Writes what was held back: the task failed, and its log must say what it ran. */
@@ -71,10 +85,10 @@ export class TaskLog {
     }
   }
 
-  #remember(text: string): void {
+  #remember(text: string, command: boolean): void {
     this.#tail.push(text);
     if (this.#tail.length > TaskLog.tailLines) this.#tail.shift();
-    this.#onLine(text);
+    this.#onLine(text, command);
   }
 
   /** The last lines written. */
@@ -101,16 +115,23 @@ export class TaskLog {
   }
 }
 
-/** Splits a stream of chunks into lines, holding back a partial last line until it is complete. */
+/**
+ * Splits a stream of chunks into lines, holding back a partial last line until it is complete;
+ * `onPartial` is told that partial line as it grows (a progress bar redrawn with `\r`).
+ */
 export class LineSplitter {
   #partial = '';
-  constructor(private readonly emit: (line: string) => void) {}
+  constructor(
+    private readonly emit: (line: string) => void,
+    private readonly onPartial: (partial: string) => void = () => {},
+  ) {}
 
   push(chunk: string): void {
     const text = this.#partial + chunk;
     const lines = text.split(/\r?\n/);
     this.#partial = lines.pop() ?? '';
     for (const line of lines) this.emit(line);
+    if (this.#partial !== '') this.onPartial(this.#partial);
   }
 
   flush(): void {

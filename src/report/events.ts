@@ -6,7 +6,13 @@ export type BuildEvent =
   | { type: 'plan'; tasks: readonly string[] }
   /** `terminal`: a task in the console pool (`pool: 'console'`), whose output is for the user (printed as it comes). */
   | { type: 'start'; task: string; reasons: Reason[]; terminal?: boolean; /** Restoring its outputs from this cache instead of running it. */ cache?: CacheSource }
-  | { type: 'output'; task: string; line: string }
+  /** A line of a task's output; `command`: the `$ command` line shown before a command runs, not its output. */
+  | { type: 'output'; task: string; line: string; command?: true }
+  /**
+   * The unfinished last line of a task's output so far (a progress bar redrawn with `\r`, a
+   * prompt): for a live display only; it becomes an `output` line once its newline comes.
+   */
+  | { type: 'progress'; task: string; text: string }
   | { type: 'up-to-date'; task: string }
   | { type: 'would-run'; task: string; reasons: Reason[]; /** Its declared commands, shell-quoted. */ commands?: string[]; /** --explain: what the cache would do. */ cache?: string }
   | { type: 'done'; task: string; durationMs: number; /** Its outputs came from this cache: nothing ran. */ cache?: CacheSource }

@@ -105,6 +105,7 @@ export class JsonReporter implements Reporter {
         this.#write({ event: 'started', task: event.task, time: new Date().toISOString(), reasons: describe(event.reasons) });
         return;
       case 'output':
+      case 'progress':
       case 'would-run':
         return;
       case 'up-to-date':

@@ -89,16 +89,12 @@ export class PlainReporter implements Reporter {
         if (this.#mode === 'dry-run') for (const command of event.commands ?? []) this.#print(command);
         return;
       case 'done':
-        this.#print(`${this.#count()} ${event.task}: ${this.#paint.green(event.cache ? `restored from the ${event.cache} cache` : 'done')} in ${formatDuration(event.durationMs)}`);
-        return;
       case 'failed':
-        this.#print(`${this.#count()} ${event.task}: ${this.#paint.red('FAILED')} after ${formatDuration(event.durationMs)}: ${event.error.message}`);
-        return;
       case 'skipped':
-        this.#print(`${this.#count()} ${event.task}: ${this.#paint.yellow('skipped')}, dependency ${event.dependency} failed`);
-        return;
       case 'interrupted':
-        this.#print(`${this.#count()} ${event.task}: ${this.#paint.yellow('interrupted')}`);
+        this.#print(finishedLine(event, this.#count(), this.#paint));
+        return;
+      case 'progress':
         return;
       case 'warning':
         this.#flush();
@@ -132,20 +128,44 @@ function unreachable(x: never): never {
   throw new Error(`unhandled event ${JSON.stringify(x)}`);
 }
 
+type Finished = Extract<BuildEvent, { type: 'done' | 'failed' | 'skipped' | 'interrupted' }>;
+
+/**
+ * The line of a task that ended, after its `[settled/total]` count. The live display prints the
+ * same line above its rows for a task whose output it shows, so both displays word it alike.
+ */
+export function finishedLine(event: Finished, count: string, colours: Paint): string {
+  switch (event.type) {
+    case 'done':
+      return `${count} ${event.task}: ${colours.green(event.cache ? `restored from the ${event.cache} cache` : 'done')} in ${formatDuration(event.durationMs)}`;
+    case 'failed':
+      return `${count} ${event.task}: ${colours.red('FAILED')} after ${formatDuration(event.durationMs)}: ${event.error.message}`;
+    case 'skipped':
+      return `${count} ${event.task}: ${colours.yellow('skipped')}, dependency ${event.dependency} failed`;
+    case 'interrupted':
+      return `${count} ${event.task}: ${colours.yellow('interrupted')}`;
+  }
+}
+
+/** One failure as the summary reports it: its message, output tail and log; the live display prints it as the task fails. */
+export function failureLines(task: string, error: Error, colours: Paint = paint(false)): string[] {
+  const lines: string[] = [];
+  if (error instanceof Error && 'exitStatus' in error) lines.push(`task '${task}' ${colours.red('failed')}: ${error.message}`);
+  else lines.push(`task '${task}' ${colours.red('failed')}: ${foreignError(error)}`);
+  if (error instanceof CommandFailed) {
+    if (error.tail.length > 0) {
+      lines.push('  last lines of its output:');
+      for (const line of error.tail) lines.push(`    ${line}`);
+    }
+    lines.push(`  full log: ${error.logPath}`);
+  }
+  return lines;
+}
+
 /** The closing summary and, for each failure, its command, exit code, output tail and log. */
 export function summaryLines(summary: BuildSummary, mode: ReportMode, colours: Paint = paint(false)): string[] {
   const lines: string[] = [];
-  for (const { task, error } of summary.failed) {
-    if (error instanceof Error && 'exitStatus' in error) lines.push(`task '${task}' ${colours.red('failed')}: ${error.message}`);
-    else lines.push(`task '${task}' ${colours.red('failed')}: ${foreignError(error)}`);
-    if (error instanceof CommandFailed) {
-      if (error.tail.length > 0) {
-        lines.push('  last lines of its output:');
-        for (const line of error.tail) lines.push(`    ${line}`);
-      }
-      lines.push(`  full log: ${error.logPath}`);
-    }
-  }
+  for (const { task, error } of summary.failed) lines.push(...failureLines(task, error, colours));
   const parts: string[] = [];
   const add = (count: number, what: string) => count > 0 && parts.push(`${count} ${what}`);
   if (mode === 'build') {
