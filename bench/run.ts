@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generate, type BuildDescription, type GeneratedBuild } from './generate.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -554,6 +554,67 @@ function peakMemory(ws: Workspace, config: Config): void {
   rows.push({ scenario, unit: 'KiB', ...m, target: '≤ 200 MiB', met: m.task <= 200 * 1024 });
 }
 
+/**
+ * The live display's CPU against the plain lines' on one 60-task build (6 wide × 10 deep, each
+ * task printing five lines and a `\r` progress line, then sleeping 0.2 s): the CPU time of the
+ * task process alone (its commands not counted), read by the process itself as it exits
+ * (`process.cpuUsage()` from a module preloaded with `--import`). Plain lines go into a pipe;
+ * the live display gets a pseudo-terminal from script(1), 120 × 40. Clean builds, alternated.
+ */
+function displayCpu(root: string, config: Config): void {
+  const scenario = 'CPU of the task process, 60 tasks printing 6 lines each (6 wide × 10 deep, sleep 0.2 s), -j6: live display (task column) against plain lines';
+  if (firstLine('script', ['--version']) === undefined) {
+    rows.push({ scenario, unit: 'ms', target: '≤ 1.25× plain lines', notMeasured: 'script(1) is missing: install util-linux' });
+    return;
+  }
+  const dir = path.join(root, 'display');
+  generate(dir, { n: 60, seed, kind: 'sleep', width: 6, sleepSeconds });
+  const taskfile = path.join(dir, 'Taskfile.ts');
+  const quiet = "ctx.exec('sh', ['-c', String(ctx.values.cmd)])";
+  const source = fs.readFileSync(taskfile, 'utf8');
+  if (!source.includes(quiet)) throw new BenchFailure(`display CPU: the generated Taskfile has no \`${quiet}\` to make chatty`);
+  const chatter = 'for i in 1 2 3 4 5; do echo "step $i of 5"; printf "progress $i/5\\r"; done; echo; ';
+  fs.writeFileSync(taskfile, source.replace(quiet, `ctx.exec('sh', ['-c', ${JSON.stringify(chatter)} + String(ctx.values.cmd)])`));
+  timed(node, [taskBin, '-C', dir, '--list'], repo, 'display CPU: loading the Taskfile');
+  const probe = path.join(root, 'cpu-probe.mjs');
+  const cpuFile = path.join(root, 'cpu.txt');
+  fs.writeFileSync(probe, [
+    "import fs from 'node:fs';",
+    'process.on(\'exit\', () => { const u = process.cpuUsage(); fs.writeFileSync(process.env.TASK_BENCH_CPU_FILE, String((u.user + u.system) / 1000)); });',
+    '',
+  ].join('\n'));
+  const args = ['--import', pathToFileURL(probe).href, taskBin, '-C', dir, '-j', '6'];
+  const cpu: Record<'plain' | 'live', number[]> = { plain: [], live: [] };
+  const reps = config.quick ? 2 : 3;
+  for (let r = 0; r < reps; r++) {
+    for (const mode of ['plain', 'live'] as const) {
+      clean('task', dir);
+      fs.rmSync(cpuFile, { force: true });
+      childEnv.TASK_BENCH_CPU_FILE = cpuFile;
+      const what = `display CPU (${mode})`;
+      const run = mode === 'plain'
+        ? timed(node, [...args, '--progress=plain'], repo, what)
+        : timed('script', ['-qefc', `stty cols 120 rows 40; ${[node, ...args, '--progress=live'].map((w) => `'${w}'`).join(' ')}`, '/dev/null'], repo, what);
+      delete childEnv.TASK_BENCH_CPU_FILE;
+      if (!run.stdout.includes('task: 60 ran')) throw new BenchFailure(`${what}: task should have run 60 tasks; it printed: ${run.stdout.slice(-300)}`);
+      if (mode === 'live' && !run.stdout.includes('\x1b[?25l')) throw new BenchFailure(`${what}: the live display did not draw`);
+      const ms = Number(fs.readFileSync(cpuFile, 'utf8'));
+      if (!(ms > 0)) throw new BenchFailure(`${what}: no CPU figure written`);
+      cpu[mode].push(ms);
+      log(`${what} ${r + 1}/${reps}: ${fmtMs(ms)} CPU in ${fmtMs(run.ms)}`);
+    }
+  }
+  const plain = median(cpu.plain);
+  const live = median(cpu.live);
+  recordSamples(scenario, { 'plain lines': cpu.plain, 'live display': cpu.live });
+  rows.push({
+    scenario, unit: 'ms', task: live,
+    target: `≤ 1.25× plain lines (${fmtMs(plain)}): the display costs a small fraction of the plain mode's CPU`,
+    met: live <= 1.25 * plain,
+    detail: `${(live / plain).toFixed(2)}× plain, ${fmtMs(live - plain)} more`,
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function table(): string {
@@ -579,9 +640,9 @@ function machine(): string {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const unknown = argv.filter((a) => a !== '--quick' && a !== '--keep');
+  const unknown = argv.filter((a) => a !== '--quick' && a !== '--keep' && a !== '--display');
   if (unknown.length > 0) {
-    process.stderr.write(`usage: npm run bench [-- --quick] [--keep]\nunknown: ${unknown.join(' ')}\n`);
+    process.stderr.write(`usage: npm run bench [-- --quick] [--keep] [--display]\nunknown: ${unknown.join(' ')}\n`);
     return 2;
   }
   const config = argv.includes('--quick') ? quickConfig : fullConfig;
@@ -597,19 +658,23 @@ async function main(argv: readonly string[]): Promise<number> {
   log(`${config.quick ? 'quick' : 'full'} run in ${root}`);
   let failed = true;
   try {
-    const nodeStartMs = recipeLoad(config);
+    if (argv.includes('--display')) displayCpu(root, config);
+    else {
+      const nodeStartMs = recipeLoad(config);
 
-    log(`generating N=${config.smallN}`);
-    const small = makeWorkspace(root, `small-${config.smallN}`, { n: config.smallN, seed, kind: 'cksum' });
-    fullBuild(small, config);
-    noop(small, config.smallNoopReps, 'small', nodeStartMs);
-    incremental(small, config);
+      log(`generating N=${config.smallN}`);
+      const small = makeWorkspace(root, `small-${config.smallN}`, { n: config.smallN, seed, kind: 'cksum' });
+      fullBuild(small, config);
+      noop(small, config.smallNoopReps, 'small', nodeStartMs);
+      incremental(small, config);
 
-    sleepGraph(root, config);
+      sleepGraph(root, config);
+      displayCpu(root, config);
 
-    const large = buildLarge(root, config);
-    noop(large, config.largeNoopReps, 'large', nodeStartMs);
-    peakMemory(large, config);
+      const large = buildLarge(root, config);
+      noop(large, config.largeNoopReps, 'large', nodeStartMs);
+      peakMemory(large, config);
+    }
     failed = false;
   } catch (error) {
     if (error instanceof BenchFailure) {

@@ -349,7 +349,7 @@ async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, sta
 
 /** What a build that finds every task up to date reports, for a run the snapshot answered. */
 async function reportAllUpToDate(tasks: string[], wallMs: number, options: BuildRun): Promise<number> {
-  const reporter = await makeReporter(options, false, undefined, false);
+  const reporter = await makeReporter(options, false);
   reporter.emit({ type: 'plan', tasks });
   for (const task of tasks) reporter.emit({ type: 'up-to-date', task });
   await reporter.finish({ ran: [], upToDate: tasks, wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs, exitStatus: 0 });
@@ -373,10 +373,9 @@ function statusOfError(error: unknown): number {
 
 /**
  * The display: --json's lines, the live one (listr2), or plain lines, as --progress, --color,
- * the terminal and the environment say (src/display.ts). `earlyLoad`: the build is about to
- * start, so listr2 may be loaded now if its colours need the environment changed meanwhile.
+ * the terminal and the environment say (src/display.ts).
  */
-async function makeReporter(options: BuildRun, terminalTask: boolean, plan?: import('../report/json-reporter.ts').PlanCollector, earlyLoad = true): Promise<Reporter> {
+async function makeReporter(options: BuildRun, terminalTask: boolean, plan?: import('../report/json-reporter.ts').PlanCollector): Promise<Reporter> {
   const { args, mode, output } = options;
   if (args.json) {
     const { JsonReporter } = await import('../report/json-reporter.ts');
@@ -392,9 +391,8 @@ async function makeReporter(options: BuildRun, terminalTask: boolean, plan?: imp
     liveAllowed: mode === 'build' && !args.verbose && !terminalTask,
   });
   if (display.live) {
-    const { LazyTerminalReporter, loadListr, needsEarlyLoad } = await import('../report/terminal-reporter.ts');
-    if (earlyLoad && needsEarlyLoad(display.colour)) await loadListr(display.colour);
-    return new LazyTerminalReporter(stream, { colour: display.colour });
+    const { LazyTerminalReporter } = await import('../report/terminal-reporter.ts');
+    return new LazyTerminalReporter(stream, { colour: display.colour, logsDir: statePaths(path.join(options.taskfile.root, '.task')).logs });
   }
   return new PlainReporter({ out: output, mode, verbose: args.verbose, colour: display.colour });
 }

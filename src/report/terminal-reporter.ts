@@ -1,198 +1,170 @@
-// The live display on a terminal: listr2 renders engine events, one line per task. listr2 is
-// loaded only when the first task starts, so a build with nothing to do never pays for it.
-import tty from 'node:tty';
-import { paint } from './display.ts';
+// The live display on a terminal, as ninja's: a `[settled/total]` count and a row for each task
+// running now (its latest line of output, how long it has run), redrawn in place at most ten
+// times a second (live-view.ts, live-renderer.ts); above those rows, as tasks end and in order,
+// what a person must read: the output of a task that printed something, a failure as the plain
+// display reports it, a skipped or interrupted task. Waiting and quiet finished tasks are only
+// counted. listr2 is loaded when the first task starts, so a build with nothing to do never pays.
+import path from 'node:path';
+import { paint, type Paint } from './display.ts';
 import type { BuildEvent, BuildSummary, Reporter } from './events.ts';
-import { formatDuration } from '../base/format.ts';
-import { describeReason } from '../decide/freshness.ts';
-import { summaryLines } from './plain-reporter.ts';
+import { LiveRenderer, type LiveRendererOptions } from './live-renderer.ts';
+import { LiveView, latestSegment } from './live-view.ts';
+import { failureLines, finishedLine, summaryLines } from './plain-reporter.ts';
 
+/** Loads listr2 (once). */
+export function loadListr(): Promise<typeof import('listr2')> {
+  return (listr2 ??= import('listr2'));
+}
 let listr2: Promise<typeof import('listr2')> | undefined;
 
 /**
- * What listr2's colour library (colorette) decides from the environment when it loads: off with
- * NO_COLOR (even empty), on with FORCE_COLOR, else on a terminal whose TERM is set and not dumb.
+ * A running task's lines, for above the rows once it ends: all of them when there are few, else
+ * the first and the last (the log has them all), so that memory stays small and a chatty task
+ * does not fill the screen.
  */
-function listrColourFromEnvironment(): boolean {
-  const { env, argv } = process;
-  if ('NO_COLOR' in env || argv.includes('--no-color')) return false;
-  return 'FORCE_COLOR' in env || argv.includes('--color') || (tty.isatty(1) && !!env.TERM && env.TERM !== 'dumb');
-}
+class TaskOutput {
+  static readonly headLines = 10;
+  static readonly tailLines = 30;
+  #head: string[] = [];
+  #tail: string[] = [];
+  #count = 0;
+  /** A line that is not a `$ command` line: the task printed something. */
+  printed = false;
 
-/**
- * Loads listr2. Its colours are fixed from the environment when it loads, so when `colour` is
- * not what the environment would give, NO_COLOR and FORCE_COLOR say it during the load and are
- * put back after. Commands started meanwhile would inherit them: the CLI calls this with a
- * colour before the build starts anything (`needsEarlyLoad`), and the display later without.
- */
-export function loadListr(colour?: boolean): Promise<typeof import('listr2')> {
-  if (listr2) return listr2;
-  if (colour === undefined || colour === listrColourFromEnvironment()) return (listr2 = import('listr2'));
-  const saved = { NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR };
-  if (colour) {
-    delete process.env.NO_COLOR;
-    process.env.FORCE_COLOR = '1';
-  } else {
-    process.env.NO_COLOR = '1';
-    delete process.env.FORCE_COLOR;
-  }
-  const restore = () => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
+  add(line: string, command: boolean): void {
+    if (!command) this.printed = true;
+    this.#count++;
+    const shown = latestSegment(line);
+    if (this.#head.length < TaskOutput.headLines) this.#head.push(shown);
+    else {
+      this.#tail.push(shown);
+      if (this.#tail.length > TaskOutput.tailLines) this.#tail.shift();
     }
-  };
-  listr2 = import('listr2');
-  listr2.then(restore, restore);
-  return listr2;
-}
+  }
 
-/** Whether listr2 must be loaded before the build, for its colours to be `colour`. */
-export function needsEarlyLoad(colour: boolean): boolean {
-  return listr2 === undefined && colour !== listrColourFromEnvironment();
+  lines(logPath: string): string[] {
+    const left = this.#count - this.#head.length - this.#tail.length;
+    if (left === 0) return [...this.#head, ...this.#tail];
+    return [...this.#head, `  … ${left} more lines, all in ${logPath}`, ...this.#tail];
+  }
 }
 
 interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
-  reject: (error: Error) => void;
 }
 
 function deferred(): Deferred {
   let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A task may fail before listr2 has loaded and awaits it: that is not an unhandled rejection.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
-}
-
-/** What the listr2 task of one engine task is waiting to be told. */
-interface Row {
-  started: Deferred;
-  ended: Deferred;
-  /** Set when the task ends without running: up to date, skipped, not started. */
-  skipMessage?: string;
-  title?: string;
-  output?: (line: string) => void;
-  /**
-   * Set once the task has ended, whatever way. A command being stopped may still print (one that
-   * traps SIGTERM): listr2 has closed the row's output by then, and writing to it throws.
-   */
-  closed?: boolean;
+  const promise = new Promise<void>((res) => (resolve = res));
+  return { promise, resolve };
 }
 
 export class LazyTerminalReporter implements Reporter {
   #out: NodeJS.WriteStream;
-  #plan: readonly string[] = [];
-  #settledEarly = new Set<string>();
-  #rows = new Map<string, Row>();
+  #colours: Paint;
+  #logsDir: string;
+  #view = new LiveView();
+  #outputs = new Map<string, TaskOutput>();
+  /** Set when the first task starts; resolved by `finish`, which ends listr2's one task. */
+  #buildOver: Deferred | undefined;
   #listr: Promise<unknown> | undefined;
-  #colour: boolean;
 
-  constructor(out: NodeJS.WriteStream, options: { colour: boolean }) {
+  constructor(out: NodeJS.WriteStream, options: { colour: boolean; logsDir: string }) {
     this.#out = out;
-    this.#colour = options.colour;
+    this.#colours = paint(options.colour);
+    this.#logsDir = options.logsDir;
+  }
+
+  get #interactive(): boolean {
+    return this.#out.isTTY === true;
   }
 
   emit(event: BuildEvent): void {
-    if (event.type === 'plan') {
-      this.#plan = event.tasks;
-      return;
-    }
-    if (event.type === 'warning') {
-      process.stderr.write(`task: warning: ${event.message}\n`);
-      return;
-    }
-    if (event.type === 'would-run') return;
-    if (!this.#listr) {
-      if (event.type !== 'start') {
-        this.#settledEarly.add(event.task);
-        return;
-      }
-      this.#listr = this.#startListr();
-    }
-    const row = this.#rows.get(event.task);
-    if (!row) return;
+    const view = this.#view;
     switch (event.type) {
+      case 'plan':
+        view.plan(event.tasks.length);
+        return;
+      case 'warning':
+        if (this.#listr) view.print(`task: warning: ${event.message}`, true);
+        else process.stderr.write(`task: warning: ${event.message}\n`);
+        return;
+      case 'would-run':
+        return;
       case 'start':
-        row.title = `${event.task} (${event.cache ? `restoring from the ${event.cache} cache: ` : ''}${event.reasons.map(describeReason).join('; ')})`;
-        row.started.resolve();
+        // Without a terminal there are no rows: a line says what starts, as ninja's does there.
+        if (!this.#interactive) view.print(`${view.count()} ${event.task}`);
+        view.start(event.task, Date.now());
+        if (event.cache) view.output(event.task, `restoring from the ${event.cache} cache`);
+        this.#outputs.set(event.task, new TaskOutput());
+        this.#listr ??= this.#startListr();
         return;
       case 'output':
-        if (row.closed) return;
-        try {
-          row.output?.(event.line);
-        } catch {
-          // The display must never stop a build: a line it cannot show is in the task's log.
-        }
+        this.#outputs.get(event.task)?.add(event.line, event.command === true);
+        view.output(event.task, event.line);
+        return;
+      case 'progress':
+        view.output(event.task, event.text);
         return;
       case 'up-to-date':
-        return this.#skip(row, `${event.task}: up to date`);
-      case 'skipped':
-        return this.#skip(row, `${event.task}: skipped, dependency ${event.dependency} failed`);
-      case 'interrupted':
-        row.closed = true;
-        row.started.resolve();
-        row.ended.reject(new Error(`${event.task}: interrupted`));
+        view.settle(event.task);
         return;
-      case 'done':
-        row.closed = true;
-        row.title = `${event.task} (${event.cache ? `from the ${event.cache} cache, ` : ''}${formatDuration(event.durationMs)})`;
-        row.ended.resolve();
+      case 'done': {
+        view.settle(event.task);
+        const output = this.#outputs.get(event.task);
+        this.#outputs.delete(event.task);
+        // As ninja: a task that printed something (a warning) shows it; a quiet one is only counted.
+        if (output?.printed) {
+          const lines = output.lines(this.#logPath(event.task));
+          view.print([finishedLine(event, view.count(), this.#colours), ...lines].join('\n'));
+        }
         return;
+      }
       case 'failed':
-        row.closed = true;
-        row.started.resolve();
-        row.ended.reject(new Error(`${event.task}: ${event.error.message}`));
+        view.settle(event.task);
+        this.#outputs.delete(event.task);
+        view.print(failureLines(event.task, event.error, this.#colours).join('\n'));
+        return;
+      case 'skipped':
+      case 'interrupted':
+        view.settle(event.task);
+        this.#outputs.delete(event.task);
+        view.print(finishedLine(event, view.count(), this.#colours));
         return;
     }
   }
 
-  #skip(row: Row, message: string): void {
-    row.closed = true;
-    row.skipMessage = message;
-    row.started.resolve();
-    row.ended.resolve();
+  /** The log's path as the user would type it: relative to where they are, when inside it. */
+  #logPath(task: string): string {
+    const file = path.join(this.#logsDir, `${task}.log`);
+    const relative = path.relative(process.cwd(), file);
+    return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
   }
 
   async #startListr(): Promise<unknown> {
-    const names = this.#plan.filter((name) => !this.#settledEarly.has(name));
-    for (const name of names) this.#rows.set(name, { started: deferred(), ended: deferred() });
+    this.#buildOver = deferred();
+    const over = this.#buildOver.promise;
     const { Listr } = await loadListr();
-    const tasks = names.map((name) => {
-      const row = this.#rows.get(name)!;
-      return {
-        title: `${name} (waiting)`,
-        task: async (_ctx: unknown, task: { title: string; output: string; skip(message?: string): void }) => {
-          await row.started.promise;
-          if (row.skipMessage) return task.skip(row.skipMessage);
-          task.title = row.title ?? name;
-          row.output = (line) => {
-            task.output = line;
-          };
-          await row.ended.promise;
-          if (row.skipMessage) return task.skip(row.skipMessage);
-          task.title = row.title ?? name;
-        },
-      };
-    });
-    const listr = new Listr(tasks, {
-      concurrent: true,
+    const rendererOptions: LiveRendererOptions = { view: this.#view, out: this.#out, colours: this.#colours, interactive: this.#interactive };
+    const listr = new Listr([{ title: 'build', task: () => over }], {
+      renderer: LiveRenderer,
+      rendererOptions: rendererOptions as unknown as Record<PropertyKey, unknown>,
+      fallbackRenderer: LiveRenderer,
+      fallbackRendererOptions: rendererOptions as unknown as Record<PropertyKey, unknown>,
       exitOnError: false,
       registerSignalListeners: false,
-      rendererOptions: { collapseSkips: true, showErrorMessage: true },
     });
     return listr.run().catch(() => undefined);
   }
 
   async finish(summary: BuildSummary): Promise<void> {
-    // Tasks the build never reached end as "not started" so that listr2 can finish.
-    for (const row of this.#rows.values()) this.#skip(row, row.skipMessage ?? 'not started');
-    await this.#listr;
-    for (const line of summaryLines(summary, 'build', paint(this.#colour))) this.#out.write(`${line}\n`);
+    if (this.#listr) {
+      this.#buildOver?.resolve();
+      await this.#listr;
+    }
+    // What was to go above the rows when there never were any (nothing started).
+    for (const { text, toStderr } of this.#view.takeAbove()) (toStderr ? process.stderr : this.#out).write(`${text}\n`);
+    for (const line of summaryLines(summary, 'build', this.#colours)) this.#out.write(`${line}\n`);
   }
 }
