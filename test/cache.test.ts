@@ -180,3 +180,11 @@ test('an output outside the project is keyed by its place, not its path: two pro
   assert.match(second.stdout, /made: restored from the local cache/);
   assert.equal(fs.readFileSync(path.join(outB, 'out/file'), 'utf8'), 'made\n');
 });
+
+test('a task with a depfile is not cached: its inputs are known only after a run', async () => {
+  const p = project(`export default task('cc', { outputs: ['a.o'], depfile: 'a.d', command: ['sh', '-c', 'echo o > a.o; echo "a.o: a.h" > a.d; echo x > a.h'] });`);
+  assert.equal((await p.run()).code, 0);
+  const explained = await p.run('--explain', '-f');
+  assert.match(explained.stdout, /cc: out of date: forced \(-f\)\n {4}not cached: it has a depfile \(inputs found while running\)/);
+  assert.equal(fs.existsSync(path.join(p.cacheDir, 'ac')) && fs.readdirSync(path.join(p.cacheDir, 'ac')).length, 0);
+});

@@ -53,6 +53,7 @@ export class TaskCache {
   keyOf(node: Node, parts: FingerprintParts): { key: string } | { none: string } {
     const why = notCacheable(node);
     if (why) return { none: `not cacheable: ${why}` };
+    if (parts.discovered?.size) return { none: 'not cacheable: its last run discovered inputs (ctx.discovered) that a key made before a run cannot name' };
     const key = this.#keys.keyOf(parts);
     return key ? { key } : { none: 'not cacheable: a dependency left nothing another machine could match' };
   }
