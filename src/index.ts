@@ -1,10 +1,11 @@
-// The public API a Taskfile imports: `task`, `param` and their types.
+// The public API a Taskfile imports: `task`, `param`, `pool` and their types.
 import { registry } from './taskfile/registry.ts';
 import type { TaskRef, TaskSpec } from './taskfile/types.ts';
 import { cProgram as declareCProgram, eachFile as declareEachFile, type CProgramOptions, type SourceFile } from './taskfile/generators.ts';
 
 export { codeInputs } from './taskfile/code-inputs.ts';
 export { param } from './taskfile/params.ts';
+export { pool, type Pool } from './taskfile/pool.ts';
 export { TaskFailure } from './base/errors.ts';
 export { matchFiles } from './taskfile/generators.ts';
 export type { CProgramOptions, SourceFile } from './taskfile/generators.ts';

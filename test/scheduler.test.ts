@@ -1,8 +1,10 @@
-// Scheduling through the engine: the jobs limit, stopping after a failure, -k, critical path first.
+// Scheduling through the engine: the jobs limit, pools, stopping after a failure, -k, critical path first.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TaskRunner } from '../src/build/execute.ts';
 import { EngineRig } from './helpers/engine-rig.ts';
+import { pool } from '../src/index.ts';
+import { TaskfileError } from '../src/base/errors.ts';
 
 /** A runner whose tasks wait until the test releases them, recording how many ran at once. */
 function gatedRunner() {
@@ -115,4 +117,85 @@ test('with one job, the task on the longest chain starts first', async () => {
   rig.task('all', { deps: ['short', 'long3'] });
   const { ran } = await rig.build(['all'], { jobs: 1 });
   assert.equal(ran[0], 'long1');
+});
+
+/** The most tasks of `names` that were running at once, from a log of 'start X' / 'end X' events. */
+function mostAtOnce(events: readonly string[], names: ReadonlySet<string>): number {
+  let running = 0;
+  let most = 0;
+  for (const event of events) {
+    const [kind, name] = event.split(' ');
+    if (!names.has(name!)) continue;
+    running += kind === 'start' ? 1 : -1;
+    most = Math.max(most, running);
+  }
+  return most;
+}
+
+test('a pool of depth 1 runs its tasks one at a time under -j4, and the other tasks beside them', async () => {
+  const rig = new EngineRig();
+  const link = pool('link', 1);
+  const linked = new Set(['l0', 'l1', 'l2', 'l3']);
+  for (const name of linked) rig.task(name, { pool: link });
+  for (let i = 0; i < 4; i++) rig.task(`c${i}`, {});
+  rig.task('all', { deps: [...linked, 'c0', 'c1', 'c2', 'c3'] });
+  const events: string[] = [];
+  const runner: TaskRunner = async (node) => {
+    events.push(`start ${node.name}`);
+    await tick();
+    await tick();
+    events.push(`end ${node.name}`);
+  };
+  const { summary } = await rig.build(['all'], { jobs: 4, runner });
+  assert.equal(summary.ran.length, 9);
+  assert.equal(mostAtOnce(events, linked), 1, events.join(', '));
+  // A task waiting for its pool holds no job: the four others all started while l0 ran.
+  assert.equal(mostAtOnce(events, new Set(events.map((e) => e.split(' ')[1]!))), 4);
+  assert.ok(events.indexOf('start c3') < events.indexOf('end l0'), events.join(', '));
+});
+
+test('a pool of depth 2 runs two of its tasks at once, console one, whatever -j is', async () => {
+  const rig = new EngineRig();
+  const heavy = pool('heavy', 2);
+  const pooled = new Set(['h0', 'h1', 'h2', 'h3', 'h4']);
+  for (const name of pooled) rig.task(name, { pool: heavy });
+  const consoles = new Set(['s0', 's1', 's2']);
+  for (const name of consoles) rig.task(name, { pool: 'console' });
+  rig.task('all', { deps: [...pooled, ...consoles] });
+  const events: string[] = [];
+  const runner: TaskRunner = async (node) => {
+    events.push(`start ${node.name}`);
+    await tick();
+    events.push(`end ${node.name}`);
+  };
+  await rig.build(['all'], { jobs: 8, runner });
+  assert.equal(mostAtOnce(events, pooled), 2, events.join(', '));
+  assert.equal(mostAtOnce(events, consoles), 1, events.join(', '));
+});
+
+test('two pools of one name with different depths are a Taskfile error naming both tasks', () => {
+  const rig = new EngineRig();
+  rig.task('a', { pool: pool('link', 1) });
+  rig.task('b', { pool: pool('link', 2) });
+  assert.throws(() => rig.graph(), /pool 'link' is declared with depth 1 \(task 'a'\) and depth 2 \(task 'b'\)/);
+});
+
+test('pool() refuses a depth that is not a whole number of at least 1, and the name console', () => {
+  for (const depth of [0, -1, 1.5, Number.NaN, '2' as unknown as number]) {
+    assert.throws(() => pool('link', depth), (e: Error) => e instanceof TaskfileError && /pool "link" \(at .*scheduler\.test\.ts:\d+\): depth must be a whole number of at least 1/.test(e.message));
+  }
+  assert.throws(() => pool('console', 1), /'console' is predefined/);
+  assert.throws(() => pool('no spaces', 1), /name is not valid/);
+});
+
+test('with one job, a task its finished dependency made ready goes before a waiting task on a shorter chain', async () => {
+  const rig = new EngineRig();
+  rig.task('short1', {});
+  rig.task('short2', {});
+  rig.task('long1', {});
+  rig.task('long2', { deps: ['long1'] });
+  rig.task('long3', { deps: ['long2'] });
+  rig.task('all', { deps: ['short1', 'short2', 'long3'] });
+  const { ran } = await rig.build(['all'], { jobs: 1 });
+  assert.deepEqual(ran.slice(0, 2), ['long1', 'long2']);
 });

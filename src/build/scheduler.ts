@@ -1,7 +1,7 @@
-// Runs tasks in dependency order, at most `jobs` at once, longest remaining chain first.
-// The only file that imports p-graph.
+// Runs tasks in dependency order, at most `jobs` at once and at most a pool's depth of each pool,
+// longest remaining chain first. The only file that imports p-graph.
 import { createRequire } from 'node:module';
-import type { Graph } from '../graph/graph.ts';
+import { criticalPathLengths, type Graph } from '../graph/graph.ts';
 
 const require = createRequire(import.meta.url);
 // Loaded on the first schedule only: a no-op build settles every task without it.
@@ -11,17 +11,83 @@ const loadPGraph = (): typeof import('p-graph') => require('p-graph');
  * Calls `runOne` for every task in `order` once its dependencies' calls have settled.
  * `runOne` must not reject: failures are data the caller records (p-graph would silently drop
  * the dependents of a rejected task, and stop waiting for the running ones).
+ *
+ * p-graph only says when a task's dependencies are done; the slots are handed out here, because
+ * p-graph knows one limit and a task waiting for its pool must not hold one of the -j slots
+ * (ninja's pools: a link step waiting for the link pool leaves the compiles running).
  */
 export async function schedule(graph: Graph, order: readonly string[], jobs: number, runOne: (name: string) => Promise<void>): Promise<void> {
   const inClosure = new Set(order);
-  // p-graph adds priorities up along dependents, so 1 each gives the longest remaining chain.
-  const nodes = new Map(order.map((name) => [name, { priority: 1 }]));
+  const nodes = new Map(order.map((name) => [name, {}]));
   const dependencies: Array<[string, string]> = [];
   for (const name of order) {
     for (const dep of graph.nodes.get(name)!.deps) {
       if (inClosure.has(dep)) dependencies.push([dep, name]);
     }
   }
+  const slots = new Slots(graph, order, jobs);
   const { PGraph } = loadPGraph();
-  await new PGraph(nodes, dependencies).run({ concurrency: Math.max(1, jobs), run: runOne });
+  await new PGraph(nodes, dependencies).run({ run: (name) => slots.run(name, runOne) });
+}
+
+/** The ready tasks waiting for a slot, and the free slots: -j of them, and each pool's depth. */
+class Slots {
+  readonly #graph: Graph;
+  readonly #priority: Map<string, number>;
+  #freeJobs: number;
+  readonly #poolsBusy = new Map<string, number>();
+  /** Ready tasks, waiting; started highest priority first among those whose pool has room. */
+  readonly #waiting: Array<{ name: string; start: () => void }> = [];
+  #choosing = false;
+
+  constructor(graph: Graph, order: readonly string[], jobs: number) {
+    this.#graph = graph;
+    this.#priority = criticalPathLengths(graph, order);
+    this.#freeJobs = Math.max(1, jobs);
+  }
+
+  async run(name: string, runOne: (name: string) => Promise<void>): Promise<void> {
+    await new Promise<void>((start) => {
+      this.#waiting.push({ name, start });
+      // After the tasks that became ready at the same moment have joined, so the best one starts.
+      if (!this.#choosing) {
+        this.#choosing = true;
+        queueMicrotask(() => {
+          this.#choosing = false;
+          this.#startWhatFits();
+        });
+      }
+    });
+    try {
+      await runOne(name);
+    } finally {
+      this.#freeJobs++;
+      const pool = this.#graph.nodes.get(name)!.pool;
+      if (pool) this.#poolsBusy.set(pool.name, this.#poolsBusy.get(pool.name)! - 1);
+      // Once p-graph has handed over the dependents this made ready: they may come first.
+      setImmediate(() => this.#startWhatFits());
+    }
+  }
+
+  #startWhatFits(): void {
+    while (this.#freeJobs > 0) {
+      let best = -1;
+      for (let i = 0; i < this.#waiting.length; i++) {
+        const candidate = this.#waiting[i]!;
+        if (!this.#poolHasRoom(candidate.name)) continue;
+        if (best < 0 || this.#priority.get(candidate.name)! > this.#priority.get(this.#waiting[best]!.name)!) best = i;
+      }
+      if (best < 0) return;
+      const [chosen] = this.#waiting.splice(best, 1);
+      this.#freeJobs--;
+      const pool = this.#graph.nodes.get(chosen!.name)!.pool;
+      if (pool) this.#poolsBusy.set(pool.name, (this.#poolsBusy.get(pool.name) ?? 0) + 1);
+      chosen!.start();
+    }
+  }
+
+  #poolHasRoom(name: string): boolean {
+    const pool = this.#graph.nodes.get(name)!.pool;
+    return pool === undefined || (this.#poolsBusy.get(pool.name) ?? 0) < pool.depth;
+  }
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TaskfileError, UsageError } from '../base/errors.ts';
 import type { TaskDef } from '../taskfile/registry.ts';
 import { didYouMean } from '../base/suggest.ts';
+import { isPool } from '../taskfile/pool.ts';
 import type { TaskSpec } from '../taskfile/types.ts';
 
 /** A task in the graph, with its names resolved and its paths made absolute. */
@@ -29,6 +30,8 @@ export interface Node {
   commandKey: string;
   /** The depfile's absolute path, when the task declares one. */
   depfile?: string;
+  /** The pool the task runs in, if any ('console' is depth 1). */
+  pool: { name: string; depth: number } | undefined;
 }
 
 export interface Graph {
@@ -87,7 +90,7 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   check: ['a function', (v) => typeof v === 'function'],
   always: ['true or false', (v) => typeof v === 'boolean'],
   timeout: ['a number of milliseconds', (v) => typeof v === 'number' && v > 0],
-  pool: ["'console' (the only pool so far)", (v) => v === 'console'],
+  pool: ["'console' or a pool made by pool(name, depth)", (v) => v === 'console' || isPool(v)],
   command: ['an argv (a non-empty array of strings) or a non-empty list of them', isCommand],
   depfile: ['a path (a non-empty string)', (v) => typeof v === 'string' && v !== ''],
   run: ['a function', (v) => typeof v === 'function'],
@@ -126,6 +129,8 @@ export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
   // One string per path: an output and the same path declared as its dependents' input share
   // it, so the maps and caches that key on it (producers, stats, digests) hash it once.
   const placed = new Map<string, { file: string; key: string }>();
+  /** Pool name -> the first task that used it, with the depth it gave. */
+  const pools = new Map<string, { depth: number; task: string }>();
   const place = (declared: string) => {
     let where = placed.get(declared);
     if (where === undefined) placed.set(declared, (where = placePath(root, declared)));
@@ -159,7 +164,7 @@ export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
     const outputKeys = placedOutputs.map((placed) => placed.key);
     const commands = commandsOf(def.spec.command);
     const commandKey = commandKeyOf(commands);
-    const node: Node = { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs, literalInputs, outputKeys, commands, commandKey };
+    const node: Node = { name: def.name, spec: def.spec, deps, dependents: [], outputs, inputs, literalInputs, outputKeys, commands, commandKey, pool: poolOf(def, pools) };
     if (def.spec.depfile !== undefined) {
       node.depfile = place(def.spec.depfile).file;
       if (!def.spec.run && commands.length === 0) throw new TaskfileError(`task '${def.name}': depfile ${def.spec.depfile} needs a command or run to write it`);
@@ -186,6 +191,19 @@ export function buildGraph(defs: Map<string, TaskDef>, root: string): Graph {
   const cycle = findCycle(nodes);
   if (cycle) throw new TaskfileError(`dependency cycle: ${cycle.join(' -> ')}`);
   return { root, nodes, producers };
+}
+
+/** A task's pool; two pools of one name must agree on the depth (ninja has one declaration per name). */
+function poolOf(def: TaskDef, pools: Map<string, { depth: number; task: string }>): Node['pool'] {
+  const given = def.spec.pool;
+  if (given === undefined) return undefined;
+  const { name, depth } = given === 'console' ? { name: 'console', depth: 1 } : given;
+  const first = pools.get(name);
+  if (first === undefined) pools.set(name, { depth, task: def.name });
+  else if (first.depth !== depth) {
+    throw new TaskfileError(`pool '${name}' is declared with depth ${first.depth} (task '${first.task}') and depth ${depth} (task '${def.name}'): declare it once`);
+  }
+  return { name, depth };
 }
 
 /** A cycle as a list of names whose first and last are the same, or undefined. Iterative: deep chains are fine. */

@@ -1,4 +1,5 @@
 // The public shapes of a Taskfile: what `task()` accepts and what a `run` receives.
+import type { Pool } from './pool.ts';
 
 /** JSON-able data a task depends on; part of its fingerprint. */
 export type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
@@ -78,13 +79,13 @@ export interface TaskSpec {
   /** Milliseconds after which the task's commands are stopped and it fails. */
   timeout?: number;
   /**
-   * `'console'` (DESIGN.md's pool of that name, as ninja's): the task talks to the user at the
-   * terminal (a status report, an interactive shell). When it is among the tasks of a build, the
-   * display is plain lines, never the live one; its log lines and commands' output are printed as
-   * they come, without -v; its commands may take `stdio: 'inherit'`. Pools of a chosen depth
-   * (`pool(name, depth)`) are not built yet: 'console' is the only name.
+   * A pool made by `pool(name, depth)`: at most `depth` tasks of the pool run at once, whatever
+   * -j is (ninja's pools). Or `'console'` (ninja's console pool, depth 1): the task talks to the
+   * user at the terminal (a status report, an interactive shell). When it is among the tasks of a
+   * build, the display is plain lines, never the live one; its log lines and commands' output are
+   * printed as they come, without -v; its commands may take `stdio: 'inherit'`.
    */
-  pool?: 'console';
+  pool?: 'console' | Pool;
   /**
    * Commands to run, each an argv (no shell): `['cc', '-c', 'a.c']`, or a list of them run in
    * order, before `run`. They run in the Taskfile's folder as `ctx.exec` runs them, and their
