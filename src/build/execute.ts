@@ -16,6 +16,7 @@ import type { Executor, Stale } from './executor.ts';
 import type { Run } from './run.ts';
 import { makeContext } from '../launch/task-context.ts';
 import { TaskLog } from '../launch/task-log.ts';
+import { UsageTally } from '../launch/usage.ts';
 import { timeoutSignal, untilAborted } from '../launch/timeout-signal.ts';
 import type { TaskContext } from '../taskfile/types.ts';
 import type { TaskCache } from '../cache/task-cache.ts';
@@ -83,12 +84,13 @@ export class TaskExecutor implements Executor {
     );
     const timeout = timeoutSignal(signal, node.spec.timeout);
     const taskSignal = timeout.signal;
+    const usage = new UsageTally();
     try {
       const found: string[] = [];
       const lines: string[] = [];
       const discovered = (paths: readonly string[]) => void found.push(...paths);
       const onExec = (line: string) => void lines.push(line);
-      const context = makeContext({ name, root: graph.root, stateDir: run.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log, terminal: node.spec.pool === 'console', discovered, onExec });
+      const context = makeContext({ name, root: graph.root, stateDir: run.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log, terminal: node.spec.pool === 'console', discovered, onExec, usage });
       // A hit whose blobs prove missing or corrupt runs the task after all.
       const restored = hit !== undefined && (await hit.restore(taskSignal));
       if (!restored) await untilAborted(this.#runner(node, context), taskSignal);
@@ -118,7 +120,7 @@ export class TaskExecutor implements Executor {
         run.status.set(name, 'ran');
         (run.summary.restored ??= []).push(name);
       } else run.settle(name, 'ran');
-      reporter.emit({ type: 'done', task: name, durationMs, ...(restored ? { cache: hit!.from } : {}) });
+      reporter.emit({ type: 'done', task: name, durationMs, ...(restored ? { cache: hit!.from } : usage.totals) });
     } catch (error) {
       log.keep();
       disk.forget();

@@ -1,5 +1,7 @@
 // How a command is started, apart from what the runner does around it (log, timeout, errors):
 // through the spawn helper (posix_spawn from a small process) or through execa (Node's fork).
+import type { CommandUsage } from './usage.ts';
+
 export interface LaunchRequest {
   file: string;
   args: readonly string[];
@@ -14,7 +16,8 @@ export interface LaunchRequest {
 }
 
 export type LaunchOutcome =
-  | { started: true; exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+  /** `usage`: the command's rusage, where the launcher can know it (the spawn helper's wait4). */
+  | { started: true; exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; usage?: CommandUsage }
   /** `helperFailed`: the spawn helper broke before starting it, so it may be started another way. */
   | { started: false; message: string; helperFailed?: boolean };
 

@@ -8,6 +8,7 @@ import type { Launcher, LaunchedCommand, LaunchOutcome } from './command-launch.
 import { SpawnHelper, usableHelper } from './spawn-helper/client.ts';
 import { LineSplitter, type TaskLog } from './task-log.ts';
 import { timeoutSignal } from './timeout-signal.ts';
+import type { UsageTally } from './usage.ts';
 import type { ExecOptions, ExecResult } from '../taskfile/types.ts';
 
 /** Time between SIGTERM and SIGKILL when a command is stopped. */
@@ -16,9 +17,20 @@ export const killGraceMs = 3000;
 /** Commands now running, for the second Ctrl-C and so that an interrupted build can wait for them. */
 const live = new Map<LaunchedCommand, Promise<unknown>>();
 
-/** Resolves when every running command has exited (after SIGTERM, or SIGKILL past the grace period). */
+/**
+ * Resolves when every running command has exited (after SIGTERM, or SIGKILL past the grace
+ * period) and the spawn helper, if one ran, has exited and been reaped. Reaped by the engine, the
+ * helper's CPU time and that of every command it reaped reach the engine's own rusage, so that
+ * `time task` counts them; a helper left to exit after the engine would be counted by no one.
+ * A later command starts a new helper.
+ */
 export async function commandsSettled(): Promise<void> {
   await Promise.allSettled([...live.values()]);
+  if (helper) {
+    const running = helper;
+    helper = undefined;
+    await running.exited();
+  }
 }
 
 /** SIGKILL every running command's process group, for an exit that cannot wait. */
@@ -51,7 +63,7 @@ export function commandLine(file: string, args: readonly string[]): string {
 export async function runCommand(
   file: string,
   args: readonly string[],
-  options: ExecOptions & { cwd: string; signal: AbortSignal; log: TaskLog },
+  options: ExecOptions & { cwd: string; signal: AbortSignal; log: TaskLog; usage?: UsageTally },
 ): Promise<ExecResult> {
   const shown = commandLine(file, args);
   if (!options.quiet) options.log.command(`$ ${shown}`);
@@ -67,7 +79,7 @@ async function runChild(
   file: string,
   args: readonly string[],
   shown: string,
-  options: ExecOptions & { cwd: string; signal: AbortSignal; log: TaskLog },
+  options: ExecOptions & { cwd: string; signal: AbortSignal; log: TaskLog; usage?: UsageTally },
 ): Promise<ExecResult> {
   const { log, signal } = options;
   if (signal.aborted) throw abortError(signal, shown, log);
@@ -101,6 +113,7 @@ async function runChild(
     live.delete(command);
   } while (!outcome.started && outcome.helperFailed && !signal.aborted);
   lines.flush();
+  if (outcome.started) options.usage?.add(outcome.usage);
   signal.removeEventListener('abort', stop);
   // A command's own background children would be orphans once the build is interrupted.
   if (signal.aborted) command.signalGroup('SIGKILL');

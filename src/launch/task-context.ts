@@ -6,6 +6,7 @@ import { TaskFailure } from '../base/errors.ts';
 import { shellQuote } from '../base/format.ts';
 import { didYouMean } from '../base/suggest.ts';
 import { TaskLog } from './task-log.ts';
+import type { UsageTally } from './usage.ts';
 import type { ExecOptions, TaskContext, Value } from '../taskfile/types.ts';
 
 let commandRunner: Promise<typeof import('./command-runner.ts')> | undefined;
@@ -36,6 +37,8 @@ export function makeContext(options: {
   discovered?: (paths: readonly string[]) => void;
   /** Told each command line `exec` starts (commandLine), so the run's lines can be recorded. */
   onExec?: (line: string) => void;
+  /** Where its commands' CPU time and peak memory are added up. */
+  usage?: UsageTally;
 }): TaskContext {
   const { name, root, log, signal } = options;
   // Every command of the run gets the environment as it was before the first check or run
@@ -67,6 +70,7 @@ export function makeContext(options: {
         cwd: execOptions.cwd ? path.resolve(root, execOptions.cwd) : root,
         signal,
         log,
+        usage: options.usage,
       });
     },
   };

@@ -15,7 +15,11 @@ export type BuildEvent =
   | { type: 'progress'; task: string; text: string }
   | { type: 'up-to-date'; task: string }
   | { type: 'would-run'; task: string; reasons: Reason[]; /** Its declared commands, shell-quoted. */ commands?: string[]; /** --explain: what the cache would do. */ cache?: string }
-  | { type: 'done'; task: string; durationMs: number; /** Its outputs came from this cache: nothing ran. */ cache?: CacheSource }
+  /**
+   * `cache`: its outputs came from this cache, nothing ran. `cpuMs` (user + system) and
+   * `peakRssKb` of its commands, when every command it ran was measured (launch/usage.ts).
+   */
+  | { type: 'done'; task: string; durationMs: number; cache?: CacheSource; cpuMs?: number; peakRssKb?: number }
   | { type: 'failed'; task: string; error: Error | TaskError; durationMs: number }
   | { type: 'skipped'; task: string; dependency: string }
   | { type: 'interrupted'; task: string }

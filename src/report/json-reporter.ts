@@ -111,7 +111,12 @@ export class JsonReporter implements Reporter {
       case 'up-to-date':
         return this.#finish(event.task, 'up-to-date', { reason: 'up to date', durationMs: 0 });
       case 'done':
-        return this.#finish(event.task, event.cache ? 'restored' : 'done', { reason: this.#reason(event.task), durationMs: Math.round(event.durationMs), ...(event.cache ? { cache: event.cache } : this.#log(event.task)) });
+        return this.#finish(event.task, event.cache ? 'restored' : 'done', {
+          reason: this.#reason(event.task),
+          durationMs: Math.round(event.durationMs),
+          ...(event.cpuMs !== undefined ? { cpuMs: Math.round(event.cpuMs), peakRssKb: event.peakRssKb } : {}),
+          ...(event.cache ? { cache: event.cache } : this.#log(event.task)),
+        });
       case 'failed': {
         const { error } = event;
         const failure: Record<string, unknown> =

@@ -3,13 +3,15 @@
 // Without a C compiler the build still works: commands then start through Node, which is
 // slower per command (see the README's benchmarks). Exits 0 either way, saying which.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The same two paths as location.ts names for the engine.
+// The same paths as location.ts names for the engine: the binary is named by the source's digest.
 const sourcePath = fileURLToPath(new URL('./spawn-helper.c', import.meta.url));
-const binaryPath = fileURLToPath(new URL('../../../node_modules/.cache/execd-builder/spawn-helper', import.meta.url));
+const digest = createHash('sha256').update(fs.readFileSync(sourcePath)).digest('hex').slice(0, 16);
+const binaryPath = fileURLToPath(new URL(`../../../node_modules/.cache/execd-builder/spawn-helper-${digest}`, import.meta.url));
 
 const compilers = [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean);
 fs.mkdirSync(path.dirname(binaryPath), { recursive: true });

@@ -9,19 +9,25 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import util from 'node:util';
 import { baseEnvironment, environmentProblem, signalProcessGroup, type LaunchedCommand, type LaunchOutcome, type LaunchRequest } from '../command-launch.ts';
-import { binaryPath, sourcePath } from './location.ts';
+import { binaryFolder, binaryPath } from './location.ts';
 
-/** The helper binary, when it is built and not older than its source; otherwise undefined. */
+/** The helper binary built from the current source, when it is built; otherwise undefined. */
 export function usableHelper(): string | undefined {
   if (process.platform !== 'linux' || process.env.TASK_SPAWN === 'node') return undefined;
-  const binary = fs.statSync(binaryPath, { throwIfNoEntry: false });
-  if (!binary) return undefined;
-  const source = fs.statSync(sourcePath, { throwIfNoEntry: false });
-  if (source && source.mtimeMs > binary.mtimeMs) {
-    process.stderr.write('task: warning: the spawn helper is older than its source; commands start through Node until `npm run prepare` rebuilds it\n');
-    return undefined;
+  const binary = binaryPath();
+  if (binary === undefined) return undefined;
+  if (fs.statSync(binary, { throwIfNoEntry: false })) return binary;
+  // Built once, but not from this source (an edit, a checkout of another version).
+  let built: string[] = [];
+  try {
+    built = fs.readdirSync(binaryFolder).filter((name) => name.startsWith('spawn-helper'));
+  } catch {
+    // Never built: `prepare` said so when it ran.
   }
-  return binaryPath;
+  if (built.length > 0) {
+    process.stderr.write('task: warning: the spawn helper is not built from its current source; commands start through Node until `npm run prepare` builds it\n');
+  }
+  return undefined;
 }
 
 interface Pending {
@@ -88,6 +94,17 @@ export class SpawnHelper {
     this.#child.stdin!.end();
   }
 
+  /** Ends the helper's input and resolves once it has exited and Node has reaped it. */
+  exited(): Promise<void> {
+    // Never started (its 'error' said why), or already gone.
+    if (this.#child.pid === undefined || this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.resolve();
+    const gone = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
+    // Idle, it holds the process open no more: while it is waited for, it must.
+    this.#child.ref();
+    this.close();
+    return gone;
+  }
+
   /** Why the helper stopped working, once it has; later commands then start another way. */
   get broken(): string | undefined {
     return this.#broken;
@@ -137,7 +154,7 @@ export class SpawnHelper {
     for (;;) {
       const newline = data.indexOf(10, at);
       if (newline < 0) break;
-      const [kind, idText, a, b] = data.toString('latin1', at, newline).split(' ');
+      const [kind, idText, a, b, ...usage] = data.toString('latin1', at, newline).split(' ');
       const pending = this.#pending.get(Number(idText));
       if (kind === 'O') {
         const end = newline + 1 + Number(b);
@@ -150,7 +167,7 @@ export class SpawnHelper {
       if (!pending) continue;
       if (kind === 'P') this.#repliedPids.set(Number(idText), Number(a));
       else if (kind === 'F') this.#finish(Number(idText), { started: false, message: this.#startError(pending.request, Number(a)) });
-      else if (kind === 'X') this.#exited(Number(idText), pending, Number(a), Number(b));
+      else if (kind === 'X') this.#exited(Number(idText), pending, Number(a), Number(b), usage.map(Number));
     }
     this.#unread = at < data.length ? Buffer.from(data.subarray(at)) : Buffer.alloc(0);
   }
@@ -162,7 +179,8 @@ export class SpawnHelper {
     pending.request.onOutput(text);
   }
 
-  #exited(id: number, pending: Pending, status: number, pid: number): void {
+  /** `usage`: user and system CPU in microseconds and peak memory in KiB, from the helper's wait4. */
+  #exited(id: number, pending: Pending, status: number, pid: number, usage: number[]): void {
     pending.exitedPid = pid;
     for (const [decoder, into] of [[pending.out, pending.stdout], [pending.err, pending.stderr]] as const) {
       const rest = decoder.end();
@@ -179,6 +197,7 @@ export class SpawnHelper {
       signal: signalNumber === 0 ? null : (signalNames.get(signalNumber) ?? null),
       stdout: pending.stdout.join(''),
       stderr: pending.stderr.join(''),
+      ...(usage.length === 3 && usage.every(Number.isFinite) ? { usage: { userMs: usage[0]! / 1000, systemMs: usage[1]! / 1000, peakRssKb: usage[2]! } } : {}),
     });
   }
 

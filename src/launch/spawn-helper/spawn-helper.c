@@ -14,7 +14,10 @@
 // Replies (standard output), a text header line, then for "O" that many bytes:
 //   "F id errno\n"            could not start (errno of the failed pipe, chdir or exec)
 //   "O id fd length\n" bytes  output on fd 1 or 2
-//   "X id status pid\n"       exited (a waitpid status) and both output pipes reached end of file
+//   "X id status pid utime stime maxrss\n"
+//                             exited (a waitpid status) and both output pipes reached end of file;
+//                             with its rusage from wait4 (its own and its waited-for descendants'):
+//                             user and system CPU in microseconds, peak resident memory in KiB
 //   "P id pid\n"              started; only when it could not be written to the pid file
 // Started commands are not replied to: a reply would wake the engine once more per command,
 // which costs it CPU the commands need. Instead "id pid\n" is written to the regular file open
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,6 +44,7 @@ struct child {
   int out[2];   // read ends of stdout and stderr; -1 once at end of file
   int exited;
   int status;
+  struct rusage usage;
 };
 
 extern char **environ;
@@ -75,10 +80,17 @@ static void reply(const char *fmt, long a, long b, long c) {
   write_all(line, (size_t)n);
 }
 
+static long long microseconds(struct timeval t) {
+  return (long long)t.tv_sec * 1000000 + t.tv_usec;
+}
+
 static void finish_if_done(size_t i) {
   struct child *c = &children[i];
   if (!c->exited || c->out[0] >= 0 || c->out[1] >= 0) return;
-  reply("X %ld %ld %ld\n", c->id, (long)c->status, (long)c->pid);
+  char line[160];
+  int n = snprintf(line, sizeof line, "X %ld %ld %ld %lld %lld %ld\n", c->id, (long)c->status, (long)c->pid,
+                   microseconds(c->usage.ru_utime), microseconds(c->usage.ru_stime), (long)c->usage.ru_maxrss);
+  write_all(line, (size_t)n);
   children[i] = children[--nchildren];
   // Nothing runs: the pids written so far are of no use any more; keep the file small.
   if (nchildren == 0 && pid_file >= 0 && ftruncate(pid_file, 0) == 0) lseek(pid_file, 0, SEEK_SET);
@@ -273,7 +285,7 @@ static void start(char **fields, size_t nfields) {
     children = realloc(children, capchildren * sizeof *children);
     if (!children) die("realloc");
   }
-  children[nchildren++] = (struct child){id, pid, {outp[0], errp[0]}, 0, 0};
+  children[nchildren++] = (struct child){.id = id, .pid = pid, .out = {outp[0], errp[0]}};
   char line[64];
   int n = snprintf(line, sizeof line, "%ld %ld\n", id, (long)pid);
   if (pid_file < 0 || write(pid_file, line, (size_t)n) != n) reply("P %ld %ld\n", id, (long)pid, 0);
@@ -312,11 +324,14 @@ static void reap(int sfd) {
   while (read(sfd, &info, sizeof info) > 0) {}
   int status;
   pid_t pid;
-  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+  struct rusage usage;
+  // wait4, not waitpid: the command's CPU time and peak memory come with its exit.
+  while ((pid = wait4(-1, &status, WNOHANG, &usage)) > 0) {
     for (size_t i = 0; i < nchildren; i++) {
       if (children[i].pid != pid) continue;
       children[i].exited = 1;
       children[i].status = status;
+      children[i].usage = usage;
       finish_if_done(i);
       break;
     }
