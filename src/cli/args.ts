@@ -12,6 +12,8 @@ export interface CliArgs {
   jobs: number | undefined;
   keepGoing: boolean;
   graph: boolean;
+  /** `--compdb`: print compile_commands.json for the targets' compile commands (every task's, if none named). */
+  compdb: boolean;
   clean: boolean;
   verbose: boolean;
   help: boolean;
@@ -47,6 +49,7 @@ const flags = {
   '-f': 'force', '--force': 'force',
   '-k': 'keepGoing', '--keep-going': 'keepGoing',
   '--graph': 'graph',
+  '--compdb': 'compdb',
   '--clean': 'clean',
   '-v': 'verbose', '--verbose': 'verbose',
   '-h': 'help', '--help': 'help',
@@ -78,6 +81,8 @@ export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
   -j, --jobs N        run at most N tasks at once (default: number of CPUs)
   -k, --keep-going    after a failure, go on with what does not depend on it
       --graph         print the targets' graph in Graphviz DOT
+      --compdb        print compile_commands.json for the declared commands that
+                      compile (-c), of the targets (all tasks, if none named)
       --clean         tear down, then remove the targets' recorded outputs and records
                       (all, if none named); with -n, only print what it would do
   -C DIR              run in DIR, with DIR/Taskfile.ts (default: the nearest
@@ -106,6 +111,7 @@ const notWithClean: Partial<Record<keyof CliArgs, string>> = {
   question: 'it promises to change nothing; --clean -n shows what --clean would remove',
   explain: 'it promises to change nothing; --clean -n shows what --clean would remove',
   graph: 'it promises to change nothing; --clean -n shows what --clean would remove',
+  compdb: 'it promises to change nothing; --clean -n shows what --clean would remove',
   list: 'it promises to change nothing; --clean -n shows what --clean would remove',
   force: 'it reruns tasks, and --clean runs none',
   keepGoing: 'a clean step that fails stops --clean',
@@ -114,7 +120,7 @@ const notWithClean: Partial<Record<keyof CliArgs, string>> = {
 export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = {
     list: false, dryRun: false, explain: false, question: false, force: false, jobs: undefined,
-    keepGoing: false, graph: false, clean: false, verbose: false, help: false, version: false, init: false,
+    keepGoing: false, graph: false, compdb: false, clean: false, verbose: false, help: false, version: false, init: false,
     completion: undefined, completeTargets: false, progress: 'auto', color: 'auto', json: false, cacheUrl: undefined, cacheMode: undefined, cacheDir: undefined, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
   };
   // How each flag was spelled, to name it in a refusal.
@@ -164,7 +170,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   }
   if (args.json) {
     if (args.progress === 'live') throw new UsageError('--json cannot be combined with --progress=live: --json writes JSON lines to stdout, and the live display draws there too');
-    const other = (['list', 'graph', 'clean', 'init', 'completion', 'completeTargets'] as const).find((key) => args[key] !== false && args[key] !== undefined);
+    const other = (['list', 'graph', 'compdb', 'clean', 'init', 'completion', 'completeTargets'] as const).find((key) => args[key] !== false && args[key] !== undefined);
     if (other !== undefined) throw new UsageError(`--json cannot be combined with ${spelled.get(other) ?? '--completion'}: --json reports a build, -n, --explain or -q`);
   }
   if (args.clean) {

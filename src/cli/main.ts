@@ -112,7 +112,7 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
     stdout.write(names.length > 0 ? `${names.join('\n')}\n` : '');
     return 0;
   }
-  if (!args.list && !args.clean && !args.graph) {
+  if (!args.list && !args.clean && !args.graph && !args.compdb) {
     const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];
     const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
     return runBuild({ args, taskfile, targets, mode, stdout, output, disk: env.disk ?? realDisk });
@@ -120,6 +120,13 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   const graph = buildGraph(taskfile.tasks, taskfile.root);
   if (args.list) {
     stdout.write(listing(taskfile));
+    return 0;
+  }
+  if (args.compdb) {
+    // As ninja -t compdb: every compile the Taskfile declares, unless targets narrow it.
+    const { compileCommands } = await import('../graph/compdb.ts');
+    const order = args.targets.length > 0 ? closure(graph, args.targets) : [...graph.nodes.keys()];
+    stdout.write(`${JSON.stringify(compileCommands(graph, order), null, 2)}\n`);
     return 0;
   }
   const targets = args.targets.length > 0 ? args.targets : args.clean ? [] : [defaultTarget(taskfile)];
