@@ -173,7 +173,7 @@ _task_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
   assert.deepEqual(complete(p.path('sub'), 'task', ''), ['bench', 'build-all', 'mode=', 'port=']);
   assert.deepEqual(complete(p.path('sub'), 'task', 'b'), ['bench', 'build-all']);
   assert.deepEqual(complete(p.dir, 'task', '-n', 'po'), ['port=']);
-  assert.deepEqual(complete(p.dir, 'task', '--c'), ['--cache-dir', '--cache-mode', '--cache-url', '--clean', '--color', '--completion']);
+  assert.deepEqual(complete(p.dir, 'task', '--c'), ['--cache-dir', '--cache-mode', '--cache-url', '--clean', '--color', '--compdb', '--completion']);
   assert.ok(complete(p.dir, 'task', '-').includes('--dry-run'));
   // -C on the line being completed: the Taskfile there.
   move(p, 'Taskfile.ts', 'other/Taskfile.ts');
