@@ -172,7 +172,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     files: Number(option('files', '300')),
     headers: Number(option('headers', '24')),
     seed: Number(option('seed', '1')),
-    deps: option('deps', 'declared') as HeaderDeps,
+    deps: option('deps', 'depfile') as HeaderDeps,
   });
   process.stdout.write(`${project.dir}: ${project.objects.length} objects, ${project.includers.length} include ${project.editedHeader}\n`);
 }

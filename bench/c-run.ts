@@ -28,7 +28,7 @@ const quick = argv.includes('--quick');
 const files = Number(option('files', quick ? '100' : '300'));
 const reps = Number(option('reps', quick ? '2' : '3'));
 const noopReps = reps + 2;
-const deps = option('deps', 'declared') as HeaderDeps;
+const deps = option('deps', 'depfile') as HeaderDeps;
 
 class BenchFailure extends Error {}
 
