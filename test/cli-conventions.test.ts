@@ -175,6 +175,9 @@ _task_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
   assert.deepEqual(complete(p.dir, 'task', '-n', 'po'), ['port=']);
   assert.deepEqual(complete(p.dir, 'task', '--c'), ['--cache-dir', '--cache-mode', '--cache-url', '--clean', '--color', '--compdb', '--completion']);
   assert.ok(complete(p.dir, 'task', '-').includes('--dry-run'));
+  // --graph=FORMAT: bash hands `--graph=s` over as three words.
+  assert.deepEqual(complete(p.dir, 'task', '--graph', '='), ['dot', 'png', 'svg']);
+  assert.deepEqual(complete(p.dir, 'task', '--graph', '=', 's'), ['svg']);
   // -C on the line being completed: the Taskfile there.
   move(p, 'Taskfile.ts', 'other/Taskfile.ts');
   assert.deepEqual(complete(p.dir, 'task', '-C', 'other', 'be'), ['bench']);

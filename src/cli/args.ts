@@ -3,6 +3,10 @@ import { UsageError } from '../base/errors.ts';
 import { didYouMean } from '../base/suggest.ts';
 import { colorChoices, progressChoices, type ColorChoice, type Progress } from '../report/display.ts';
 
+/** What `--graph=FORMAT` writes. */
+export const graphFormats = ['dot', 'svg', 'png'] as const;
+export type GraphFormat = (typeof graphFormats)[number];
+
 export interface CliArgs {
   list: boolean;
   dryRun: boolean;
@@ -14,6 +18,8 @@ export interface CliArgs {
   graph: boolean;
   /** `--compdb`: print compile_commands.json for the targets' compile commands (every task's, if none named). */
   compdb: boolean;
+  /** `--graph=FORMAT`: DOT text (the default), or a picture Graphviz lays out (svg, png). */
+  graphFormat: GraphFormat;
   clean: boolean;
   verbose: boolean;
   help: boolean;
@@ -80,7 +86,9 @@ export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
   -f, --force         rerun the named targets even if up to date
   -j, --jobs N        run at most N tasks at once (default: number of CPUs)
   -k, --keep-going    after a failure, go on with what does not depend on it
-      --graph         print the targets' graph in Graphviz DOT
+      --graph[=dot|svg|png]  print the targets' graph (DOT by default; svg and png
+                      laid out by a built-in Graphviz, png only into a file: > FILE);
+                      tasks that would run are orange, up-to-date ones green
       --compdb        print compile_commands.json for the declared commands that
                       compile (-c), of the targets (all tasks, if none named)
       --clean         tear down, then remove the targets' recorded outputs and records
@@ -120,7 +128,7 @@ const notWithClean: Partial<Record<keyof CliArgs, string>> = {
 export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = {
     list: false, dryRun: false, explain: false, question: false, force: false, jobs: undefined,
-    keepGoing: false, graph: false, compdb: false, clean: false, verbose: false, help: false, version: false, init: false,
+    keepGoing: false, graph: false, graphFormat: 'dot', compdb: false, clean: false, verbose: false, help: false, version: false, init: false,
     completion: undefined, completeTargets: false, progress: 'auto', color: 'auto', json: false, cacheUrl: undefined, cacheMode: undefined, cacheDir: undefined, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
   };
   // How each flag was spelled, to name it in a refusal.
@@ -150,6 +158,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       const value = inlineValue ?? argv[++i];
       if (value === undefined) throw new UsageError(`option ${arg} needs a value`);
       setValue(args, arg, value);
+      continue;
+    }
+    if (arg === '--graph' && inlineValue !== undefined) {
+      // A value only after '=': `--graph chroot` graphs the target chroot.
+      args.graphFormat = oneOf(arg, inlineValue, graphFormats);
+      setFlag(args, spelled, arg);
       continue;
     }
     if (arg in flags) {

@@ -2,9 +2,11 @@
 // written into them, and target and parameter names (NAME=) by asking `task --complete-targets`,
 // which loads the Taskfile in reach (the one `task` would use, -C DIR and --taskfile included)
 // and builds nothing.
-import { optionNames } from './args.ts';
+import { graphFormats, optionNames } from './args.ts';
 
 const valueOptions = new Set(['-j', '--jobs', '-C', '--taskfile', '--completion']);
+/** Options whose value comes after '=' (`--graph=svg`), with the values they take. */
+const inlineValues: Record<string, readonly string[]> = { '--graph': graphFormats };
 
 function bash(): string {
   return `# bash completion for task: source <(task --completion bash)
@@ -15,6 +17,12 @@ _task_complete() {
     --taskfile) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
     -j|--jobs) COMPREPLY=(); return ;;
+  esac
+  # --graph=FORMAT: bash splits the word at '=' (COMP_WORDBREAKS).
+  local option=
+  if [[ $cur == = ]]; then option=$prev cur=; elif [[ $prev == = ]]; then option=\${COMP_WORDS[COMP_CWORD-2]}; fi
+  case $option in
+${Object.entries(inlineValues).map(([option, values]) => `    ${option}) COMPREPLY=($(compgen -W "${values.join(' ')}" -- "$cur")); return ;;`).join('\n')}
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "${optionNames.join(' ')}" -- "$cur"))
@@ -48,6 +56,9 @@ _task() {
     --completion) compadd bash zsh fish; return ;;
     -j|--jobs) return ;;
   esac
+  case \${words[CURRENT]} in
+${Object.entries(inlineValues).map(([option, values]) => `    ${option}=*) compadd -- ${values.map((v) => `${option}=${v}`).join(' ')}; return ;;`).join('\n')}
+  esac
   if [[ \${words[CURRENT]} == -* ]]; then
     compadd -- ${optionNames.join(' ')}
     return
@@ -66,6 +77,7 @@ function fish(): string {
     if (option === '-C') return `complete -c task ${flag} -x -a '(__fish_complete_directories)'`;
     if (option === '--taskfile') return `complete -c task ${flag} -r -F`;
     if (option === '--completion') return `complete -c task ${flag} -x -a 'bash zsh fish'`;
+    if (option in inlineValues) return `complete -c task ${flag} -a '${inlineValues[option]!.join(' ')}'`;
     return `complete -c task ${flag}${valueOptions.has(option) ? ' -x' : ''}`;
   });
   return `# fish completion for task: task --completion fish | source

@@ -131,8 +131,32 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   }
   const targets = args.targets.length > 0 ? args.targets : args.clean ? [] : [defaultTarget(taskfile)];
   if (args.clean) return cleanTargets({ graph, targets, dryRun: args.dryRun, stdout });
-  const { toDot } = await import('../graph/dot.ts');
-  stdout.write(toDot(graph, closure(graph, targets)));
+  return printGraph({ args, taskfile, graph, targets, output: stdout, messages: env.stderr ?? process.stderr, disk: env.disk ?? realDisk });
+}
+
+/**
+ * `--graph[=dot|svg|png]`: the closure of the targets, each task drawn as the dry run (`-n`)
+ * decides it, stale or up to date. Written to stdout, as `ninja -t graph` does; png, being
+ * binary, only when stdout is not a terminal (`task --graph=png > graph.png`).
+ */
+async function printGraph(options: { args: CliArgs; taskfile: LoadedTaskfile; graph: Graph; targets: string[]; output: NodeJS.WritableStream; messages: NodeJS.WritableStream; disk: Disk }): Promise<number> {
+  const { args, graph, targets, output } = options;
+  const order = closure(graph, targets);
+  if (args.graphFormat === 'png' && (output as NodeJS.WriteStream).isTTY === true) {
+    throw new UsageError('--graph=png writes binary data, not to a terminal: redirect it to a file (task --graph=png > graph.png)');
+  }
+  const [{ PlanCollector }, { toDot }] = await Promise.all([import('../report/json-reporter.ts'), import('../graph/dot.ts')]);
+  const decisions = new PlanCollector();
+  // The same decisions as -n, with its messages (-v) kept off stdout, where the graph goes.
+  const status = await runBuild({ args, taskfile: options.taskfile, targets, mode: 'dry-run', stdout: options.messages, output: options.messages, disk: options.disk, reporter: decisions });
+  if (status === 130) return 130;
+  const dot = toDot(graph, order, decisions.entries);
+  if (args.graphFormat === 'dot') {
+    output.write(dot);
+    return 0;
+  }
+  const { renderPng, renderSvg } = await import('../graph/picture.ts');
+  output.write(args.graphFormat === 'svg' ? await renderSvg(dot) : await renderPng(dot));
   return 0;
 }
 
@@ -233,6 +257,8 @@ interface BuildRun {
   /** The real stdout, where the display (or --json's lines) goes. */
   output: NodeJS.WritableStream;
   disk: Disk;
+  /** Where the events go instead of a display (--graph's collector of decisions). */
+  reporter?: Reporter;
 }
 
 async function runBuild(options: BuildRun): Promise<number> {
@@ -384,6 +410,7 @@ function statusOfError(error: unknown): number {
  */
 async function makeReporter(options: BuildRun, terminalTask: boolean, plan?: import('../report/json-reporter.ts').PlanCollector): Promise<Reporter> {
   const { args, mode, output } = options;
+  if (options.reporter) return options.reporter;
   if (args.json) {
     const { JsonReporter } = await import('../report/json-reporter.ts');
     return new JsonReporter({ out: output, targets: options.targets, logsDir: statePaths(path.join(options.taskfile.root, '.task')).logs, plan });
