@@ -20,3 +20,18 @@ test('bad options are usage errors with a suggestion', () => {
   assert.throws(() => parseArgs(['-j', '0']), /option -j: '0' is not a positive whole number/);
   assert.throws(() => parseArgs(['-j']), /option -j needs a value/);
 });
+
+test('--graph takes its format after = only; --watch refuses the modes that build nothing', () => {
+  assert.equal(parseArgs(['--graph']).graphFormat, 'dot');
+  const svg = parseArgs(['--graph=svg', 'chroot']);
+  assert.equal(svg.graph, true);
+  assert.equal(svg.graphFormat, 'svg');
+  assert.deepEqual(svg.targets, ['chroot']);
+  assert.deepEqual(parseArgs(['--graph', 'svg']).targets, ['svg']);
+  assert.throws(() => parseArgs(['--graph=pdf']), /option --graph: 'pdf' is not one of dot, svg, png/);
+  assert.equal(parseArgs(['--watch', '-k', '-j2', 'all']).watch, true);
+  assert.equal(parseArgs(['--watch', '--json']).json, true);
+  assert.throws(() => parseArgs(['--watch', '-nk']), /--watch cannot be combined with -n: it builds nothing/);
+  assert.throws(() => parseArgs(['--watch', '--completion', 'bash']), /--watch cannot be combined with --completion/);
+  assert.throws(() => parseArgs(['--clean', '--watch']), /--watch cannot be combined with --clean: it removes what --watch would build/);
+});

@@ -178,6 +178,7 @@ _task_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
   // --graph=FORMAT: bash hands `--graph=s` over as three words.
   assert.deepEqual(complete(p.dir, 'task', '--graph', '='), ['dot', 'png', 'svg']);
   assert.deepEqual(complete(p.dir, 'task', '--graph', '=', 's'), ['svg']);
+  assert.deepEqual(complete(p.dir, 'task', '--w'), ['--watch']);
   // -C on the line being completed: the Taskfile there.
   move(p, 'Taskfile.ts', 'other/Taskfile.ts');
   assert.deepEqual(complete(p.dir, 'task', '-C', 'other', 'be'), ['bench']);

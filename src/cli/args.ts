@@ -41,6 +41,8 @@ export interface CliArgs {
   cacheMode: CacheModeChoice | undefined;
   /** `--cache-dir DIR`: the local cache; else TASK_CACHE_DIR, else XDG_CACHE_HOME/task. */
   cacheDir: string | undefined;
+  /** `--watch`: build, then build again whenever an input of the targets or the Taskfile changes. */
+  watch: boolean;
   directory: string | undefined;
   taskfile: string | undefined;
   targets: string[];
@@ -63,6 +65,7 @@ const flags = {
   '--init': 'init',
   '--complete-targets': 'completeTargets',
   '--json': 'json',
+  '--watch': 'watch',
 } as const;
 
 const withValue = ['-j', '--jobs', '-C', '--taskfile', '--completion', '--progress', '--color', '--cache-url', '--cache-mode', '--cache-dir'] as const;
@@ -108,6 +111,8 @@ export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
       --cache-mode=readwrite|read|off  write to the remote cache, only read it, or use no
                       cache at all (default readwrite; also TASK_CACHE_MODE)
       --cache-dir DIR the local cache (default TASK_CACHE_DIR, else $XDG_CACHE_HOME/task)
+      --watch         build, then again each time an input of the targets or the Taskfile
+                      changes, until Ctrl-C
   NAME=VALUE          override a parameter the Taskfile declares
 `;
 
@@ -125,11 +130,24 @@ const notWithClean: Partial<Record<keyof CliArgs, string>> = {
   keepGoing: 'a clean step that fails stops --clean',
 };
 
+/** What `--watch` refuses: it builds, again and again, so modes that build nothing make no sense with it. */
+const notWithWatch: Partial<Record<keyof CliArgs, string>> = {
+  dryRun: 'it builds nothing, so there is nothing to build again',
+  question: 'it builds nothing, so there is nothing to build again',
+  explain: 'it builds nothing, so there is nothing to build again',
+  graph: 'it builds nothing, so there is nothing to build again',
+  list: 'it builds nothing, so there is nothing to build again',
+  clean: 'it removes what --watch would build',
+  init: 'it builds nothing, so there is nothing to build again',
+  completion: 'it builds nothing, so there is nothing to build again',
+  completeTargets: 'it builds nothing, so there is nothing to build again',
+};
+
 export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = {
     list: false, dryRun: false, explain: false, question: false, force: false, jobs: undefined,
     keepGoing: false, graph: false, graphFormat: 'dot', compdb: false, clean: false, verbose: false, help: false, version: false, init: false,
-    completion: undefined, completeTargets: false, progress: 'auto', color: 'auto', json: false, cacheUrl: undefined, cacheMode: undefined, cacheDir: undefined, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
+    completion: undefined, completeTargets: false, progress: 'auto', color: 'auto', json: false, watch: false, cacheUrl: undefined, cacheMode: undefined, cacheDir: undefined, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
   };
   // How each flag was spelled, to name it in a refusal.
   const spelled = new Map<keyof CliArgs, string>();
@@ -186,6 +204,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     if (args.progress === 'live') throw new UsageError('--json cannot be combined with --progress=live: --json writes JSON lines to stdout, and the live display draws there too');
     const other = (['list', 'graph', 'compdb', 'clean', 'init', 'completion', 'completeTargets'] as const).find((key) => args[key] !== false && args[key] !== undefined);
     if (other !== undefined) throw new UsageError(`--json cannot be combined with ${spelled.get(other) ?? '--completion'}: --json reports a build, -n, --explain or -q`);
+  }
+  if (args.watch) {
+    for (const [key, why] of Object.entries(notWithWatch) as Array<[keyof CliArgs, string]>) {
+      if (args[key] !== false && args[key] !== undefined) throw new UsageError(`--watch cannot be combined with ${spelled.get(key) ?? '--completion'}: ${why}`);
+    }
   }
   if (args.clean) {
     for (const [key, why] of Object.entries(notWithClean) as Array<[keyof CliArgs, string]>) {

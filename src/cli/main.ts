@@ -105,7 +105,10 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   // As make -C: the build runs in the Taskfile's folder, so that a path relative to it means the
   // same in inputs and outputs, in commands, and in what a run or the Taskfile itself opens.
   process.chdir(path.dirname(file));
-  const taskfile = await loadTaskfile(file, args.overrides, env.importModule);
+  // --watch loads the Taskfile again after an edit: the modules it compiles are noted for that.
+  const modules = args.watch ? new (await import('../taskfile/reload.ts')).TaskfileModules(file) : undefined;
+  const load = () => loadTaskfile(file, args.overrides, env.importModule);
+  const taskfile = modules ? await modules.load(load) : await load();
   if (args.completeTargets) {
     // For the completion scripts: names only, one a line; nothing is built, created or locked.
     const names = [...taskfile.tasks.keys(), ...[...taskfile.params.keys()].map((name) => `${name}=`)];
@@ -115,7 +118,9 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   if (!args.list && !args.clean && !args.graph && !args.compdb) {
     const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];
     const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
-    return runBuild({ args, taskfile, targets, mode, stdout, output, disk: env.disk ?? realDisk });
+    const disk = env.disk ?? realDisk;
+    if (modules) return watchBuilds({ args, taskfile, targets, mode, stdout, output, disk }, () => modules.load(load), modules);
+    return runBuild({ args, taskfile, targets, mode, stdout, output, disk });
   }
   const graph = buildGraph(taskfile.tasks, taskfile.root);
   if (args.list) {
@@ -132,6 +137,37 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   const targets = args.targets.length > 0 ? args.targets : args.clean ? [] : [defaultTarget(taskfile)];
   if (args.clean) return cleanTargets({ graph, targets, dryRun: args.dryRun, stdout });
   return printGraph({ args, taskfile, graph, targets, output: stdout, messages: env.stderr ?? process.stderr, disk: env.disk ?? realDisk });
+}
+
+/**
+ * `--watch`: builds, then again on each change of an input or of the Taskfile (src/cli/watch.ts),
+ * each build as `task` alone would make it (its own lock, display and summary), until Ctrl-C.
+ */
+async function watchBuilds(first: BuildRun, reload: () => Promise<LoadedTaskfile>, modules: import('../taskfile/reload.ts').TaskfileModules): Promise<number> {
+  // Usage mistakes come first, before anything is built or watched.
+  checkTargets(first.taskfile.tasks, first.targets);
+  const { watchAndBuild } = await import('./watch.ts');
+  const { root } = first.taskfile;
+  let current = first;
+  return watchAndBuild({
+    build: () => runBuild(current),
+    graph: () => {
+      const graph = buildGraph(current.taskfile.tasks, root);
+      return { graph, order: closure(graph, current.targets) };
+    },
+    taskfileModules: () => modules.files,
+    reload: async () => {
+      modules.forget();
+      const taskfile = await reload();
+      const targets = current.args.targets.length > 0 ? current.args.targets : [defaultTarget(taskfile)];
+      checkTargets(taskfile.tasks, targets);
+      current = { ...current, taskfile, targets };
+    },
+    glob: (pattern) => first.disk.glob(pattern, root),
+    stateDir: path.join(root, '.task'),
+    root,
+    print: (line) => first.stdout.write(`${line}\n`),
+  });
 }
 
 /**
