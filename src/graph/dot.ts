@@ -26,7 +26,9 @@ export const nodeStyles = {
 const isGroup = (node: Node) => !node.spec.run && node.commands.length === 0;
 
 export function toDot(graph: Graph, order: readonly string[], states?: ReadonlyMap<string, TaskState>): string {
-  const lines = ['digraph tasks {', '  rankdir=LR;', '  node [shape=box, fontname="Helvetica,Arial,sans-serif"];'];
+  // A wider margin than Graphviz's 0.11 inch: it sizes boxes by Helvetica's widths, and the
+  // font a viewer or the png's rasteriser finds in its place may be wider.
+  const lines = ['digraph tasks {', '  rankdir=LR;', '  node [shape=box, fontname="Helvetica,Arial,sans-serif", margin="0.2,0.055"];'];
   if (states !== undefined) lines.push('  // orange, bold: would run (as -n says); pale green: up to date; dashed: a group');
   for (const name of order) {
     const node = graph.nodes.get(name)!;

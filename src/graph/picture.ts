@@ -26,6 +26,10 @@ export async function renderPng(dot: string, loadResvg: PngModuleLoader = () => 
     throw new UsageError('--graph=png needs the optional package @resvg/resvg-js (npm install @resvg/resvg-js); --graph=svg needs nothing more');
   }
   const svg = await renderSvg(dot);
-  // White behind the picture (Graphviz's SVG paints its own white page too), twice the SVG's size: sharp on a laptop screen.
-  return new resvg.Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true } }).render().asPng();
+  // White behind the picture (Graphviz's SVG paints its own white page too), twice the SVG's
+  // size: sharp on a laptop screen. resvg reads font files itself, without fontconfig's aliases:
+  // where neither Helvetica nor Arial is installed, DejaVu Sans (Debian's default) stands in for
+  // them rather than the first serif font it finds.
+  const font = { loadSystemFonts: true, sansSerifFamily: 'DejaVu Sans', defaultFontFamily: 'DejaVu Sans' };
+  return new resvg.Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font }).render().asPng();
 }
