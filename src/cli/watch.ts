@@ -148,6 +148,7 @@ export async function watchAndBuild(session: WatchSession): Promise<number> {
         expandGlobs();
         await rewatch();
       }
+      if (stopped) break;
       await build();
     }
     return 130;
