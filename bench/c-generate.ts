@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { engineIndex } from './generate.ts';
+import { engineIndex, random } from './generate.ts';
 
 /**
  * How the Taskfile knows which headers an object read:
@@ -38,17 +38,6 @@ export interface CProject {
 }
 
 export const cflags = ['-O2', '-Iinclude'];
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function header(k: number): string {
   return `#ifndef H${k}_H

@@ -53,7 +53,7 @@ export interface GeneratedBuild {
 export const engineIndex = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 
 /** mulberry32: a small seeded generator, so a seed always gives the same graph. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
