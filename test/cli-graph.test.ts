@@ -1,9 +1,10 @@
 // --graph=svg and --graph=png: the graph laid out by Graphviz compiled to WebAssembly, each task
 // drawn as the dry run decides it. Through the real CLI.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { after, test } from 'node:test';
-import { finished, projectMaker } from './helpers/cli-rig.ts';
+import { bin, projectMaker } from './helpers/cli-rig.ts';
 import { parseXml, type XmlElement } from './helpers/xml.ts';
 
 const project = projectMaker(after);
@@ -88,11 +89,11 @@ test('--graph=png writes a PNG where @resvg/resvg-js is installed, and says what
   } catch {
     installed = false;
   }
-  const child = p.spawn(['--graph=png']);
-  const chunks: Buffer[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const result = await finished(child);
-  const png = Buffer.concat(chunks);
+  // Run without the rig's text decoding: stdout is binary.
+  const env = { ...process.env, CI: '', NODE_OPTIONS: '', TASK_CACHE_DIR: p.cacheDir, TASK_CACHE_URL: '' };
+  const run = spawnSync(process.execPath, [bin, '--graph=png'], { cwd: p.dir, env });
+  const result = { code: run.status, stderr: run.stderr.toString('utf8') };
+  const png = run.stdout;
   if (installed) {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(png.subarray(0, 8).toString('hex'), '89504e470d0a1a0a');
