@@ -53,7 +53,7 @@ test('a fresh copy elsewhere, with an empty local cache, restores everything fro
   const first = await p.run();
   assert.equal(first.code, 0, first.stderr + first.stdout);
   assert.deepEqual(Project.ran(first), ['gen', 'tree']);
-  assert.match(first.stdout, /^task: cache: 0 local hits, 0 remote hits, 2 misses, [\d.]+ \w*B uploaded/m);
+  assert.match(first.stderr, /^task: cache: 0 local hits, 0 remote hits, 2 misses, [\d.]+ \w*B uploaded/m);
   assert.equal(fs.readdirSync(path.join(cache.store, 'ac')).length, 2);
 
   const q = copyOf(p, cache.url);
@@ -63,7 +63,7 @@ test('a fresh copy elsewhere, with an empty local cache, restores everything fro
   assert.equal(second.stderr, '');
   assert.match(second.stdout, /^gen: restoring from the remote cache/m);
   assert.match(second.stdout, /tree: restored from the remote cache in/);
-  assert.match(second.stdout, /^task: cache: 0 local hits, 2 remote hits, 0 misses, [\d.]+ \w*B downloaded/m);
+  assert.match(second.stderr, /^task: cache: 0 local hits, 2 remote hits, 0 misses, [\d.]+ \w*B downloaded/m);
   assert.equal(fs.existsSync(q.path('runs.txt')), false);
   assert.equal(q.read('out/gen.txt'), p.read('out/gen.txt'));
   assert.deepEqual(describeTree(q.path('out/tree')), describeTree(p.path('out/tree')));
@@ -73,7 +73,7 @@ test('a fresh copy elsewhere, with an empty local cache, restores everything fro
   fs.rmSync(q.path('out'), { recursive: true });
   const third = await q.run();
   assert.equal(third.code, 0, third.stderr);
-  assert.match(third.stdout, /^task: cache: 2 local hits, 0 remote hits, 0 misses/m);
+  assert.match(third.stderr, /^task: cache: 2 local hits, 0 remote hits, 0 misses/m);
   assert.equal(fs.existsSync(q.path('runs.txt')), false);
 });
 

@@ -44,7 +44,8 @@ test('independent tasks overlap, their dependent starts after both; a second run
   const second = await p.run();
   assert.equal(second.code, 0);
   assert.deepEqual(Project.ran(second), []);
-  assert.match(second.stdout, /nothing to do, 4 up to date/);
+  // The group all is not counted: it has no work of its own.
+  assert.match(second.stderr, /nothing to do, 3 up to date/);
 });
 
 test('with -j 1 the same tasks do not overlap', async () => {
@@ -125,9 +126,12 @@ export default task('all', { deps: [after, fine] });
   projects.push(p);
   const stopped = await p.run('-j', '1');
   assert.equal(stopped.code, 1);
-  assert.match(stopped.stdout, /task 'broken' failed: command exited with code 3: sh -c/);
-  assert.match(stopped.stdout, /last lines of its output:\n(.*\n)*\s+line 3\n\s+oops/);
-  assert.match(stopped.stdout, /full log: .*\.task\/logs\/broken\.log/);
+  assert.match(stopped.stderr, /task 'broken' failed: command exited with code 3: sh -c/);
+  // The failure, on stderr: the command, shell-quoted, and the task's output (all 5 lines: under 30, nothing cut).
+  assert.match(stopped.stderr, /^  command: sh -c 'for i in 1 2 3; do echo line \$i; done; echo oops >&2; exit 3'$/m);
+  assert.match(stopped.stderr, /its output:\n(.*\n)*\s+line 3\n\s+oops/);
+  assert.doesNotMatch(stopped.stdout, /oops/, 'stdout has progress lines only');
+  assert.match(stopped.stderr, /full log: .*\.task\/logs\/broken\.log/);
   assert.match(p.read('.task/logs/broken.log'), /line 1\nline 2\nline 3\noops/);
   assert.equal(p.exists('after'), false);
 
@@ -136,7 +140,8 @@ export default task('all', { deps: [after, fine] });
   assert.equal(p.exists('fine'), true, '-k ran the independent task');
   assert.match(going.stdout, /after-broken: skipped, dependency broken failed/);
   assert.match(going.stdout, /all: skipped, dependency broken failed/);
-  assert.match(going.stdout, /1 ran, 1 failed, 2 skipped/);
+  // The group 'all' is not a task of its own: not counted among the skipped.
+  assert.match(going.stderr, /1 ran, 1 failed, 1 skipped/);
 });
 
 test("logs: a task's commands and output; none for a task that printed nothing (an older one is removed); a failure's command is kept", async () => {
@@ -152,7 +157,7 @@ export default task('a', { values: { mode }, run: (ctx) => ctx.exec('sh', ['-c',
   assert.equal(p.exists('.task/logs/a.log'), false, "the loud run's log is not this run's");
   const failed = await p.run('mode=fail');
   assert.equal(failed.code, 1);
-  assert.match(failed.stdout, /full log: .*\.task\/logs\/a\.log/);
+  assert.match(failed.stderr, /full log: .*\.task\/logs\/a\.log/);
   assert.equal(p.read('.task/logs/a.log'), "$ sh -c 'exit 3'\n");
 });
 
@@ -161,7 +166,7 @@ test('a task that does not create its declared output fails, naming it', async (
   projects.push(p);
   const result = await p.run();
   assert.equal(result.code, 1);
-  assert.match(result.stdout, /task 'lazy' did not create its declared output made\.txt/);
+  assert.match(result.stderr, /task 'lazy' did not create its declared output made\.txt/);
   assert.equal((await p.run('-q')).code, 1, 'nothing was recorded as done');
 });
 
@@ -184,7 +189,8 @@ test('a task timeout stops its command and fails the task; its log keeps the com
   const started = Date.now();
   const result = await p.run();
   assert.equal(result.code, 1);
-  assert.match(result.stdout, /task 'hang' timed out after 500 ms/);
+  // Which limit (the task's own), after how long, and what the command printed.
+  assert.match(result.stderr, /task 'hang' failed: timed out after \d+ms: the task's own limit \(timeout: 500 ms\)\n  its output:\n.*\n    started\n/);
   assert.ok(Date.now() - started < 20_000);
   const log = p.read('.task/logs/hang.log');
   assert.match(log, /^\$ sh -c .*\nstarted\n/);
@@ -220,7 +226,7 @@ export default task('all', { deps: steps });
   assert.doesNotMatch(stderr, /EPIPE|Error/);
   for (let i = 0; i < 6; i++) assert.equal(p.read(`out${i}`), 'step\n');
   const again = await p.run();
-  assert.match(again.stdout, /nothing to do, 7 up to date/);
+  assert.match(again.stderr, /nothing to do, 6 up to date/, "the group all is not counted");
 });
 
 test('with stdout and stderr both gone (`task 2>&1 | head`), an interrupt still ends the build as one: exit 130', async () => {

@@ -83,7 +83,7 @@ test('--color=always into a pipe gives colour codes; --color=never on a terminal
   const always = await inPipe(p, ['--color=always']);
   assert.equal(always.code, 1);
   assert.match(always.stdout, /\x1b\[32mdone\x1b\[39m/, 'done in green');
-  assert.match(always.stdout, /\x1b\[31mFAILED\x1b\[39m/, 'FAILED in red');
+  assert.match(always.stderr, /\x1b\[31mFAILED\x1b\[39m/, 'FAILED in red (failures go to stderr)');
   const auto = await inPipe(p, ['-f', 'first']);
   assert.doesNotMatch(auto.stdout + auto.stderr, escape);
   const never = await onTerminal(p, '--color=never --progress=plain -f first');
@@ -123,8 +123,9 @@ test('--progress=plain on a terminal prints plain lines; --progress=live into a 
   assert.equal(live.code, 0, live.stdout + live.stderr);
   assert.doesNotMatch(live.stdout, /^\[1\/2\] second: done/m, 'not the plain display');
   assert.match(live.stdout, /second/);
-  assert.match(live.stdout, /^task: 1 ran, 1 up to date \(\S+\)$/m);
-  assert.equal(live.stderr, '');
+  // The summary goes to stderr, as in plain mode.
+  assert.match(live.stderr, /^task: 1 ran, 1 up to date \(\S+\)$/m);
+  assert.doesNotMatch(live.stdout, /^task: 1 ran/m);
 });
 
 test('an invalid --progress or --color value, or --json with --progress=live, is exit 2 in one line naming the option', async () => {

@@ -73,9 +73,9 @@ export default task('all', { deps: [ok, bad] });
   );
   const result = task('-C', dir, '-k');
   assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stdout, /task 'bad' failed: refused on purpose\n/);
+  assert.match(result.stderr, /task 'bad' failed: refused on purpose\n/);
   // A TaskFailure is a message, not a crash: no stack trace under it.
   assert.doesNotMatch(result.stdout, /refused on purpose\n\s+at /);
-  assert.match(result.stdout, /task: 1 ran, 1 failed/);
+  assert.match(result.stderr, /task: 1 ran, 1 failed/);
   assert.equal(fs.readFileSync(path.join(dir, 'ok.txt'), 'utf8'), 'ok');
 });

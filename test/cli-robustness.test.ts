@@ -111,7 +111,7 @@ test('mistakes in a task\'s fields are Taskfile errors, not crashes', async () =
   assert.match(own.stderr, /task 'a' declares x both as an input and as an output/);
   const thrown = await project(`export default task('a', { run: async () => { throw undefined; } });`).run();
   assert.equal(thrown.code, 1);
-  assert.match(thrown.stdout, /task 'a' failed: task 'a' threw undefined/);
+  assert.match(thrown.stderr, /task 'a' failed: task 'a' threw undefined/);
   assert.doesNotMatch(thrown.stderr, /internal error/);
 });
 

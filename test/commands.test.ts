@@ -40,7 +40,7 @@ test('a command task builds its output, commands running in order in the Taskfil
   assert.equal(p.read('obj/a.o'), "args: -O2 -DNAME=two words -c a.c -o obj/a.o\nint a;\n");
   assert.equal(p.read('app'), "args: -O2 -DNAME=two words -c a.c -o obj/a.o\nint a;\nargs: -O2 -c b.c -o obj/b.o\nint b;\n");
   assert.equal(p.exists('app.tmp'), false, 'the second command ran after the first');
-  assert.match((await p.run()).stdout, /nothing to do, 3 up to date/);
+  assert.match((await p.run()).stderr, /nothing to do, 3 up to date/);
 });
 
 test('a flag change in the Taskfile reruns exactly the task whose command changed, and not its sibling', async () => {
@@ -61,7 +61,7 @@ test('a flag held in a variable (from a parameter) used in command reruns its ta
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(Project.ran(result), ['a.o', 'app']);
   assert.match(p.read('obj/a.o'), /args: -O0 /);
-  assert.match((await p.run('opt=-O0')).stdout, /nothing to do, 3 up to date/);
+  assert.match((await p.run('opt=-O0')).stderr, /nothing to do, 3 up to date/);
 });
 
 test('--explain names the changed command line, old and new, shell-quoted', async () => {

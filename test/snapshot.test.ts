@@ -46,7 +46,7 @@ async function prime(p: Project, upToDate = 3, runner = run): Promise<void> {
   assert.equal(takenLine(taking), 'taken for the next run', taking.stdout);
   const answered = await runner(p, '-v');
   assert.equal(snapshotLine(answered), 'every task up to date', answered.stdout);
-  assert.match(answered.stdout, new RegExp(`nothing to do, ${upToDate} up to date`));
+  assert.match(answered.stderr, new RegExp(`nothing to do, ${upToDate} up to date`));
 }
 
 function builtProject(): Project {
@@ -67,7 +67,7 @@ test('a no-op run takes a snapshot; the next no-ops (and -q, -n) are answered fr
   assert.equal(question.code, 0);
   const dry = await p.run('-n', '-v');
   assert.equal(snapshotLine(dry), 'every task up to date');
-  assert.match(dry.stdout, /nothing to do, 3 up to date/);
+  assert.match(dry.stderr, /nothing to do, 3 up to date/);
   assert.equal(p.read('b.out'), 'TEXT\nTEXT\n');
 });
 
@@ -122,7 +122,7 @@ test('other targets have their own snapshot', async () => {
   await prime(p);
   const other = await run(p, '-v', 'a');
   assert.equal(snapshotLine(other), 'not used, no snapshot');
-  assert.match(other.stdout, /nothing to do, 1 up to date/);
+  assert.match(other.stderr, /nothing to do, 1 up to date/);
   assert.equal(snapshotLine(await run(p, '-v', 'a')), 'every task up to date');
   assert.equal(snapshotLine(await run(p, '-v')), 'every task up to date');
 });
@@ -154,7 +154,7 @@ test('a damaged snapshot is ignored', async () => {
     const result = await run(p, '-v');
     assert.equal(result.code, 0, `${what}: ${result.stderr}`);
     assert.match(snapshotLine(result) ?? '', /^not used, (no snapshot|snapshot in another format)$/, what);
-    assert.match(result.stdout, /nothing to do, 3 up to date/, what);
+    assert.match(result.stderr, /nothing to do, 3 up to date/, what);
   }
 });
 

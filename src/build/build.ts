@@ -9,7 +9,8 @@ import type { Run } from './run.ts';
 import { schedule } from './scheduler.ts';
 
 export async function build(run: Run, executor: Executor): Promise<BuildSummary> {
-  run.reporter.emit({ type: 'plan', tasks: run.order });
+  run.summary.groups = run.order.filter((name) => isGroup(run.graph.nodes.get(name)!));
+  run.reporter.emit({ type: 'plan', tasks: run.order, groups: run.summary.groups });
   const left = settleWhatIsUpToDate(run, executor);
   if (left.length > 0) await schedule(run.graph, left, run.jobs, (name) => step(run, executor, name));
   // A check called early, for a task that then never started (a failure stopped the build).

@@ -8,12 +8,12 @@ import { assess, assessWithoutCheck, type Assessment, type AssessOptions } from 
 import type { Node } from '../graph/graph.ts';
 import type { Executor, Stale } from './executor.ts';
 import type { Run } from './run.ts';
+import { isGroup as isGroupSpec } from '../taskfile/group.ts';
 
 export type Decision = { kind: 'settled' } | { kind: 'up-to-date'; assessment: Assessment } | ({ kind: 'stale' } & Stale);
 
-/** A group does nothing of its own: no run, check, values, inputs or outputs. */
-export const isGroup = (node: Node) =>
-  !node.spec.run && node.commands.length === 0 && !node.spec.check && !node.spec.always && !node.spec.values && node.outputs.length === 0 && node.inputs.length === 0;
+/** A group does nothing of its own: no run, command, check, values, inputs or outputs (src/taskfile/group.ts). */
+export const isGroup = (node: Node) => isGroupSpec(node.spec);
 
 /**
  * A group passes its dependencies' results on, and is never itself work to do (so `-q` and the
@@ -21,8 +21,9 @@ export const isGroup = (node: Node) =>
  */
 export function settleGroup(run: Run, node: Node): void {
   run.results.set(node.name, sha256(canonicalJson(Object.fromEntries(run.depResults(node)))));
-  run.settle(node.name, 'up-to-date');
-  run.reporter.emit({ type: 'up-to-date', task: node.name });
+  // Up to date for its dependents, but not counted among the up to date (summary.groups lists it).
+  run.status.set(node.name, 'up-to-date');
+  run.reporter.emit({ type: 'up-to-date', task: node.name, group: true });
 }
 
 /** Everything the up-to-date rules compare, for a task whose dependencies are settled. */

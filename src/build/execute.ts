@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Disk } from '../base/disk.ts';
 import { TaskFailure } from '../base/errors.ts';
+import { formatDuration } from '../base/format.ts';
 import type { FileStamps } from '../state/file-stamps.ts';
 import { canonicalJson, discoveredAfterRun, sha256 } from '../decide/fingerprint.ts';
 import { takeDepfile } from '../launch/depfile.ts';
@@ -128,7 +129,9 @@ export class TaskExecutor implements Executor {
         run.settle(name, 'interrupted');
         reporter.emit({ type: 'interrupted', task: name });
       } else if (taskSignal.aborted) {
-        run.fail(name, new TaskFailure(`task '${name}' timed out after ${node.spec.timeout} ms`), Date.now() - begun);
+        // Which limit, and after how long: the task's own, not a command's (that one is a CommandFailed).
+        const elapsed = Date.now() - begun;
+        run.fail(name, new TaskFailure(`timed out after ${formatDuration(elapsed)}: the task's own limit (timeout: ${node.spec.timeout} ms)`), elapsed);
       } else {
         run.fail(name, error, Date.now() - begun);
       }

@@ -54,7 +54,7 @@ export class Run {
   readonly results = new Map<string, string>();
   /** Tasks that ran in this run, or (a dry run) would run. */
   readonly ranNow = new Map<string, 'ran' | 'would-run'>();
-  readonly summary: BuildSummary = { ran: [], upToDate: [], wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs: 0 };
+  readonly summary: BuildSummary = { ran: [], upToDate: [], groups: [], wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs: 0 };
   /** A task failed without -k: nothing more starts. */
   stopping = false;
 

@@ -18,6 +18,7 @@ import { PlainReporter, type ReportMode } from '../report/plain-reporter.ts';
 import { checkSnapshot, writeSnapshot } from '../decide/snapshot.ts';
 import { loadState, saveState, statePaths } from '../state/state.ts';
 import { resolveCache } from '../cache/settings.ts';
+import { isGroup } from '../taskfile/group.ts';
 import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter } from '../taskfile/load.ts';
 
 // The build and what it brings (the scheduler, the command runner, child_process) load only when
@@ -119,8 +120,9 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
     const targets = args.targets.length > 0 ? args.targets : [defaultTarget(taskfile)];
     const mode: ReportMode = args.question ? 'question' : args.explain ? 'explain' : args.dryRun ? 'dry-run' : 'build';
     const disk = env.disk ?? realDisk;
-    if (modules) return watchBuilds({ args, taskfile, targets, mode, stdout, output, disk }, () => modules.load(load), modules);
-    return runBuild({ args, taskfile, targets, mode, stdout, output, disk });
+    const errors = env.stderr ?? process.stderr;
+    if (modules) return watchBuilds({ args, taskfile, targets, mode, stdout, output, errors, disk }, () => modules.load(load), modules);
+    return runBuild({ args, taskfile, targets, mode, stdout, output, errors, disk });
   }
   const graph = buildGraph(taskfile.tasks, taskfile.root);
   if (args.list) {
@@ -184,7 +186,7 @@ async function printGraph(options: { args: CliArgs; taskfile: LoadedTaskfile; gr
   const [{ PlanCollector }, { toDot }] = await Promise.all([import('../report/json-reporter.ts'), import('../graph/dot.ts')]);
   const decisions = new PlanCollector();
   // The same decisions as -n, with its messages (-v) kept off stdout, where the graph goes.
-  const status = await runBuild({ args, taskfile: options.taskfile, targets, mode: 'dry-run', stdout: options.messages, output: options.messages, disk: options.disk, reporter: decisions });
+  const status = await runBuild({ args, taskfile: options.taskfile, targets, mode: 'dry-run', stdout: options.messages, output: options.messages, errors: options.messages, disk: options.disk, reporter: decisions });
   if (status === 130) return 130;
   const dot = toDot(graph, order, decisions.entries);
   if (args.graphFormat === 'dot') {
@@ -292,6 +294,8 @@ interface BuildRun {
   stdout: NodeJS.WritableStream;
   /** The real stdout, where the display (or --json's lines) goes. */
   output: NodeJS.WritableStream;
+  /** stderr: failures, warnings and the summary. */
+  errors: NodeJS.WritableStream;
   disk: Disk;
   /** Where the events go instead of a display (--graph's collector of decisions). */
   reporter?: Reporter;
@@ -378,7 +382,7 @@ async function runBuild(options: BuildRun): Promise<number> {
       // The summary is printed even when the state cannot be saved: what ran did run.
       await saveState(stateDir, store).catch((error: unknown) => (saveError = error));
     }
-    const allUpToDate = summary.upToDate.length === order.length;
+    const allUpToDate = summary.upToDate.length + summary.groups.length === order.length;
     if (building && allUpToDate && saveError === undefined && !interrupt.signal.aborted) {
       // A plain function that answered with a promise would make every snapshot miss.
       const promised = run.checks.promised();
@@ -419,9 +423,12 @@ async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, sta
 /** What a build that finds every task up to date reports, for a run the snapshot answered. */
 async function reportAllUpToDate(tasks: string[], wallMs: number, options: BuildRun): Promise<number> {
   const reporter = await makeReporter(options, false);
-  reporter.emit({ type: 'plan', tasks });
-  for (const task of tasks) reporter.emit({ type: 'up-to-date', task });
-  await reporter.finish({ ran: [], upToDate: tasks, wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs, exitStatus: 0 });
+  const grouping = (task: string) => isGroup(options.taskfile.tasks.get(task)!.spec);
+  const groups = tasks.filter(grouping);
+  reporter.emit({ type: 'plan', tasks, groups });
+  for (const task of tasks) reporter.emit({ type: 'up-to-date', task, ...(grouping(task) ? { group: true } : {}) });
+  const upToDate = tasks.filter((task) => !grouping(task));
+  await reporter.finish({ ran: [], upToDate, groups, wouldRun: [], failed: [], skipped: [], notStarted: [], interrupted: [], wallMs, exitStatus: 0 });
   return 0;
 }
 
@@ -464,5 +471,6 @@ async function makeReporter(options: BuildRun, terminalTask: boolean, plan?: imp
     const { LazyTerminalReporter } = await import('../report/terminal-reporter.ts');
     return new LazyTerminalReporter(stream, { colour: display.colour, logsDir: statePaths(path.join(options.taskfile.root, '.task')).logs });
   }
-  return new PlainReporter({ out: output, mode, verbose: args.verbose, colour: display.colour });
+  const logsDir = statePaths(path.join(options.taskfile.root, '.task')).logs;
+  return new PlainReporter({ out: output, err: options.errors, logsDir, mode, verbose: args.verbose, colour: display.colour });
 }

@@ -67,7 +67,7 @@ export async function runCommand(
 ): Promise<ExecResult> {
   const shown = commandLine(file, args);
   if (!options.quiet) options.log.command(`$ ${shown}`);
-  const timeout = timeoutSignal(options.signal, options.timeout);
+  const timeout = timeoutSignal(options.signal, options.timeout, "exec's timeout option");
   try {
     return await runChild(file, args, shown, { ...options, signal: timeout.signal });
   } finally {
@@ -134,7 +134,8 @@ async function runChild(
 function abortError(signal: AbortSignal, shown: string, log: TaskLog): Error {
   const reason = signal.reason as Error | undefined;
   if (reason?.name === 'TimeoutError') {
-    return new CommandFailed(`command timed out: ${shown}`, shown, log.tail(), log.path);
+    // The reason names the limit: exec's timeout option, or the task's (which the build reports in its own words).
+    return new CommandFailed(`command ${reason.message}: ${shown}`, shown, log.tail(), log.path);
   }
   return new Interrupted('interrupted');
 }

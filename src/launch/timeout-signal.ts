@@ -8,13 +8,14 @@ export interface TimeoutSignal {
   dispose(): void;
 }
 
-export function timeoutSignal(parent: AbortSignal, ms: number | undefined): TimeoutSignal {
+/** `limit` names the limit in the abort reason's message ("exec's timeout option"), so a report can say which one it was. */
+export function timeoutSignal(parent: AbortSignal, ms: number | undefined, limit?: string): TimeoutSignal {
   if (!ms) return { signal: parent, dispose: () => {} };
   const controller = new AbortController();
   const onParentAbort = () => controller.abort(parent.reason);
   if (parent.aborted) onParentAbort();
   else parent.addEventListener('abort', onParentAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms);
+  const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms${limit ? ` (${limit})` : ''}`, 'TimeoutError')), ms);
   return {
     signal: controller.signal,
     dispose() {

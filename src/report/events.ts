@@ -3,7 +3,8 @@ import type { TaskError } from '../base/errors.ts';
 import type { Reason } from '../decide/freshness.ts';
 
 export type BuildEvent =
-  | { type: 'plan'; tasks: readonly string[] }
+  /** `groups`: those of `tasks` that are groups (no work of their own), not counted as tasks. */
+  | { type: 'plan'; tasks: readonly string[]; groups?: readonly string[] }
   /** `terminal`: a task in the console pool (`pool: 'console'`), whose output is for the user (printed as it comes). */
   | { type: 'start'; task: string; reasons: Reason[]; terminal?: boolean; /** Restoring its outputs from this cache instead of running it. */ cache?: CacheSource }
   /** A line of a task's output; `command`: the `$ command` line shown before a command runs, not its output. */
@@ -13,7 +14,8 @@ export type BuildEvent =
    * prompt): for a live display only; it becomes an `output` line once its newline comes.
    */
   | { type: 'progress'; task: string; text: string }
-  | { type: 'up-to-date'; task: string }
+  /** `group`: a task with no work of its own (`all`), settled when its dependencies are; not counted. */
+  | { type: 'up-to-date'; task: string; group?: boolean }
   | { type: 'would-run'; task: string; reasons: Reason[]; /** Its declared commands, shell-quoted. */ commands?: string[]; /** --explain: what the cache would do. */ cache?: string }
   /**
    * `cache`: its outputs came from this cache, nothing ran. `cpuMs` (user + system) and
@@ -51,6 +53,8 @@ export interface CacheStats {
 export interface BuildSummary {
   ran: string[];
   upToDate: string[];
+  /** The groups of the build (tasks with no work of their own): never counted as run, up to date, skipped or not started. */
+  groups: string[];
   wouldRun: string[];
   failed: Array<{ task: string; error: Error }>;
   skipped: Array<{ task: string; dependency: string }>;

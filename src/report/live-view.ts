@@ -79,9 +79,12 @@ export class LiveView {
     if (latest !== '') running.latest = latest;
   }
 
-  /** A task ended (any way, up to date too): it is counted and its row goes. Call before its lines. */
-  settle(task: string): void {
-    this.#settled++;
+  /**
+   * A task ended (any way, up to date too): it is counted (unless `counted` is false: a group,
+   * with no work of its own) and its row goes. Call before its lines.
+   */
+  settle(task: string, counted = true): void {
+    if (counted) this.#settled++;
     this.#running.delete(task);
   }
 

@@ -2,52 +2,20 @@
 // running now (its latest line of output, how long it has run), redrawn in place at most ten
 // times a second (live-view.ts, live-renderer.ts); above those rows, as tasks end and in order,
 // what a person must read: the output of a task that printed something, a failure as the plain
-// display reports it, a skipped or interrupted task. Waiting and quiet finished tasks are only
+// display reports it (on stderr, as the summary), a skipped or interrupted task. Waiting and quiet finished tasks are only
 // counted. listr2 is loaded when the first task starts, so a build with nothing to do never pays.
 import path from 'node:path';
 import { paint, type Paint } from './display.ts';
 import type { BuildEvent, BuildSummary, Reporter } from './events.ts';
 import { LiveRenderer, type LiveRendererOptions } from './live-renderer.ts';
 import { LiveView, latestSegment } from './live-view.ts';
-import { failureLines, finishedLine, summaryLines } from './plain-reporter.ts';
+import { excerptsOf, failedLines, finishedLine, succeededLines, summaryLines, type TaskExcerpts } from './plain-reporter.ts';
 
 /** Loads listr2 (once). */
 export function loadListr(): Promise<typeof import('listr2')> {
   return (listr2 ??= import('listr2'));
 }
 let listr2: Promise<typeof import('listr2')> | undefined;
-
-/**
- * A running task's lines, for above the rows once it ends: all of them when there are few, else
- * the first and the last (the log has them all), so that memory stays small and a chatty task
- * does not fill the screen.
- */
-class TaskOutput {
-  static readonly headLines = 10;
-  static readonly tailLines = 30;
-  #head: string[] = [];
-  #tail: string[] = [];
-  #count = 0;
-  /** A line that is not a `$ command` line: the task printed something. */
-  printed = false;
-
-  add(line: string, command: boolean): void {
-    if (!command) this.printed = true;
-    this.#count++;
-    const shown = latestSegment(line);
-    if (this.#head.length < TaskOutput.headLines) this.#head.push(shown);
-    else {
-      this.#tail.push(shown);
-      if (this.#tail.length > TaskOutput.tailLines) this.#tail.shift();
-    }
-  }
-
-  lines(logPath: string): string[] {
-    const left = this.#count - this.#head.length - this.#tail.length;
-    if (left === 0) return [...this.#head, ...this.#tail];
-    return [...this.#head, `  … ${left} more lines, all in ${logPath}`, ...this.#tail];
-  }
-}
 
 interface Deferred {
   promise: Promise<void>;
@@ -65,7 +33,9 @@ export class LazyTerminalReporter implements Reporter {
   #colours: Paint;
   #logsDir: string;
   #view = new LiveView();
-  #outputs = new Map<string, TaskOutput>();
+  /** Each running task's lines (their last `\r` segment), for above the rows once it ends: the first and last, as the plain display shows them. */
+  #outputs = new Map<string, TaskExcerpts>();
+  #groups = new Set<string>();
   /** Set when the first task starts; resolved by `finish`, which ends listr2's one task. */
   #buildOver: Deferred | undefined;
   #listr: Promise<unknown> | undefined;
@@ -84,7 +54,9 @@ export class LazyTerminalReporter implements Reporter {
     const view = this.#view;
     switch (event.type) {
       case 'plan':
-        view.plan(event.tasks.length);
+        // Groups (no work of their own) are not counted, as in the plain display.
+        this.#groups = new Set(event.groups);
+        view.plan(event.tasks.length - this.#groups.size);
         return;
       case 'warning':
         if (this.#listr) view.print(`task: warning: ${event.message}`, true);
@@ -97,36 +69,42 @@ export class LazyTerminalReporter implements Reporter {
         if (!this.#interactive) view.print(`${view.count()} ${event.task}`);
         view.start(event.task, Date.now());
         if (event.cache) view.output(event.task, `restoring from the ${event.cache} cache`);
-        this.#outputs.set(event.task, new TaskOutput());
         this.#listr ??= this.#startListr();
         return;
       case 'output':
-        this.#outputs.get(event.task)?.add(event.line, event.command === true);
+        excerptsOf(this.#outputs, event.task).add(latestSegment(event.line), event.command === true);
         view.output(event.task, event.line);
         return;
       case 'progress':
         view.output(event.task, event.text);
         return;
       case 'up-to-date':
-        view.settle(event.task);
+        view.settle(event.task, !event.group);
         return;
       case 'done': {
         view.settle(event.task);
         const output = this.#outputs.get(event.task);
         this.#outputs.delete(event.task);
         // As ninja: a task that printed something (a warning) shows it; a quiet one is only counted.
-        if (output?.printed) {
-          const lines = output.lines(this.#logPath(event.task));
-          view.print([finishedLine(event, view.count(), this.#colours), ...lines].join('\n'));
+        if (output && output.printed.total > 0) {
+          view.print([finishedLine(event, view.count(), this.#colours), ...succeededLines(output.printed, this.#logPath(event.task))].join('\n'));
         }
         return;
       }
-      case 'failed':
+      case 'failed': {
         view.settle(event.task);
+        const all = this.#outputs.get(event.task)?.all;
         this.#outputs.delete(event.task);
-        view.print(failureLines(event.task, event.error, this.#colours).join('\n'));
+        // On stderr, as in plain mode.
+        view.print(failedLines(event, view.count(), this.#colours, all, this.#logPath(event.task)).join('\n'), true);
         return;
-      case 'skipped':
+      }
+      case 'skipped': {
+        const group = this.#groups.has(event.task);
+        view.settle(event.task, !group);
+        view.print(finishedLine(event, group ? '' : view.count(), this.#colours));
+        return;
+      }
       case 'interrupted':
         view.settle(event.task);
         this.#outputs.delete(event.task);
@@ -165,6 +143,8 @@ export class LazyTerminalReporter implements Reporter {
     }
     // What was to go above the rows when there never were any (nothing started).
     for (const { text, toStderr } of this.#view.takeAbove()) (toStderr ? process.stderr : this.#out).write(`${text}\n`);
-    for (const line of summaryLines(summary, 'build', this.#colours)) this.#out.write(`${line}\n`);
+    // The summary goes to stderr, as in plain mode; each failure was reported in full as it happened.
+    const lines = summaryLines(summary, 'build', this.#colours, { details: false });
+    process.stderr.write(`${lines.join('\n')}\n`);
   }
 }
