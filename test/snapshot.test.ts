@@ -38,8 +38,9 @@ const runAfterWait = async (p: Project, ...args: string[]) => {
   return p.run(...args);
 };
 
+// Counts leave out the group all (issue 14): a and b are the 2 tasks up to date.
 /** Runs no-ops until one is answered by the snapshot (the first takes it); fails if none is. */
-async function prime(p: Project, upToDate = 3, runner = run): Promise<void> {
+async function prime(p: Project, upToDate = 2, runner = run): Promise<void> {
   const taking = await runner(p, '-v');
   assert.equal(taking.code, 0, taking.stderr);
   assert.deepEqual(Project.ran(taking), []);
@@ -61,13 +62,13 @@ test('a no-op run takes a snapshot; the next no-ops (and -q, -n) are answered fr
   assert.deepEqual(Project.ran(first), ['a', 'b']);
   assert.equal(snapshotLine(first), 'not used, no snapshot');
   assert.equal(takenLine(first), undefined, 'a run that ran tasks takes no snapshot');
-  await prime(p, 3, runAfterWait);
+  await prime(p, 2, runAfterWait);
   assert.equal(fs.readdirSync(p.path('.task/snapshots')).length, 1);
   const question = await p.run('-q');
   assert.equal(question.code, 0);
   const dry = await p.run('-n', '-v');
   assert.equal(snapshotLine(dry), 'every task up to date');
-  assert.match(dry.stderr, /nothing to do, 3 up to date/);
+  assert.match(dry.stderr, /nothing to do, 2 up to date/);
   assert.equal(p.read('b.out'), 'TEXT\nTEXT\n');
 });
 
@@ -154,7 +155,7 @@ test('a damaged snapshot is ignored', async () => {
     const result = await run(p, '-v');
     assert.equal(result.code, 0, `${what}: ${result.stderr}`);
     assert.match(snapshotLine(result) ?? '', /^not used, (no snapshot|snapshot in another format)$/, what);
-    assert.match(result.stderr, /nothing to do, 3 up to date/, what);
+    assert.match(result.stderr, /nothing to do, 2 up to date/, what);
   }
 });
 
