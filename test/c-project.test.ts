@@ -44,7 +44,7 @@ test('clean build, no-op, and a header edit that rebuilds exactly the objects th
   assert.deepEqual(Project.ran(first).sort(), ['app', 'app:src:main.o', 'app:src:shape.o', 'app:src:util.o']);
   assert.equal(app(p), 'hello 4 4\n');
   assert.equal(p.exists('obj/src/main.o.d'), false, 'the depfile is read into the store and removed');
-  assert.match((await p.run()).stdout, /nothing to do, 4 up to date/);
+  assert.match((await p.run()).stderr, /nothing to do, 4 up to date/);
 
   // shape.h: only shape.c includes it.
   p.write('include/shape.h', '#ifndef SIDES\n#define SIDES 3\n#endif\n#define NAME "polygon"\n');
@@ -97,7 +97,7 @@ test('a removed header: fine once nothing includes it; the compiler\'s own error
   assert.equal(fine.code, 0, fine.stdout + fine.stderr);
   assert.deepEqual(Project.ran(fine), ['app:src:shape.o', 'app']);
   assert.equal(app(p), 'hello 4 5\n');
-  assert.match((await p.run()).stdout, /nothing to do/);
+  assert.match((await p.run()).stderr, /nothing to do/);
 
   // util.h is still included by main.c and util.c.
   execFileSync('rm', [p.path('include/util.h')]);
