@@ -239,6 +239,7 @@ test('status, logs and shell say in one line that the container is not running, 
     const run = await rig.task(target);
     assert.equal(run.code, 1, `${target}: ${run.stdout}${run.stderr}`);
     const failure = `task '${target}' failed: the container ${rig.machine} is not running (standalone mode): the start task starts it`;
-    assert.ok(run.stdout.split('\n').includes(failure), run.stdout);
+    // Failures are reported on stderr (issue 14).
+    assert.ok(run.stderr.split('\n').includes(failure), run.stderr);
   }
 });
