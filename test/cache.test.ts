@@ -189,3 +189,23 @@ test('a task with a depfile is not cached: its inputs are known only after a run
   assert.match(explained.stdout, /cc: out of date: forced \(-f\)\n {4}not cached: it has a depfile \(inputs found while running\)/);
   assert.equal(fs.existsSync(path.join(p.cacheDir, 'ac')) && fs.readdirSync(path.join(p.cacheDir, 'ac')).length, 0);
 });
+
+test('a cache: true task that discovers inputs on its first run stores nothing: a later build with another header runs it', async () => {
+  const taskfile = `export default task('gen', { outputs: ['out.txt'], cache: true, run: async (ctx) => {
+  const fs = await import('node:fs');
+  fs.writeFileSync(ctx.root + '/out.txt', 'from ' + fs.readFileSync(ctx.root + '/cfg.h', 'utf8'));
+  ctx.discovered(['cfg.h']);
+} });`;
+  const p = project(taskfile);
+  p.write('cfg.h', 'one\n');
+  assert.equal((await p.run()).code, 0);
+  assert.equal(fs.existsSync(path.join(p.cacheDir, 'ac')) && fs.readdirSync(path.join(p.cacheDir, 'ac')).length, 0);
+  // A fresh copy sharing the cache, with a different header: the task runs, nothing stale comes back.
+  const q = project(taskfile);
+  q.write('cfg.h', 'two\n');
+  q.cacheDir = p.cacheDir;
+  const second = await q.run();
+  assert.equal(second.code, 0, second.stderr);
+  assert.doesNotMatch(second.stdout, /restored/);
+  assert.equal(fs.readFileSync(q.path('out.txt'), 'utf8'), 'from two\n');
+});

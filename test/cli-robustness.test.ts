@@ -113,6 +113,11 @@ test('mistakes in a task\'s fields are Taskfile errors, not crashes', async () =
   assert.equal(thrown.code, 1);
   assert.match(thrown.stderr, /task 'a' failed: task 'a' threw undefined/);
   assert.doesNotMatch(thrown.stderr, /internal error/);
+  // A value JSON cannot write (a BigInt) is still a one-line failure, not a crash.
+  const big = await project(`export default task('a', { run: async () => { throw 1n; } });`).run();
+  assert.equal(big.code, 1, big.stderr);
+  assert.match(big.stderr, /task 'a' failed: task 'a' threw 1\n/);
+  assert.doesNotMatch(big.stderr, /internal error|\n\s+at /);
 });
 
 test('many tasks at once print no listener warning', async () => {

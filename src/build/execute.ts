@@ -114,7 +114,8 @@ export class TaskExecutor implements Executor {
       // Only for a run: a task of declared commands alone has its lines in its fingerprint already.
       const ranCommands = node.spec.run && lines.length > 0 ? { ranCommands: lines } : {};
       store.put(name, { parts: foundNow ? { ...parts, discovered: foundNow } : parts, outputs, result, finishedAt: Date.now(), durationMs, ...ranCommands });
-      if (!restored) await this.#cache?.save(node, outputs, durationMs, taskSignal);
+      // A run that discovered inputs is not stored: its key, made before the run, cannot name them.
+      if (!restored && foundNow === undefined) await this.#cache?.save(node, outputs, durationMs, taskSignal);
       run.results.set(name, result);
       run.ranNow.set(name, 'ran');
       if (restored) {

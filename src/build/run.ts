@@ -95,10 +95,19 @@ export class Run {
 
   fail(name: string, thrown: unknown, durationMs: number): void {
     // A run may throw anything (`throw undefined`); failures are reported as Errors.
-    const error = thrown instanceof Error ? thrown : new TaskFailure(`task '${name}' threw ${JSON.stringify(thrown) ?? String(thrown)}`);
+    const error = thrown instanceof Error ? thrown : new TaskFailure(`task '${name}' threw ${describeThrown(thrown)}`);
     this.status.set(name, 'failed');
     this.summary.failed.push({ task: name, error });
     this.reporter.emit({ type: 'failed', task: name, error, durationMs });
     if (!this.keepGoing) this.stopping = true;
+  }
+}
+
+/** A thrown non-Error as text; JSON for plain data, and never a second throw (BigInt, cycles). */
+function describeThrown(thrown: unknown): string {
+  try {
+    return JSON.stringify(thrown) ?? String(thrown);
+  } catch {
+    return String(thrown);
   }
 }

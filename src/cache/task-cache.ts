@@ -69,7 +69,7 @@ export class TaskCache {
     const short = found.key.slice(0, 12);
     if (this.#options.local.readAction(found.key)) return `cache: would be restored from the local cache (key ${short})`;
     const remote = this.#options.remote;
-    if (remote && (await remote.getAction(found.key, signal))) return `cache: would be restored from the remote cache (key ${short})`;
+    if (remote && (await remote.getAction(found.key, signal).catch(() => undefined))) return `cache: would be restored from the remote cache (key ${short})`;
     return `cache: miss, no result under key ${short} in the local cache${remote ? ' or the remote cache' : ''}`;
   }
 
@@ -104,7 +104,12 @@ export class TaskCache {
         this.#missed.delete(node.name);
         if (from === 'remote') {
           this.#stats.remoteHits++;
-          local.writeAction(key, hit);
+          try {
+            local.writeAction(key, hit);
+          } catch (error) {
+            // The outputs are restored already: a local cache that cannot be written costs a warning.
+            this.#warnOnce('store', `task '${node.name}': cannot keep the remote result in the local cache (${(error as Error).message})`);
+          }
         } else this.#stats.localHits++;
         this.#stats.savedMs += Math.max(0, hit.durationMs - (Date.now() - started));
         return true;

@@ -3,6 +3,7 @@
 // variable the Taskfile computed, a param it closes over) cannot make it run. What can be said,
 // once it runs for another reason, is that its lines changed although nothing declared did.
 import type { FingerprintParts, TaskRecord } from '../state/record.ts';
+import { diffParts } from './freshness.ts';
 
 /** The first line that differs, old and new ('(none)' where one list is shorter). */
 export interface LineChange {
@@ -23,10 +24,8 @@ export function unexplainedLineChange(previous: TaskRecord | undefined, parts: F
   const before = previous?.ranCommands;
   if (!before || hasCheck) return undefined;
   const old = previous.parts;
-  const declaredSame =
-    old.runSource === parts.runSource && old.checkSource === parts.checkSource && (old.command ?? '') === (parts.command ?? '') &&
-    JSON.stringify(sorted(old.values)) === JSON.stringify(sorted(parts.values)) && sameMap(old.inputs, parts.inputs) &&
-    sameMap(old.discovered ?? new Map(), parts.discovered ?? new Map()) && sameMap(old.deps, parts.deps);
+  // The same comparison the decision makes, so that the two never disagree on "declared".
+  const declaredSame = diffParts(old, parts, new Map()).length === 0;
   if (!declaredSame) return undefined;
   const was = new Set(before);
   const is = new Set(lines);
@@ -34,14 +33,4 @@ export function unexplainedLineChange(previous: TaskRecord | undefined, parts: F
   const gone = before.find((line) => !is.has(line));
   if (now === undefined && gone === undefined) return undefined;
   return { old: gone ?? '(none)', now: now ?? '(none)' };
-}
-
-function sorted(values: Record<string, unknown>): unknown[] {
-  return Object.keys(values).sort().map((key) => [key, values[key]]);
-}
-
-function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [key, value] of a) if (b.get(key) !== value) return false;
-  return true;
 }
