@@ -189,3 +189,25 @@ export default task('b', { deps: [a], inputs: ['a.txt'], outputs: ['b.txt'], com
   const warnings = result.stderr.split('\n').filter((line) => line.startsWith('task: warning'));
   assert.deepEqual(warnings, [`task: warning: the remote cache ${url} cannot be used (no answer within 500 ms); going on with the local cache only`]);
 });
+
+test('a server that sends the headers of an action result and then stalls costs one warning; the build goes on', async () => {
+  // Answers every request with a 200 and a body it never sends: a stalled proxy.
+  const sockets = new Set<import('node:net').Socket>();
+  const stalling = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{'));
+  });
+  await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+  after(() => {
+    for (const socket of sockets) socket.destroy();
+    stalling.close();
+  });
+  const url = `http://127.0.0.1:${(stalling.address() as import('node:net').AddressInfo).port}`;
+  const p = project(`export default task('a', { outputs: ['a.txt'], command: ['sh', '-c', 'echo a > a.txt'] });`);
+  p.env = { TASK_CACHE_URL: url, TASK_CACHE_TIMEOUT: '500' };
+  const result = await p.run();
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(Project.ran(result), ['a']);
+  const warnings = result.stderr.split('\n').filter((line) => line.startsWith('task: warning'));
+  assert.deepEqual(warnings, [`task: warning: the remote cache ${url} cannot be used (no answer within 500 ms); going on with the local cache only`]);
+});

@@ -143,6 +143,9 @@ test('a wrong cache setting is one line and exit 2, and never repeats a password
   const bad = await p.run();
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, 'task: TASK_CACHE_URL is not an http:// or https:// URL\n');
+  const query = await p.run('--cache-url', 'http://127.0.0.1:1/cache?token=s3cret');
+  assert.equal(query.code, 2);
+  assert.equal(query.stderr, 'task: --cache-url must not have a query or fragment: give a token in TASK_CACHE_TOKEN\n');
   const mode = await p.run('--cache-mode=sometimes');
   assert.equal(mode.code, 2);
   assert.match(mode.stderr, /^task: option --cache-mode: 'sometimes' is not one of readwrite, read, off\n$/);

@@ -22,8 +22,6 @@ export function notCacheable(node: Node): string | undefined {
   if (spec.cache === false) return 'it says cache: false';
   // Its inputs are known only after a run: a key made before one could miss a header that changed.
   if (spec.depfile !== undefined) return 'it has a depfile (inputs found while running)';
-  // Its key would lack the headers it includes, known only once it has run: a header edit would restore a stale object.
-  if (node.depfile !== undefined) return 'its depfile names inputs known only once it has run';
   if (spec.cache === true) return undefined;
   if (node.commands.length > 0 && !spec.run) return undefined;
   return spec.run ? 'a run task is cached only with cache: true' : 'it has no command';

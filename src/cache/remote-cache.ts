@@ -32,10 +32,7 @@ export class RemoteCache {
   constructor(options: RemoteOptions) {
     this.#options = options;
     this.shown = shownUrl(options.url);
-    const bare = new URL(options.url.href);
-    bare.username = '';
-    bare.password = '';
-    this.#base = bare.href.replace(/\/$/, '');
+    this.#base = this.shown;
     this.#auth = authorization(options.url, options.env);
   }
 
@@ -50,9 +47,20 @@ export class RemoteCache {
   /** A task result, or undefined on a miss or when the server cannot be used. */
   async getAction(key: string, signal: AbortSignal): Promise<ActionResult | undefined> {
     if (this.#down) return undefined;
-    const response = await this.#request('GET', `ac/${key}`, signal);
+    const idle = new AbortController();
+    const response = await this.#request('GET', `ac/${key}`, AbortSignal.any([signal, idle.signal]));
     if (!response) return undefined;
-    const bytes = Buffer.from(await response.arrayBuffer());
+    // A server may send the headers and then stall: the (small) body gets a silence limit too.
+    const timer = setTimeout(() => idle.abort(), this.#options.timeoutMs);
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return this.#giveUp(idle.signal.aborted ? `no answer within ${this.#options.timeoutMs} ms` : (error as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
     this.bytesDown += bytes.length;
     return parseActionResult(bytes);
   }

@@ -55,7 +55,10 @@ export function resolveCache(settings: CacheSettings): ResolvedCache {
       url = undefined;
     }
     // The text itself is not repeated: it may hold a password.
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new UsageError(`${settings.url !== undefined ? '--cache-url' : 'TASK_CACHE_URL'} is not an http:// or https:// URL`);
+    const named = settings.url !== undefined ? '--cache-url' : 'TASK_CACHE_URL';
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new UsageError(`${named} is not an http:// or https:// URL`);
+    // Paths are appended to it (URL/cas/DIGEST): a query would be cut off, and a token in one printed.
+    if (url.search || url.hash) throw new UsageError(`${named} must not have a query or fragment: give a token in TASK_CACHE_TOKEN`);
   }
   const sizeText = env.TASK_CACHE_SIZE;
   const sizeLimit = sizeText ? parseSize(sizeText) : defaultSizeLimit;
