@@ -100,7 +100,7 @@ describe('the execd container against hostile clients', { skip, timeout: 30 * 60
   before(async () => {
     const r = (rig = new RecipeRig('127.0.0.1 localhost\n'));
     const built = await r.task('all');
-    if (built.code !== 0 && /Failed getting release file|Couldn't download|Temporary failure resolving/.test(built.stdout)) {
+    if (built.code !== 0 && /Failed getting release file|Couldn't download|Temporary failure resolving/.test(built.stdout + built.stderr)) {
       unavailable = "no network to Debian's package mirror: debootstrap could not download";
       return;
     }

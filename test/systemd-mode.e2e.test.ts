@@ -36,7 +36,7 @@ const ran = (output: string) => [...output.matchAll(/^(\S+): running \(/gm)].map
 test('systemd mode: task all inside a systemd host boots the container through systemd-nspawn@.service', { skip, timeout: 30 * 60_000 }, async (t) => {
   const r = (rig = new RecipeRig('127.0.0.1 localhost\n'));
   const outside = await r.task('rootfs', 'execd');
-  if (outside.code !== 0 && /Failed getting release file|Couldn't download|Temporary failure resolving/.test(outside.stdout)) {
+  if (outside.code !== 0 && /Failed getting release file|Couldn't download|Temporary failure resolving/.test(outside.stdout + outside.stderr)) {
     t.skip("no network to Debian's package mirror: debootstrap could not download");
     return;
   }
