@@ -173,6 +173,47 @@ export default task('a', { inputs: ['a.txt'], outputs: ['out/a'], command: ['sh'
   assert.equal((await w.done).code, 130);
 });
 
+test('--watch rebuilds when an input named only by a depfile, or given to ctx.discovered, changes; a generated one starts nothing', async () => {
+  // "cc" reads main.c and the header it includes, and writes a depfile naming both (gcc -MMD's);
+  // scan's run reports what it read through ctx.discovered. Neither file is a declared input.
+  const p = project(`
+import fs from 'node:fs';
+const cc = task('cc', { inputs: ['main.c'], outputs: ['out/main.o'], depfile: 'out/main.d',
+  command: ['sh', '-c', 'cat main.c inc/h.h > out/main.o && printf "out/main.o: main.c inc/h.h out/gen.h\\n" > out/main.d'] });
+const gen = task('gen', { outputs: ['out/gen.h'], command: ['sh', '-c', 'echo generated > out/gen.h'] });
+const scan = task('scan', { outputs: ['out/list'], run: async (ctx) => {
+  fs.writeFileSync('out/list', fs.readFileSync('data/list.txt', 'utf8'));
+  ctx.discovered(['data/list.txt']);
+} });
+export default task('all', { deps: [cc, gen, scan] });
+`);
+  p.write('main.c', 'int main;\n');
+  p.write('inc/h.h', '#define H 1\n');
+  p.write('data/list.txt', 'one\n');
+  const w = start(p);
+  try {
+    await w.watching(1);
+    assert.deepEqual(ran(w.build(1)), ['cc', 'gen', 'scan']);
+    // The declared input, the depfile's header and the discovered file (the generated header is an output).
+    assert.match(w.stdout, /^task: watching 3 inputs and the Taskfile for changes/m);
+
+    p.write('inc/h.h', '#define H 2\n');
+    await w.watching(2);
+    assert.match(w.build(2), /^task: inc\/h\.h changed; building again$/m);
+    assert.deepEqual(ran(w.build(2)), ['cc']);
+    assert.equal(p.read('out/main.o'), 'int main;\n#define H 2\n');
+
+    p.write('data/list.txt', 'two\n');
+    await w.watching(3);
+    assert.match(w.build(3), /^task: data\/list\.txt changed; building again$/m);
+    assert.deepEqual(ran(w.build(3)), ['scan']);
+    assert.equal(p.read('out/list'), 'two\n');
+  } finally {
+    w.child.kill('SIGINT');
+  }
+  assert.equal((await w.done).code, 130);
+});
+
 test('--watch with a mode that builds nothing, or with --clean, is refused (exit 2) before anything happens', async () => {
   const p = project(taskfile);
   for (const [flag, why] of [['-n', 'it builds nothing'], ['-q', 'it builds nothing'], ['--explain', 'it builds nothing'], ['--graph', 'it builds nothing'], ['--list', 'it builds nothing'], ['--clean', 'it removes what --watch would build']]) {

@@ -17,6 +17,7 @@ import { acquireLock } from '../state/lock.ts';
 import { PlainReporter, type ReportMode } from '../report/plain-reporter.ts';
 import { checkSnapshot, writeSnapshot } from '../decide/snapshot.ts';
 import { loadState, saveState, statePaths } from '../state/state.ts';
+import { discoveredFiles } from '../state/discovered-files.ts';
 import { resolveCache } from '../cache/settings.ts';
 import { isGroup } from '../taskfile/group.ts';
 import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter } from '../taskfile/load.ts';
@@ -157,6 +158,7 @@ async function watchBuilds(first: BuildRun, reload: () => Promise<LoadedTaskfile
       const graph = buildGraph(current.taskfile.tasks, root);
       return { graph, order: closure(graph, current.targets) };
     },
+    discovered: (order) => discoveredFiles(path.join(root, '.task'), root, order),
     taskfileModules: () => modules.files,
     reload: async () => {
       modules.forget();

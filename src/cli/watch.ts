@@ -3,7 +3,8 @@
 // Changes are gathered for a quiet moment (the debounce) so that an editor's save or a
 // `git checkout` makes one build. A change during a build queues exactly one more build after
 // it. A build that fails, and a Taskfile that no longer loads, are reported and watching goes on.
-// Declared outputs and the state folder never trigger a build: the build writes them.
+// Inputs a run discovered (depfiles, ctx.discovered) are watched as declared ones are, from the
+// records after each build. Declared outputs and the state folder never trigger a build: the build writes them.
 import path from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { describeSystemError, TaskError } from '../base/errors.ts';
@@ -16,6 +17,8 @@ export interface WatchSession {
   build(): Promise<number>;
   /** The graph and the targets' closure, with the Taskfile as last loaded; throws a graph mistake (a cycle). */
   graph(): { graph: Graph; order: readonly string[] };
+  /** The inputs the last runs of these tasks discovered (depfiles, `ctx.discovered`), absolute. */
+  discovered(order: readonly string[]): string[];
   /** The Taskfile and its own modules. */
   taskfileModules(): string[];
   /** Loads the Taskfile again (after it or one of its modules changed); throws what loading throws. */
@@ -54,7 +57,7 @@ export async function watchAndBuild(session: WatchSession): Promise<number> {
   let watchedKey = '';
   const pathsNow = () => {
     const { graph, order } = session.graph();
-    return watchPaths(graph, order);
+    return watchPaths(graph, order, session.discovered(order));
   };
   let paths = pathsNow();
   let modules = new Set(session.taskfileModules());
@@ -108,6 +111,8 @@ export async function watchAndBuild(session: WatchSession): Promise<number> {
   const build = async () => {
     try {
       await session.build();
+      // The run may have discovered inputs (a new #include): watched from now on.
+      paths = pathsNow();
     } catch (error) {
       report(session, error);
     }

@@ -1,6 +1,6 @@
-// `--watch`: what to watch for the targets' closure, from the graph alone (no I/O). Declared
-// inputs are watched; declared outputs never trigger a build (a build writes them), wherever they
-// lie, even inside a watched folder or under a glob's base.
+// `--watch`: what to watch for the targets' closure, from the graph and the inputs the last runs
+// discovered (no I/O). Declared and discovered inputs are watched; declared outputs never trigger
+// a build (a build writes them), wherever they lie, even inside a watched folder or under a glob's base.
 import path from 'node:path';
 import type { Graph } from './graph.ts';
 
@@ -24,7 +24,11 @@ export interface WatchPaths {
   outputs: Set<string>;
 }
 
-export function watchPaths(graph: Graph, order: readonly string[]): WatchPaths {
+/**
+ * `discovered`: the inputs the targets' last runs found (a depfile's headers, `ctx.discovered`),
+ * absolute: as good as declared ones, for a header only the compiler names must rebuild too.
+ */
+export function watchPaths(graph: Graph, order: readonly string[], discovered: Iterable<string> = []): WatchPaths {
   const literal = new Set<string>();
   const globs = new Map<string, WatchedGlob>();
   for (const name of order) {
@@ -38,6 +42,8 @@ export function watchPaths(graph: Graph, order: readonly string[]): WatchPaths {
   }
   const outputs = new Set<string>();
   for (const node of graph.nodes.values()) for (const output of node.outputs) outputs.add(output);
+  // A generated header a depfile names is a declared output: the build writes it, watching it would loop.
+  for (const file of discovered) if (!isOutput(file, outputs)) literal.add(file);
   return { literal: [...literal].sort(), globs: [...globs.values()], outputs };
 }
 
