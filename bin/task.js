@@ -11,10 +11,6 @@ import { fileURLToPath } from 'node:url';
 // Node 22.1 and later keep compiled code on disk for the next start; Node 20 has no such cache.
 Module.enableCompileCache?.();
 
-const require = createRequire(import.meta.url);
-// jiti's CommonJS entry: importing it as ESM makes Node scan its 190 KB bundle for export names.
-const { createJiti } = require('jiti');
-
 const src = fileURLToPath(new URL('../src/', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 
@@ -33,21 +29,33 @@ function distIsCurrent() {
   }
 }
 
-const jiti = createJiti(import.meta.url, { sourceMaps: true });
-let main;
-if (distIsCurrent()) {
-  ({ main } = await import('../dist/cli.js'));
-  // Taskfiles import the API by the path of src/index.ts. jiti looks a resolved path up in
-  // Node's module cache first: entered there, that import gets the engine's own module (one
-  // TaskFailure class, one registry) instead of a second copy compiled from src/.
-  const api = new Module(`${src}index.ts`);
-  api.filename = api.id;
-  api.exports = await import('../dist/index.js');
-  api.loaded = true;
-  require.cache[api.id] = api;
-} else {
-  ({ main } = await jiti.import('../src/cli/main.ts'));
+const argv = process.argv.slice(2);
+const bundled = distIsCurrent();
+// A no-op the load record and the snapshot answer needs neither jiti nor the Taskfile (src/cli/quick-no-op.ts).
+// Its one line goes straight to fd 2: process.stderr would load the tty and net modules first.
+const stderr = { write: (text) => fs.writeSync(2, text) };
+const quick = bundled ? (await import('../dist/quick-no-op.js')).answerNoOp(argv, { cwd: process.cwd(), env: process.env, stderr }) : undefined;
+process.exit(quick ?? (await runCommand()));
+
+async function runCommand() {
+  const require = createRequire(import.meta.url);
+  // jiti's CommonJS entry: importing it as ESM makes Node scan its 190 KB bundle for export names.
+  const { createJiti } = require('jiti');
+  const jiti = createJiti(import.meta.url, { sourceMaps: true });
+  let main;
+  if (bundled) {
+    ({ main } = await import('../dist/cli.js'));
+    // Taskfiles import the API by the path of src/index.ts. jiti looks a resolved path up in
+    // Node's module cache first: entered there, that import gets the engine's own module (one
+    // TaskFailure class, one registry) instead of a second copy compiled from src/.
+    const api = new Module(`${src}index.ts`);
+    api.filename = api.id;
+    api.exports = await import('../dist/index.js');
+    api.loaded = true;
+    require.cache[api.id] = api;
+  } else {
+    ({ main } = await jiti.import('../src/cli/main.ts'));
+  }
+  // Exit when main returns: a `run` abandoned after Ctrl-C must not keep the process alive without the lock.
+  return main(argv, { importModule: (file) => jiti.import(file) });
 }
-const status = await main(process.argv.slice(2), { importModule: (file) => jiti.import(file) });
-// Exit now: a `run` abandoned after Ctrl-C must not keep the process alive without the lock.
-process.exit(status);

@@ -1,7 +1,6 @@
 // The disk seam (ninja's DiskInterface): everything the engine asks of the file system.
 // Tests swap in an in-memory disk; the real one is synchronous because a no-op build is
 // thousands of stats, and sync stats are cheaper than promises.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -9,6 +8,8 @@ import { asFileError } from './errors.ts';
 
 const require = createRequire(import.meta.url);
 const requireGlob = (): typeof import('tinyglobby') => require('tinyglobby');
+// Loaded on the first digest: a no-op that only stats never needs node:crypto.
+const createHash: typeof import('node:crypto').createHash = (...args) => (require('node:crypto') as typeof import('node:crypto')).createHash(...args);
 
 /** What the engine needs of a stat. */
 export interface Stat {

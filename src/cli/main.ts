@@ -15,7 +15,10 @@ import { checkInputsExist } from '../decide/fingerprint.ts';
 import { buildGraph, checkTargets, closure, type Graph } from '../graph/graph.ts';
 import { acquireLock } from '../state/lock.ts';
 import { PlainReporter, type ReportMode } from '../report/plain-reporter.ts';
-import { checkSnapshot, writeSnapshot } from '../decide/snapshot.ts';
+import { checkSnapshot, declarationDigest, writeSnapshot } from '../decide/snapshot.ts';
+import { writeLoadRecord } from '../decide/load-record.ts';
+import { recordLoadInputs, type LoadInputs } from '../taskfile/load-inputs.ts';
+import { answersFromRecords } from './quick-no-op.ts';
 import { loadState, saveState, statePaths } from '../state/state.ts';
 import { discoveredFiles } from '../state/discovered-files.ts';
 import { resolveCache } from '../cache/settings.ts';
@@ -56,7 +59,7 @@ export async function main(argv: readonly string[], env: CliEnvironment): Promis
   // Warnings and the interrupt message go to process.stderr whatever the caller passed.
   for (const stream of [env.stdout ?? process.stdout, stderr, process.stderr]) ignoreBrokenPipe(stream);
   try {
-    return await run(parseArgs(argv), env);
+    return await run(parseArgs(argv), env, argv);
   } catch (error) {
     if (error instanceof TaskError || typeof (error as TaskError)?.exitStatus === 'number') {
       stderr.write(`task: ${(error as Error).message}\n`);
@@ -74,7 +77,7 @@ export async function main(argv: readonly string[], env: CliEnvironment): Promis
   }
 }
 
-async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
+async function run(args: CliArgs, env: CliEnvironment, argv: readonly string[]): Promise<number> {
   // With --json, stdout carries JSON lines only: every other message goes to stderr.
   const output = env.stdout ?? process.stdout;
   const stdout = args.json ? (env.stderr ?? process.stderr) : output;
@@ -110,7 +113,16 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
   // --watch loads the Taskfile again after an edit: the modules it compiles are noted for that.
   const modules = args.watch ? new (await import('../taskfile/reload.ts')).TaskfileModules(file) : undefined;
   const load = () => loadTaskfile(file, args.overrides, env.importModule);
-  const taskfile = modules ? await modules.load(load) : await load();
+  // A build that may end in a snapshot notes what the load read, for the next run's quick no-op.
+  let loadRecord: LoadRecordDraft | undefined;
+  let taskfile: LoadedTaskfile;
+  if (modules) taskfile = await modules.load(load);
+  else if (answersFromRecords(args)) {
+    const startedAt = (env.disk ?? realDisk).now();
+    const loaded = await recordLoadInputs(load);
+    taskfile = loaded.value;
+    loadRecord = { argv, cwd, inputs: loaded.inputs, startedAt };
+  } else taskfile = await load();
   if (args.completeTargets) {
     // For the completion scripts: names only, one a line; nothing is built, created or locked.
     const names = [...taskfile.tasks.keys(), ...[...taskfile.params.keys()].map((name) => `${name}=`)];
@@ -123,7 +135,7 @@ async function run(args: CliArgs, env: CliEnvironment): Promise<number> {
     const disk = env.disk ?? realDisk;
     const errors = env.stderr ?? process.stderr;
     if (modules) return watchBuilds({ args, taskfile, targets, mode, stdout, output, errors, disk }, () => modules.load(load), modules);
-    return runBuild({ args, taskfile, targets, mode, stdout, output, errors, disk });
+    return runBuild({ args, taskfile, targets, mode, stdout, output, errors, disk, loadRecord });
   }
   const graph = buildGraph(taskfile.tasks, taskfile.root);
   if (args.list) {
@@ -301,6 +313,15 @@ interface BuildRun {
   disk: Disk;
   /** Where the events go instead of a display (--graph's collector of decisions). */
   reporter?: Reporter;
+  /** What the Taskfile's load read, to record beside the snapshot (src/decide/load-record.ts). */
+  loadRecord?: LoadRecordDraft;
+}
+
+interface LoadRecordDraft {
+  argv: readonly string[];
+  cwd: string;
+  inputs: LoadInputs;
+  startedAt: number;
 }
 
 async function runBuild(options: BuildRun): Promise<number> {
@@ -329,7 +350,11 @@ async function runBuild(options: BuildRun): Promise<number> {
       }
       if (args.verbose) options.stdout.write(`task: snapshot: ${miss ? `not used, ${miss}` : 'every task up to date'}\n`);
       if (interrupt.signal.aborted) return 130;
-      if ('upToDate' in verdict && !miss) return await reportAllUpToDate(verdict.upToDate, disk.now() - started, options);
+      if ('upToDate' in verdict && !miss) {
+        // The snapshot answered, but the load record was missing or stale: the next run needs no load.
+        if (options.loadRecord && verdict.checks.length === 0) writeLoadRecord({ stateDir, ...options.loadRecord, taskfile: taskfile.file, defaultTarget: taskfile.defaultTarget, declarations: verdict.declarations, disk });
+        return await reportAllUpToDate(verdict.upToDate, disk.now() - started, options);
+      }
     }
     const graph = buildGraph(taskfile.tasks, root);
     const order = closure(graph, targets);
@@ -388,10 +413,16 @@ async function runBuild(options: BuildRun): Promise<number> {
     if (building && allUpToDate && saveError === undefined && !interrupt.signal.aborted) {
       // A plain function that answered with a promise would make every snapshot miss.
       const promised = run.checks.promised();
+      const declarations = promised ? undefined : declarationDigest(taskfile.tasks, root);
       const notWritten = promised
         ? `task '${promised}' has a check that answers with a promise`
-        : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, records: store, disk, stats, startedAt: started });
+        : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, records: store, disk, stats, startedAt: started, declarations });
       if (args.verbose) options.stdout.write(`task: snapshot: ${notWritten ? `none taken, ${notWritten}` : 'taken for the next run'}\n`);
+      const { loadRecord } = options;
+      if (!notWritten && declarations !== undefined && loadRecord) {
+        // Only -v says why there is none, and -v itself never records (it prints more than a no-op).
+        writeLoadRecord({ stateDir, ...loadRecord, taskfile: taskfile.file, defaultTarget: taskfile.defaultTarget, declarations, disk });
+      }
     }
     const status = saveError !== undefined ? statusOfError(saveError) : exitStatus(summary, mode, interrupt.signal.aborted);
     await reporter.finish({ ...summary, exitStatus: status });

@@ -9,10 +9,11 @@
 // the run decides task by task. The snapshot only ever says "up to date". A part added to the
 // fingerprint is covered with no change here: a declared one through declaredParts, a file
 // through the record's inputs, which name every file whose digest the fingerprint holds.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Disk, Stat } from '../base/disk.ts';
+import { shortHash } from '../base/short-hash.ts';
 import { answersAtOnce } from './early-check.ts';
 import { FileError } from '../base/errors.ts';
 import { racyWindowMs, sameStamp } from '../state/file-stamps.ts';
@@ -20,9 +21,14 @@ import { declaredParts, sourceOf } from './fingerprint.ts';
 import { checkSpec, commandKeyOf, commandsOf, placePath, type Graph } from '../graph/graph.ts';
 import type { TaskDef } from '../taskfile/registry.ts';
 import { statePaths, stateVersion, type TaskRecord } from '../state/state.ts';
+import { isGroup } from '../taskfile/group.ts';
 import type { TaskSpec } from '../taskfile/types.ts';
 
-const snapshotVersion = 3;
+const snapshotVersion = 4;
+
+// node:crypto only for a digest of the declarations: a no-op answered without the Taskfile needs none.
+const require = createRequire(import.meta.url);
+const crypto = (): typeof import('node:crypto') => require('node:crypto');
 
 interface SnapshotFile {
   version: number;
@@ -36,6 +42,8 @@ interface SnapshotFile {
   tasks: string[];
   /** The tasks of the closure that have a check, in the same order: they are asked again each run. */
   checks: string[];
+  /** The groups of the closure (isGroup): not counted in the summary. */
+  groups: string[];
   /**
    * Per file: path, kind, size, mtimeMs, ctimeMs, inode. Kinds: 0 a file (all of it compared);
    * 1 an output folder (existence only); 2 a folder of an input folder's tree (its mtime, ctime
@@ -47,12 +55,11 @@ interface SnapshotFile {
 /**
  * What a snapshot says: every task up to date once the listed checks agree, or why it cannot say so.
  */
-export type SnapshotVerdict = { upToDate: string[]; checks: string[] } | { miss: string };
+export type SnapshotVerdict = { upToDate: string[]; checks: string[]; declarations: string } | { miss: string };
 
 /** One snapshot per set of targets: `task` and `task hosts` keep theirs side by side. */
 export function snapshotPath(stateDir: string, targets: readonly string[]): string {
-  const key = createHash('sha256').update(targets.join('\0')).digest('hex').slice(0, 16);
-  return path.join(statePaths(stateDir).snapshots, `${key}.json`);
+  return path.join(statePaths(stateDir).snapshots, `${shortHash(targets.join('\0'))}.json`);
 }
 
 /**
@@ -63,7 +70,7 @@ export function snapshotPath(stateDir: string, targets: readonly string[]): stri
  * values that are not JSON could hash like ones that are.
  */
 export function declarationDigest(tasks: ReadonlyMap<string, TaskDef>, root: string): string {
-  const hash = createHash('sha256').update(`${snapshotVersion}\0${root}\0`);
+  const hash = crypto().createHash('sha256').update(`${snapshotVersion}\0${root}\0`);
   // JSON of a few thousand tasks at a time: one JSON text of them all would be megabytes.
   let chunk: unknown[] = [];
   for (const def of tasks.values()) {
@@ -104,6 +111,35 @@ function journalIsEmpty(disk: Disk, stateDir: string): boolean {
   return journal === undefined || journal.size === 0;
 }
 
+/** A snapshot as read, not yet compared with anything. */
+export type Snapshot = SnapshotFile;
+
+/** Reads the snapshot of these targets, if there is one of this version. */
+export function readSnapshot(stateDir: string, targets: readonly string[], disk: Disk): Snapshot | { miss: string } {
+  let snapshot: SnapshotFile;
+  try {
+    const text = disk.readText(snapshotPath(stateDir, targets));
+    if (text === undefined) return { miss: 'no snapshot' };
+    snapshot = JSON.parse(text) as SnapshotFile;
+  } catch {
+    return { miss: 'no snapshot' };
+  }
+  const isString = (value: unknown) => typeof value === 'string';
+  const strings = (value: unknown) => Array.isArray(value) && value.every(isString);
+  if (
+    snapshot?.version !== snapshotVersion || snapshot.stateVersion !== stateVersion || typeof snapshot.declarations !== 'string' ||
+    !strings(snapshot.targets) || !Array.isArray(snapshot.store) || snapshot.store.length !== 4 ||
+    !strings(snapshot.tasks) || !strings(snapshot.checks) || !strings(snapshot.groups) ||
+    !Array.isArray(snapshot.files) || snapshot.files.length % 6 !== 0
+  ) {
+    return { miss: 'snapshot in another format' };
+  }
+  if (snapshot.targets.length !== targets.length || snapshot.targets.some((t, i) => t !== targets[i])) {
+    return { miss: 'snapshot of other targets' };
+  }
+  return snapshot;
+}
+
 /**
  * Checks the snapshot of these targets. Its stats are not kept for the build that follows a miss:
  * keeping 20,000 of them alive cost a 10,000-task no-op more than a miss costs in stats again.
@@ -115,44 +151,35 @@ export function checkSnapshot(options: {
   tasks: ReadonlyMap<string, TaskDef>;
   disk: Disk;
 }): SnapshotVerdict {
-  const { disk } = options;
-  let snapshot: SnapshotFile;
-  try {
-    const text = disk.readText(snapshotPath(options.stateDir, options.targets));
-    if (text === undefined) return { miss: 'no snapshot' };
-    snapshot = JSON.parse(text) as SnapshotFile;
-  } catch {
-    return { miss: 'no snapshot' };
-  }
-  const isString = (value: unknown) => typeof value === 'string';
-  if (
-    snapshot?.version !== snapshotVersion || snapshot.stateVersion !== stateVersion ||
-    !Array.isArray(snapshot.targets) || !Array.isArray(snapshot.store) || snapshot.store.length !== 4 ||
-    !Array.isArray(snapshot.tasks) || !snapshot.tasks.every(isString) || !Array.isArray(snapshot.checks) || !snapshot.checks.every(isString) ||
-    !Array.isArray(snapshot.files) || snapshot.files.length % 6 !== 0
-  ) {
-    return { miss: 'snapshot in another format' };
-  }
-  if (snapshot.targets.length !== options.targets.length || snapshot.targets.some((t, i) => t !== options.targets[i])) {
-    return { miss: 'snapshot of other targets' };
-  }
-  const store = storeIdentity(disk.stat(statePaths(options.stateDir).store));
-  if (!store || store.some((n, i) => n !== snapshot.store[i]) || !journalIsEmpty(disk, options.stateDir)) {
-    return { miss: 'the state store changed' };
-  }
+  const snapshot = readSnapshot(options.stateDir, options.targets, options.disk);
+  if ('miss' in snapshot) return snapshot;
   // The graph's field checks, so that a declaration the graph would reject never matches.
   for (const def of options.tasks.values()) checkSpec(def);
   if (declarationDigest(options.tasks, options.root) !== snapshot.declarations) return { miss: 'the Taskfile changed' };
+  const miss = changedSince(snapshot, options);
+  return miss !== undefined ? { miss } : { upToDate: snapshot.tasks, checks: snapshot.checks, declarations: snapshot.declarations };
+}
+
+/**
+ * What changed since the snapshot was taken, apart from the Taskfile: the state store (rewritten,
+ * or with journal entries it never saw), or a file it stamped. Undefined when nothing did.
+ */
+export function changedSince(snapshot: Snapshot, options: { stateDir: string; root: string; disk: Disk }): string | undefined {
+  const { disk } = options;
+  const store = storeIdentity(disk.stat(statePaths(options.stateDir).store));
+  if (!store || store.some((n, i) => n !== snapshot.store[i]) || !journalIsEmpty(disk, options.stateDir)) {
+    return 'the state store changed';
+  }
   const { files } = snapshot;
   for (let i = 0; i + 5 < files.length; i += 6) {
     const file = files[i];
-    if (typeof file !== 'string') return { miss: 'snapshot in another format' };
+    if (typeof file !== 'string') return 'snapshot in another format';
     let stat: Stat | undefined;
     try {
       stat = disk.stat(file);
     } catch (error) {
       // A file this user may not stat (a snapshot taken by root): the build decides, and says so.
-      if (error instanceof FileError) return { miss: error.message };
+      if (error instanceof FileError) return error.message;
       throw error;
     }
     const kind = files[i + 1];
@@ -162,9 +189,9 @@ export function checkSnapshot(options: {
         ? stat.kind === 'dir'
         : stat.kind === (kind === 2 ? 'dir' : 'file') &&
           sameStamp({ size: kind === 2 ? stat.size : (files[i + 2] as number), mtimeMs: files[i + 3] as number, ctimeMs: files[i + 4] as number, ino: files[i + 5] as number }, stat));
-    if (!same) return { miss: `${path.relative(options.root, file) || file} changed` };
+    if (!same) return `${path.relative(options.root, file) || file} changed`;
   }
-  return { upToDate: snapshot.tasks, checks: snapshot.checks };
+  return undefined;
 }
 
 /**
@@ -192,6 +219,8 @@ export function writeSnapshot(options: {
   stats: ReadonlyMap<string, Stat | undefined>;
   /** When the build began, before it took any stat. */
   startedAt: number;
+  /** The declarations' digest, when the caller has it already. */
+  declarations?: string;
 }): string | undefined {
   const { graph, stats, disk } = options;
   const { root } = graph;
@@ -247,8 +276,10 @@ export function writeSnapshot(options: {
     return undefined;
   };
   const checks: string[] = [];
+  const groups: string[] = [];
   for (const name of options.order) {
     const node = graph.nodes.get(name)!;
+    if (isGroup(node.spec)) groups.push(name);
     if (node.spec.always) return `task '${name}' always runs`;
     if (node.spec.check) {
       if (!answersAtOnce(node.spec.check)) return `task '${name}' has an async check`;
@@ -289,10 +320,11 @@ export function writeSnapshot(options: {
     version: snapshotVersion,
     stateVersion,
     targets: [...options.targets],
-    declarations: declarationDigest(options.tasks, graph.root),
+    declarations: options.declarations ?? declarationDigest(options.tasks, graph.root),
     store,
     tasks: [...options.order],
     checks,
+    groups,
     files,
   };
   const file = snapshotPath(options.stateDir, options.targets);
