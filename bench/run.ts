@@ -363,7 +363,7 @@ function fullBuild(ws: Workspace, config: Config): void {
   const m = { make: median(times.make), ninja: median(times.ninja), task: median(times.task) };
   const scenario = `full build, N = ${thousands(n)} (depth ${ws.build.depth}), -j${config.jobs}`;
   recordSamples(scenario, times);
-  rows.push({ scenario, unit: 'ms', ...m, target: '≤ 1.2× ninja', met: m.task <= 1.2 * m.ninja });
+  rows.push({ scenario, unit: 'ms', ...m, target: '≤ 1.1× ninja', met: m.task <= 1.1 * m.ninja });
 }
 
 /** No-op builds of an already built workspace (one untimed warm-up run first). */
@@ -536,7 +536,7 @@ function peakMemory(ws: Workspace, config: Config): void {
   const scenario = `peak memory (max RSS), no-op, N = ${thousands(n)}`;
   const problem = gnuTimeProblem();
   if (problem) {
-    rows.push({ scenario, unit: 'KiB', target: '≤ 200 MiB', notMeasured: problem });
+    rows.push({ scenario, unit: 'KiB', target: '≤ 150 MiB', notMeasured: problem });
     return;
   }
   const kib: Record<Tool, number[]> = { make: [], ninja: [], task: [] };
@@ -551,7 +551,7 @@ function peakMemory(ws: Workspace, config: Config): void {
   }
   const m = { make: median(kib.make), ninja: median(kib.ninja), task: median(kib.task) };
   recordSamples(scenario, kib, 'KiB');
-  rows.push({ scenario, unit: 'KiB', ...m, target: '≤ 200 MiB', met: m.task <= 200 * 1024 });
+  rows.push({ scenario, unit: 'KiB', ...m, target: '≤ 150 MiB', met: m.task <= 150 * 1024 });
 }
 
 /**
