@@ -3,7 +3,7 @@
 // `prepare` step, `npm run build` by hand) when dist/cli.js is newer than every src/**/*.ts;
 // otherwise, after an edit of src/, from src/ itself through jiti, so that stale code never runs.
 // Loading the engine through jiti costs about 0.05 s a start; the Taskfile is TypeScript and
-// always goes through jiti.
+// always goes through jiti. An installed package has no src/ (package.json's `files`): it runs dist/.
 import fs from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,7 @@ function distIsCurrent() {
 }
 
 const argv = process.argv.slice(2);
-const bundled = distIsCurrent();
+const bundled = !fs.existsSync(`${src}cli/main.ts`) || distIsCurrent();
 // A no-op the load record and the snapshot answer needs neither jiti nor the Taskfile (src/cli/quick-no-op.ts).
 // Its one line goes straight to fd 2: process.stderr would load the tty and net modules first.
 const stderr = { write: (text) => fs.writeSync(2, text) };
@@ -41,7 +41,12 @@ async function runCommand() {
   const require = createRequire(import.meta.url);
   // jiti's CommonJS entry: importing it as ESM makes Node scan its 190 KB bundle for export names.
   const { createJiti } = require('jiti');
-  const jiti = createJiti(import.meta.url, { sourceMaps: true });
+  // A Taskfile imports the API by the package's name (or by the path of src/index.ts, below). The
+  // name is an alias for this engine's own entry, whatever node_modules holds: jiti imports a .js
+  // module of this "type": "module" package natively, so it gets the very module the engine runs
+  // (one TaskFailure class, one registry), and src/index.ts through jiti's own module cache.
+  const { name } = require('../package.json');
+  const jiti = createJiti(import.meta.url, { sourceMaps: true, alias: { [name]: bundled ? `${dist}index.js` : `${src}index.ts` } });
   let main;
   if (bundled) {
     ({ main } = await import('../dist/cli.js'));

@@ -109,12 +109,12 @@ function installedProject(): { dir: string; task: (...args: string[]) => Promise
   return { dir, task };
 }
 
-test('task --init && task: a starter Taskfile that imports the installed package by path and builds as it is', async () => {
+test('task --init && task: a starter Taskfile that imports the installed package by its name and builds as it is', async () => {
   const { dir, task } = installedProject();
   const init = await task('--init');
   assert.equal(init.code, 0, init.stderr);
   const { name } = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { name: string };
-  assert.match(fs.readFileSync(path.join(dir, 'Taskfile.ts'), 'utf8'), new RegExp(`^import \\{ param, task \\} from './node_modules/${name}/src/index\\.ts';$`, 'm'));
+  assert.match(fs.readFileSync(path.join(dir, 'Taskfile.ts'), 'utf8'), new RegExp(`^import \\{ param, task \\} from '${name}';$`, 'm'));
   const build = await task();
   assert.equal(build.code, 0, build.stdout + build.stderr);
   assert.equal(fs.readFileSync(path.join(dir, 'build/hello.txt'), 'utf8'), 'hello, world\n');
@@ -124,6 +124,19 @@ test('task --init && task: a starter Taskfile that imports the installed package
   const hi = await task('greeting=hi');
   assert.equal(hi.code, 0, hi.stderr);
   assert.equal(fs.readFileSync(path.join(dir, 'build/hello.txt'), 'utf8'), 'hi, world\n');
+});
+
+test('a Taskfile importing the package by name gets the engine of the task that loads it, whatever node_modules holds', async () => {
+  const { name } = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { name: string };
+  const p = project('');
+  p.write('Taskfile.ts', `import { task } from '${name}';\nexport default task('hello', { outputs: ['hello.txt'], run: async () => (await import('node:fs/promises')).writeFile('hello.txt', 'hi\\n') });\n`);
+  // Another copy of the package (another version, say) installed in the project: its tasks would
+  // go where the running engine never looks.
+  p.write(`node_modules/${name}/package.json`, JSON.stringify({ name, type: 'module', exports: './index.js' }));
+  p.write(`node_modules/${name}/index.js`, "export function task() { throw new Error('the Taskfile got another copy of the engine'); }\n");
+  const result = await p.run();
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(p.read('hello.txt'), 'hi\n');
 });
 
 test('task --init where a Taskfile.ts exists: exit 2, one line, the file untouched', async () => {

@@ -11,10 +11,11 @@ import { UsageError } from '../base/errors.ts';
 export const packageRoot = fileURLToPath(new URL(new URL('.', import.meta.url).pathname.endsWith('/src/cli/') ? '../../' : '../', import.meta.url));
 
 /**
- * How a Taskfile in `folder` imports the API: by the path of the engine's `src/index.ts`, as the
- * Taskfiles of this repository do. Through `node_modules/NAME/` when the project has the package
- * installed there (a path that stays right wherever the project is checked out), else relative
- * to this engine's own folder.
+ * How a Taskfile in `folder` imports the API. By the package's name where the project has this
+ * engine installed in its `node_modules` (or a folder above's), as any dependency is imported,
+ * and where the engine is an installed package without its source (`task` resolves the name to
+ * itself). Else, from a checkout of this repository, by the relative path of its
+ * `src/index.ts`, as the Taskfiles of this repository do.
  */
 export function apiImport(folder: string): string {
   const real = (file: string) => {
@@ -26,16 +27,13 @@ export function apiImport(folder: string): string {
   };
   const engine = real(packageRoot);
   const { name } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { name: string };
-  let target = path.join(packageRoot, 'src/index.ts');
   for (let dir = folder; ; dir = path.dirname(dir)) {
-    const installed = path.join(dir, 'node_modules', name);
-    if (engine !== undefined && real(installed) === engine) {
-      target = path.join(installed, 'src/index.ts');
-      break;
-    }
+    if (engine !== undefined && real(path.join(dir, 'node_modules', name)) === engine) return name;
     if (path.dirname(dir) === dir) break;
   }
-  const relative = path.relative(folder, target).split(path.sep).join('/');
+  const source = path.join(packageRoot, 'src/index.ts');
+  if (!fs.existsSync(source)) return name;
+  const relative = path.relative(folder, source).split(path.sep).join('/');
   return relative.startsWith('.') ? relative : `./${relative}`;
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles spawn-helper.c (npm runs this as `prepare`, after `npm install` and `npm ci`).
+// Compiles spawn-helper.c. npm runs this as `postinstall` (in a checkout and in a project that
+// installs the package from its tarball or git, where `prepare` does not run) and as `prepare`.
 // Without a C compiler the build still works: commands then start through Node, which is
 // slower per command (see the README's benchmarks). Exits 0 either way, saying which.
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,9 @@ import { fileURLToPath } from 'node:url';
 const sourcePath = fileURLToPath(new URL('./spawn-helper.c', import.meta.url));
 const digest = createHash('sha256').update(fs.readFileSync(sourcePath)).digest('hex').slice(0, 16);
 const binaryPath = fileURLToPath(new URL(`../../../node_modules/.cache/execd-builder/spawn-helper-${digest}`, import.meta.url));
+
+// Named by the source's digest: a binary there is this source's, built by an earlier step.
+if (fs.existsSync(binaryPath)) process.exit(0);
 
 const compilers = [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean);
 fs.mkdirSync(path.dirname(binaryPath), { recursive: true });
