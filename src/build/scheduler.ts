@@ -2,6 +2,7 @@
 // longest remaining chain first. The only file that imports p-graph.
 import { createRequire } from 'node:module';
 import { criticalPathLengths, type Graph } from '../graph/graph.ts';
+import { ReadyQueue } from './ready-queue.ts';
 
 const require = createRequire(import.meta.url);
 // Loaded on the first schedule only: a no-op build settles every task without it.
@@ -30,14 +31,13 @@ export async function schedule(graph: Graph, order: readonly string[], jobs: num
   await new PGraph(nodes, dependencies).run({ run: (name) => slots.run(name, runOne) });
 }
 
-/** The ready tasks waiting for a slot, and the free slots: -j of them, and each pool's depth. */
+/** The free slots: -j of them, and each pool's depth (ready-queue.ts). */
 class Slots {
   readonly #graph: Graph;
   readonly #priority: Map<string, number>;
   #freeJobs: number;
-  readonly #poolsBusy = new Map<string, number>();
   /** Ready tasks, waiting; started highest priority first among those whose pool has room. */
-  readonly #waiting: Array<{ name: string; start: () => void }> = [];
+  readonly #waiting = new ReadyQueue();
   #choosing = false;
 
   constructor(graph: Graph, order: readonly string[], jobs: number) {
@@ -47,8 +47,9 @@ class Slots {
   }
 
   async run(name: string, runOne: (name: string) => Promise<void>): Promise<void> {
+    const { pool } = this.#graph.nodes.get(name)!;
     await new Promise<void>((start) => {
-      this.#waiting.push({ name, start });
+      this.#waiting.push({ name, priority: this.#priority.get(name)!, ...(pool ? { pool } : {}), start });
       // After the tasks that became ready at the same moment have joined, so the best one starts.
       if (!this.#choosing) {
         this.#choosing = true;
@@ -62,8 +63,7 @@ class Slots {
       await runOne(name);
     } finally {
       this.#freeJobs++;
-      const pool = this.#graph.nodes.get(name)!.pool;
-      if (pool) this.#poolsBusy.set(pool.name, this.#poolsBusy.get(pool.name)! - 1);
+      this.#waiting.release(pool);
       // Once p-graph has handed over the dependents this made ready: they may come first.
       setImmediate(() => this.#startWhatFits());
     }
@@ -71,23 +71,10 @@ class Slots {
 
   #startWhatFits(): void {
     while (this.#freeJobs > 0) {
-      let best = -1;
-      for (let i = 0; i < this.#waiting.length; i++) {
-        const candidate = this.#waiting[i]!;
-        if (!this.#poolHasRoom(candidate.name)) continue;
-        if (best < 0 || this.#priority.get(candidate.name)! > this.#priority.get(this.#waiting[best]!.name)!) best = i;
-      }
-      if (best < 0) return;
-      const [chosen] = this.#waiting.splice(best, 1);
+      const chosen = this.#waiting.take();
+      if (chosen === undefined) return;
       this.#freeJobs--;
-      const pool = this.#graph.nodes.get(chosen!.name)!.pool;
-      if (pool) this.#poolsBusy.set(pool.name, (this.#poolsBusy.get(pool.name) ?? 0) + 1);
-      chosen!.start();
+      chosen.start();
     }
-  }
-
-  #poolHasRoom(name: string): boolean {
-    const pool = this.#graph.nodes.get(name)!.pool;
-    return pool === undefined || (this.#poolsBusy.get(pool.name) ?? 0) < pool.depth;
   }
 }
