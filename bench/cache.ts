@@ -27,7 +27,8 @@ function run(dir: string, env: Record<string, string>, args: string[] = []): { m
   const result = spawnSync(process.execPath, [taskBin, '-j', '2', ...args], { cwd: dir, env: { ...process.env, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`task in ${dir} exited ${result.status}: ${result.stdout.slice(-2000)}${result.stderr.slice(-2000)}`);
-  return { ms, stdout: result.stdout };
+  // The summary is on stderr, the tasks' lines on stdout: both are read.
+  return { ms, stdout: `${result.stdout}\n${result.stderr}` };
 }
 
 /** The generated build with every task cacheable (its run tasks opt in). */

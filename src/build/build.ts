@@ -15,7 +15,8 @@ export async function build(run: Run, executor: Executor): Promise<BuildSummary>
   if (left.length > 0) await schedule(run.graph, left, run.jobs, (name) => step(run, executor, name));
   // A check called early, for a task that then never started (a failure stopped the build).
   run.checks.closeAll();
-  executor.finish?.(run);
+  // With a remote cache, waits for the uploads still under way.
+  await executor.finish?.(run);
   run.summary.wallMs = Date.now() - run.started;
   return run.summary;
 }

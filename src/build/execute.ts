@@ -59,8 +59,10 @@ export class TaskExecutor implements Executor {
     this.#cache = options.cache;
   }
 
-  finish(run: Run): void {
-    if (this.#cache) run.summary.cache = this.#cache.finish();
+  async finish(run: Run): Promise<void> {
+    if (!this.#cache) return;
+    const waiting = (pending: number, shown: string) => run.reporter.emit({ type: 'notice', message: `waiting for ${pending} upload${pending === 1 ? '' : 's'} to the remote cache ${shown}` });
+    run.summary.cache = await this.#cache.finish(waiting);
   }
 
   refresh(run: Run, name: string, outputs: Map<string, OutputRecord>): void {
@@ -115,7 +117,7 @@ export class TaskExecutor implements Executor {
       const ranCommands = node.spec.run && lines.length > 0 ? { ranCommands: lines } : {};
       store.put(name, { parts: foundNow ? { ...parts, discovered: foundNow } : parts, outputs, result, finishedAt: Date.now(), durationMs, ...ranCommands });
       // A run that discovered inputs is not stored: its key, made before the run, cannot name them.
-      if (!restored && foundNow === undefined) await this.#cache?.save(node, outputs, durationMs, taskSignal);
+      if (!restored && foundNow === undefined) await this.#cache?.save(node, outputs, durationMs, taskSignal, signal);
       run.results.set(name, result);
       run.ranNow.set(name, 'ran');
       if (restored) {

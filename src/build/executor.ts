@@ -22,7 +22,7 @@ export interface Executor {
   /** An up-to-date task's outputs were touched but are byte-identical: keeps their new mtimes, or not. */
   refresh(run: Run, name: string, outputs: Map<string, OutputRecord>): void;
   /** Once every task is settled: adds what the executor alone knows to the run's summary. */
-  finish?(run: Run): void;
+  finish?(run: Run): void | Promise<void>;
 }
 
 /**

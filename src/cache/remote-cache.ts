@@ -96,13 +96,15 @@ export class RemoteCache {
     }
   }
 
-  /** Uploads a blob from the local cache unless the server has it. */
-  async putBlob(digest: string, size: number, local: LocalCache, signal: AbortSignal): Promise<void> {
-    if (!this.writable) return;
+  /** Uploads a blob from the local cache unless the server has it; true once the server has it. */
+  async putBlob(digest: string, size: number, local: LocalCache, signal: AbortSignal): Promise<boolean> {
+    if (!this.writable) return false;
     const head = await this.#request('HEAD', `cas/${digest}`, signal);
-    if (head) return;
-    if (!this.writable) return;
-    if (await this.#request('PUT', `cas/${digest}`, signal, { body: fs.createReadStream(local.blobPath(digest)), length: size })) this.bytesUp += size;
+    if (head) return true;
+    if (!this.writable) return false;
+    if (!(await this.#request('PUT', `cas/${digest}`, signal, { body: fs.createReadStream(local.blobPath(digest)), length: size }))) return false;
+    this.bytesUp += size;
+    return true;
   }
 
   async putAction(key: string, result: ActionResult, signal: AbortSignal): Promise<void> {
@@ -150,7 +152,9 @@ export class RemoteCache {
     await response.body?.cancel().catch(() => {});
     if (response.status === 404) return undefined;
     if (method === 'PUT' && response.status < 500) {
-      // Refused writes (no rights, too large, read-only): reads go on.
+      // Refused writes (no rights, too large, read-only): reads go on. Said once, though
+      // several uploads run at a time and each hears the refusal.
+      if (this.#writesRefused) return undefined;
       this.#writesRefused = true;
       this.#options.warn(`the remote cache ${this.shown} refuses writes (HTTP ${response.status} for PUT ${path.slice(0, 3)}…); not uploading for the rest of this build`);
       return undefined;

@@ -12,6 +12,13 @@ import { packFolder, unpackInto } from './archive.ts';
 import type { LocalCache } from './local-cache.ts';
 import type { RemoteCache } from './remote-cache.ts';
 import { besideName, copyVerified, CorruptBlob, streamHashed } from './verified-copy.ts';
+import { Background } from './background.ts';
+
+/**
+ * Uploads under way at once. Node's fetch keeps its connections to the server alive, so a few
+ * hide the round trips of many small uploads without flooding the server or the link.
+ */
+const uploadsAtOnce = 4;
 
 export interface TaskCacheOptions {
   graph: Graph;
@@ -36,6 +43,10 @@ export class TaskCache {
   #missed = new Map<string, string>();
   #stats: CacheStats = { localHits: 0, remoteHits: 0, misses: 0, bytesDown: 0, bytesUp: 0, savedMs: 0 };
   #warned = new Set<string>();
+  /** Uploads the build does not wait for until its end. */
+  #uploads = new Background(uploadsAtOnce);
+  /** Blobs sent (or being sent) this build: two tasks with one output upload it once. */
+  #sent = new Map<string, Promise<boolean>>();
 
   constructor(options: TaskCacheOptions) {
     this.#options = options;
@@ -182,8 +193,12 @@ export class TaskCache {
     }
   }
 
-  /** After a successful run: stores the task's outputs under its key (locally, and remotely when writable). */
-  async save(node: Node, outputs: ReadonlyMap<string, OutputRecord>, durationMs: number, signal: AbortSignal): Promise<void> {
+  /**
+   * After a successful run: stores the task's outputs under its key in the local cache, and
+   * queues their upload when the remote is writable (`uploadSignal`, the build's: an upload
+   * outlives its task, and stops on Ctrl-C).
+   */
+  async save(node: Node, outputs: ReadonlyMap<string, OutputRecord>, durationMs: number, signal: AbortSignal, uploadSignal = signal): Promise<void> {
     const key = this.#missed.get(node.name);
     if (key === undefined) return;
     this.#missed.delete(node.name);
@@ -206,19 +221,59 @@ export class TaskCache {
       }
       const result: ActionResult = { version: 1, task: node.name, outputs: stored, durationMs };
       local.writeAction(key, result);
-      if (remote?.writable) {
-        for (const out of stored) await remote.putBlob(out.digest, out.size, local, signal);
-        // The result goes last: a reader never finds a result whose blobs are not there yet.
-        await remote.putAction(key, result, signal);
-      }
+      if (remote?.writable) this.#upload(node.name, key, result, uploadSignal);
     } catch (error) {
       if (signal.aborted) return;
       this.#warnOnce('store', `task '${node.name}': its outputs were not stored in the cache: ${(error as Error).message}`);
     }
   }
 
-  /** The build's cache figures, once it is over; trims the local cache to its limit. */
-  finish(): CacheStats {
+  /**
+   * Sends a stored result to the remote cache in the background: the task's dependents do not
+   * wait for it, the build's end does (finish). The result goes after its blobs, and only when
+   * every one is there: a reader never finds a result whose blobs are missing, and an upload
+   * stopped midway (Ctrl-C, a failure) leaves no result on the server.
+   */
+  #upload(task: string, key: string, result: ActionResult, signal: AbortSignal): void {
+    const remote = this.#options.remote!;
+    void this.#uploads.add(async () => {
+      try {
+        for (const out of result.outputs) {
+          if (signal.aborted || !(await this.#sendBlob(remote, out, signal))) return;
+        }
+        await remote.putAction(key, result, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        this.#warnOnce('upload', `task '${task}': its outputs were not uploaded to the remote cache: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  #sendBlob(remote: RemoteCache, out: CachedOutput, signal: AbortSignal): Promise<boolean> {
+    let sent = this.#sent.get(out.digest);
+    if (!sent) {
+      sent = remote.putBlob(out.digest, out.size, this.#options.local, signal);
+      this.#sent.set(out.digest, sent);
+    }
+    return sent;
+  }
+
+  /** Uploads queued or under way. */
+  get pendingUploads(): number {
+    return this.#uploads.pending;
+  }
+
+  /**
+   * The build's cache figures, once every task is settled: waits for the uploads still under way
+   * (`waiting` is called when that takes longer than `noticeMs`), then trims the local cache to
+   * its limit (never before: an upload reads its blob from there).
+   */
+  async finish(waiting?: (pending: number, shown: string) => void, noticeMs = 500): Promise<CacheStats> {
+    if (this.#uploads.pending > 0) {
+      const notice = setTimeout(() => waiting?.(this.#uploads.pending, this.#options.remote!.shown), noticeMs);
+      await this.#uploads.settled();
+      clearTimeout(notice);
+    }
     try {
       this.#options.local.evict();
     } catch (error) {

@@ -25,7 +25,9 @@ export type BuildEvent =
   | { type: 'failed'; task: string; error: Error | TaskError; durationMs: number }
   | { type: 'skipped'; task: string; dependency: string }
   | { type: 'interrupted'; task: string }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  /** Something the build is doing that is not a task's (waiting for uploads): one line on stderr. */
+  | { type: 'notice'; message: string };
 
 export interface Reporter {
   emit(event: BuildEvent): void;

@@ -132,6 +132,9 @@ export class JsonReporter implements Reporter {
       case 'warning':
         process.stderr.write(`task: warning: ${event.message}\n`);
         return;
+      case 'notice':
+        process.stderr.write(`task: ${event.message}\n`);
+        return;
       default:
         return unreachable(event);
     }

@@ -148,6 +148,9 @@ export class PlainReporter implements Reporter {
       case 'warning':
         this.#printError([`task: warning: ${event.message}`]);
         return;
+      case 'notice':
+        this.#printError([`task: ${event.message}`]);
+        return;
       default:
         return unreachable(event);
     }

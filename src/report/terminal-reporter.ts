@@ -62,6 +62,10 @@ export class LazyTerminalReporter implements Reporter {
         if (this.#listr) view.print(`task: warning: ${event.message}`, true);
         else process.stderr.write(`task: warning: ${event.message}\n`);
         return;
+      case 'notice':
+        if (this.#listr) view.print(`task: ${event.message}`, true);
+        else process.stderr.write(`task: ${event.message}\n`);
+        return;
       case 'would-run':
         return;
       case 'start':
