@@ -1,5 +1,6 @@
 // codeInputs: a task's module and the local modules it imports are its inputs, without hand lists.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { codeInputs, relativeSpecifiers } from '../src/taskfile/code-inputs.ts';
 import { loadTaskfile } from '../src/taskfile/load.ts';
+import { TaskfileModules } from '../src/taskfile/reload.ts';
 
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'code-inputs-'));
 after(() => fs.rmSync(temp, { recursive: true, force: true }));
@@ -59,6 +61,23 @@ test('an edit that adds an import is seen by the next call', () => {
   assert.deepEqual(codeInputs(pathToFileURL(a), temp), ['edit/a.ts']);
   fs.writeFileSync(a, `import { b } from './b.ts';\nexport const a = b + 10;\n`);
   assert.deepEqual(codeInputs(pathToFileURL(a), temp), ['edit/a.ts', 'edit/b.ts']);
+});
+
+test('a --watch reload reads the module graph again, even after an edit that kept the size and the mtime', () => {
+  const a = write('reload/a.ts', `import { b } from './b.ts';\nexport const a = b;\n`);
+  write('reload/b.ts', `export const b = 1;\n`);
+  write('reload/c.ts', `export const c = 1;\n`);
+  const reference = write('reload/times', '');
+  // The reference takes a's times to the nanosecond; a, edited (same size), gets them back.
+  execFileSync('touch', ['-r', a, reference]);
+  assert.deepEqual(codeInputs(pathToFileURL(a), temp), ['reload/a.ts', 'reload/b.ts']);
+  fs.writeFileSync(a, `import { c } from './c.ts';\nexport const a = c;\n`);
+  execFileSync('touch', ['-r', reference, a]);
+  assert.equal(fs.statSync(a).mtimeMs, fs.statSync(reference).mtimeMs);
+  // Within one load, what was read stands (the reason a reload must forget it).
+  assert.deepEqual(codeInputs(pathToFileURL(a), temp), ['reload/a.ts', 'reload/b.ts']);
+  new TaskfileModules(path.join(temp, 'reload', 'Taskfile.ts')).forget();
+  assert.deepEqual(codeInputs(pathToFileURL(a), temp), ['reload/a.ts', 'reload/c.ts']);
 });
 
 test('specifiers: runtime imports and re-exports, not type-only ones', () => {

@@ -36,8 +36,17 @@ export function codeInputs(moduleUrl: string | URL, root: string): string[] {
   return [first!, ...rest.sort()];
 }
 
-/** Modules read since the file last changed: each task of a Taskfile walks the same helpers. */
+/**
+ * Modules read since the file last changed: each task of a Taskfile walks the same helpers.
+ * Within one load only: an edit that keeps a file's size within its mtime's granularity would
+ * look unchanged to a cache kept longer, so --watch forgets it on each reload (forgetImports).
+ */
 const importsOf = new Map<string, { mtimeMs: number; size: number; imports: string[] }>();
+
+/** Forgets the modules read so far: the next call reads each again (a --watch reload). */
+export function forgetImports(): void {
+  importsOf.clear();
+}
 
 /** The files a module's relative imports name (resolved; those that exist), type-only ones left out. */
 function localImports(file: string): string[] {

@@ -6,6 +6,7 @@
 // Taskfile stay as they are.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { forgetImports } from './code-inputs.ts';
 
 const moduleCache = createRequire(import.meta.url).cache;
 
@@ -36,11 +37,13 @@ export class TaskfileModules {
   }
 
   /**
-   * Drops them from the module cache, so that the next load reads and compiles them again. They
-   * stay in `files`: a helper that fails to compile on the next load is still one to watch.
+   * Drops them from the module cache, so that the next load reads and compiles them again, and
+   * the import lines codeInputs read, so that it reads the module graph again too. They stay in
+   * `files`: a helper that fails to compile on the next load is still one to watch.
    */
   forget(): void {
     for (const file of this.#modules) delete moduleCache[file];
+    forgetImports();
   }
 
   #own(file: string): boolean {
