@@ -12,7 +12,8 @@ export async function build(run: Run, executor: Executor): Promise<BuildSummary>
   run.summary.groups = run.order.filter((name) => isGroup(run.graph.nodes.get(name)!));
   run.reporter.emit({ type: 'plan', tasks: run.order, groups: run.summary.groups });
   const left = settleWhatIsUpToDate(run, executor);
-  if (left.length > 0) await schedule(run.graph, left, run.jobs, (name) => step(run, executor, name));
+  const ready = executor.ready && ((name: string) => executor.ready!(run, run.node(name)));
+  if (left.length > 0) await schedule(run.graph, left, run.jobs, (name) => step(run, executor, name), ready);
   // A check called early, for a task that then never started (a failure stopped the build).
   run.checks.closeAll();
   // With a remote cache, waits for the uploads still under way.

@@ -21,6 +21,9 @@ import { UsageTally } from '../launch/usage.ts';
 import { timeoutSignal, untilAborted } from '../launch/timeout-signal.ts';
 import type { TaskContext } from '../taskfile/types.ts';
 import type { TaskCache } from '../cache/task-cache.ts';
+import { notCacheable } from '../cache/action-key.ts';
+import { assessWithoutCheck } from '../decide/freshness.ts';
+import { assessOptions, isGroup } from './decide-task.ts';
 
 /** Runs a task's work. The real one calls `run`; tests pass a fake one. */
 export type TaskRunner = (node: Node, ctx: TaskContext) => Promise<void>;
@@ -63,6 +66,23 @@ export class TaskExecutor implements Executor {
     if (!this.#cache) return;
     const waiting = (pending: number, shown: string) => run.reporter.emit({ type: 'notice', message: `waiting for ${pending} upload${pending === 1 ? '' : 's'} to the remote cache ${shown}` });
     run.summary.cache = await this.#cache.finish(waiting);
+  }
+
+  /**
+   * A task's dependencies are settled and it waits for a slot. With a remote cache, when it is
+   * out of date and cacheable (so it has no check to ask), its lookup starts now: the round trips
+   * overlap the tasks running, instead of each taking its turn in a slot.
+   */
+  ready(run: Run, node: Node): void {
+    const cache = this.#cache;
+    if (!cache?.looksAhead || run.stopping || run.signal.aborted || isGroup(node) || notCacheable(node) !== undefined) return;
+    if (!node.deps.every((dep) => run.status.get(dep) === 'ran' || run.status.get(dep) === 'up-to-date')) return;
+    try {
+      const assessment = assessWithoutCheck(assessOptions(run, node));
+      if (assessment.reasons.length > 0 || !run.store.get(node.name)) cache.lookAhead(node, assessment.parts, run.signal);
+    } catch {
+      // An input missing or unreadable: the task's own decision says so, in its turn.
+    }
   }
 
   refresh(run: Run, name: string, outputs: Map<string, OutputRecord>): void {

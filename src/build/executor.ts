@@ -23,6 +23,8 @@ export interface Executor {
   refresh(run: Run, name: string, outputs: Map<string, OutputRecord>): void;
   /** Once every task is settled: adds what the executor alone knows to the run's summary. */
   finish?(run: Run): void | Promise<void>;
+  /** A task's dependencies are settled and it waits for a slot: work it can start ahead of its turn. Never throws. */
+  ready?(run: Run, node: Node): void;
 }
 
 /**

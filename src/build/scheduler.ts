@@ -9,7 +9,8 @@ const require = createRequire(import.meta.url);
 const loadPGraph = (): typeof import('p-graph') => require('p-graph');
 
 /**
- * Calls `runOne` for every task in `order` once its dependencies' calls have settled.
+ * Calls `runOne` for every task in `order` once its dependencies' calls have settled, and
+ * `ready` then at once, before the task waits for a slot (work it can do ahead of its turn).
  * `runOne` must not reject: failures are data the caller records (p-graph would silently drop
  * the dependents of a rejected task, and stop waiting for the running ones).
  *
@@ -17,7 +18,7 @@ const loadPGraph = (): typeof import('p-graph') => require('p-graph');
  * p-graph knows one limit and a task waiting for its pool must not hold one of the -j slots
  * (ninja's pools: a link step waiting for the link pool leaves the compiles running).
  */
-export async function schedule(graph: Graph, order: readonly string[], jobs: number, runOne: (name: string) => Promise<void>): Promise<void> {
+export async function schedule(graph: Graph, order: readonly string[], jobs: number, runOne: (name: string) => Promise<void>, ready?: (name: string) => void): Promise<void> {
   const inClosure = new Set(order);
   const nodes = new Map(order.map((name) => [name, {}]));
   const dependencies: Array<[string, string]> = [];
@@ -28,7 +29,12 @@ export async function schedule(graph: Graph, order: readonly string[], jobs: num
   }
   const slots = new Slots(graph, order, jobs);
   const { PGraph } = loadPGraph();
-  await new PGraph(nodes, dependencies).run({ run: (name) => slots.run(name, runOne) });
+  await new PGraph(nodes, dependencies).run({
+    run: (name) => {
+      ready?.(name);
+      return slots.run(name, runOne);
+    },
+  });
 }
 
 /** The free slots: -j of them, and each pool's depth (ready-queue.ts). */

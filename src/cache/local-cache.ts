@@ -41,6 +41,11 @@ export class LocalCache {
     return parseActionResult(bytes);
   }
 
+  /** Whether a result is stored under the key (not read, not touched). */
+  hasAction(key: string): boolean {
+    return fs.existsSync(this.#actionPath(key));
+  }
+
   writeAction(key: string, result: ActionResult): void {
     const file = this.#actionPath(key);
     const temp = besideName(file, 'partial');

@@ -19,6 +19,22 @@ import { Background } from './background.ts';
  * hide the round trips of many small uploads without flooding the server or the link.
  */
 const uploadsAtOnce = 4;
+/** Lookups of results ahead of their task's turn at once, and downloads of what they find. */
+const lookupsAtOnce = 8;
+const downloadsAtOnce = 4;
+
+/** Work started ahead of a task's turn; the task takes it over when it comes before it started. */
+interface AheadJob<T> {
+  started: boolean;
+  taken: boolean;
+  done: Promise<T | undefined>;
+}
+
+/** What was started for a key ahead of its task's turn: the result's lookup, then its blobs' download. */
+interface LookedAhead {
+  lookup: AheadJob<ActionResult>;
+  download?: AheadJob<void>;
+}
 
 export interface TaskCacheOptions {
   graph: Graph;
@@ -47,6 +63,11 @@ export class TaskCache {
   #uploads = new Background(uploadsAtOnce);
   /** Blobs sent (or being sent) this build: two tasks with one output upload it once. */
   #sent = new Map<string, Promise<boolean>>();
+  #lookups = new Background(lookupsAtOnce);
+  #downloads = new Background(downloadsAtOnce);
+  #ahead = new Map<string, LookedAhead>();
+  /** Stops what was started ahead once every task is settled (a task that never started needs none of it). */
+  #aheadStop = new AbortController();
 
   constructor(options: TaskCacheOptions) {
     this.#options = options;
@@ -84,6 +105,41 @@ export class TaskCache {
     return `cache: miss, no result under key ${short} in the local cache${remote ? ' or the remote cache' : ''}`;
   }
 
+  /** Whether lookAhead does anything: only a remote has round trips worth starting early. */
+  get looksAhead(): boolean {
+    return this.#options.remote?.readable === true;
+  }
+
+  /**
+   * A stale task's dependencies are settled and it waits for a slot: its key is known, so its
+   * result is looked up in the remote cache now, and what it names downloaded into the local
+   * cache, a few at a time, instead of one round trip after another in the task's own slot.
+   * Nothing is restored here: lookup and restore, in the task's turn, use what came.
+   */
+  lookAhead(node: Node, parts: FingerprintParts, signal: AbortSignal): void {
+    const { remote, local } = this.#options;
+    if (!remote?.readable) return;
+    const found = this.keyOf(node, parts);
+    if ('none' in found || this.#ahead.has(found.key) || local.hasAction(found.key)) return;
+    const stop = AbortSignal.any([signal, this.#aheadStop.signal]);
+    const ahead: LookedAhead = {
+      lookup: aheadJob(this.#lookups, async () => {
+        const result = await remote.getAction(found.key, stop);
+        if (result && this.#matches(node, result)) {
+          ahead.download = aheadJob(this.#downloads, async () => {
+            for (const out of result.outputs) {
+              if (stop.aborted) return;
+              // A corrupt or missing blob is left for the restore, which says so.
+              if (!local.hasBlob(out.digest, out.size)) await remote.fetchBlob(out.digest, out.size, local, stop).catch(() => false);
+            }
+          });
+        }
+        return result;
+      }),
+    };
+    this.#ahead.set(found.key, ahead);
+  }
+
   /** Looks a stale task up; undefined is a miss, and the task's outputs are stored after its run. */
   async lookup(node: Node, parts: FingerprintParts, signal: AbortSignal): Promise<CacheHit | undefined> {
     this.#keys.forget(node.name);
@@ -94,8 +150,9 @@ export class TaskCache {
     const { local, remote } = this.#options;
     let result = local.readAction(key);
     let from: CacheHit['from'] = 'local';
+    const ahead = this.#ahead.get(key);
     if (!result && remote?.readable) {
-      result = await remote.getAction(key, signal).catch(() => undefined);
+      result = await take(ahead?.lookup, () => remote.getAction(key, signal).catch(() => undefined));
       from = 'remote';
     }
     if (!result || !this.#matches(node, result)) {
@@ -107,6 +164,8 @@ export class TaskCache {
       from,
       restore: async (taskSignal) => {
         const started = Date.now();
+        // The download started ahead, when it has started: its blobs are then in the local cache.
+        await take(ahead?.download, async () => undefined);
         const restored = await this.#restore(node, hit, taskSignal);
         if (!restored) {
           this.#stats.misses++;
@@ -269,6 +328,8 @@ export class TaskCache {
    * its limit (never before: an upload reads its blob from there).
    */
   async finish(waiting?: (pending: number, shown: string) => void, noticeMs = 500): Promise<CacheStats> {
+    this.#aheadStop.abort();
+    await Promise.all([this.#lookups.settled(), this.#downloads.settled()]);
     if (this.#uploads.pending > 0) {
       const notice = setTimeout(() => waiting?.(this.#uploads.pending, this.#options.remote!.shown), noticeMs);
       await this.#uploads.settled();
@@ -282,4 +343,24 @@ export class TaskCache {
     const remote = this.#options.remote;
     return { ...this.#stats, bytesDown: this.#stats.bytesDown + (remote?.bytesDown ?? 0), bytesUp: this.#stats.bytesUp + (remote?.bytesUp ?? 0) };
   }
+}
+
+/** Queues work ahead of a task's turn; it does nothing if the task took it over before it started. */
+function aheadJob<T>(queue: Background, job: () => Promise<T | undefined>): AheadJob<T> {
+  const entry: AheadJob<T> = { started: false, taken: false, done: Promise.resolve(undefined) };
+  entry.done = queue
+    .add(async () => {
+      if (entry.taken) return undefined;
+      entry.started = true;
+      return job();
+    })
+    .catch(() => undefined);
+  return entry;
+}
+
+/** What work started ahead gave, once it ends; when it has not started, the task does it itself (`now`). */
+async function take<T>(ahead: AheadJob<T> | undefined, now: () => Promise<T | undefined>): Promise<T | undefined> {
+  if (ahead?.started) return ahead.done;
+  if (ahead) ahead.taken = true;
+  return now();
 }

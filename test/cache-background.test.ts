@@ -1,9 +1,10 @@
-// Uploads to the remote cache go on in the background: a task's dependents start as soon as its
-// outputs are in place and recorded, not after its upload; the build waits for what is still
-// being sent at its end (and says so); a server that refuses or fails PUTs costs one warning;
-// Ctrl-C during the uploads exits 130 and leaves the server no result whose blobs are not there.
+// The remote cache's round trips go on in the background. Uploads: a task's dependents start as
+// soon as its outputs are in place and recorded, not after its upload; the build waits for what
+// is still being sent at its end (and says so); a server that refuses or fails PUTs costs one
+// warning; Ctrl-C during the uploads exits 130 and leaves the server no result whose blobs are
+// not there. Lookups: the tasks waiting for a slot are looked up while others run.
 // The server is a small HTTP store of Bazel's cache protocol in this process, so that it can
-// hold back its answers to PUTs and say when it answered.
+// hold back its answers and say when it answered.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,11 +22,14 @@ interface Store {
   putsReceived: string[];
   /** Results PUT while a blob they name was not stored yet: must stay empty. */
   earlyResults: string[];
+  /** The most GETs of results the server held at one time. */
+  mostResultGets: number;
 }
 
 /** An in-memory cache server; `putDelayMs` holds back the answer to every blob PUT (stored once its body is in), `putStatus` answers every PUT with that status instead. */
-async function store(options: { putDelayMs?: number; putStatus?: number } = {}): Promise<Store> {
-  const s: Omit<Store, 'url'> = { entries: new Map(), putAnswered: new Map(), putsReceived: [], earlyResults: [] };
+async function store(options: { putDelayMs?: number; putStatus?: number; resultGetDelayMs?: number } = {}): Promise<Store> {
+  const s: Store = { url: '', entries: new Map(), putAnswered: new Map(), putsReceived: [], earlyResults: [], mostResultGets: 0 };
+  let resultGets = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -50,9 +54,17 @@ async function store(options: { putDelayMs?: number; putStatus?: number } = {}):
         else answer();
         return;
       }
-      const found = s.entries.get(key);
-      if (!found) res.writeHead(404).end();
-      else res.writeHead(200, { 'content-length': found.length }).end(req.method === 'HEAD' ? undefined : found);
+      const answer = () => {
+        const found = s.entries.get(key);
+        if (!found) res.writeHead(404).end();
+        else res.writeHead(200, { 'content-length': found.length }).end(req.method === 'HEAD' ? undefined : found);
+      };
+      if (req.method !== 'GET' || !key.startsWith('/ac/') || !options.resultGetDelayMs) return answer();
+      s.mostResultGets = Math.max(s.mostResultGets, ++resultGets);
+      setTimeout(() => {
+        resultGets--;
+        answer();
+      }, options.resultGetDelayMs).unref();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,7 +72,8 @@ async function store(options: { putDelayMs?: number; putStatus?: number } = {}):
     server.closeAllConnections();
     server.close();
   });
-  return { ...s, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  s.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return s;
 }
 
 test("a task's dependent starts before the task's upload is answered; the build waits for it at its end and says so", async () => {
@@ -128,4 +141,27 @@ test('Ctrl-C while uploads are pending exits 130 and leaves no result on the ser
   assert.deepEqual([...server.entries.keys()].filter((key) => key.startsWith('/ac/')), [], 'no task result on the server');
   assert.ok(!server.putsReceived.some((key) => key.startsWith('/ac/')), 'no task result was even sent');
   assert.equal(p.read('a.txt'), 'a\n');
+});
+
+test('with -j 1, the tasks waiting for the slot are looked up in the remote cache while another runs', async () => {
+  const server = await store({ resultGetDelayMs: 300 });
+  const taskfile = `
+const parts = [1, 2, 3, 4, 5, 6].map((i) => task('part' + i, { outputs: ['p' + i + '.txt'], command: ['sh', '-c', 'echo ' + i + ' > p' + i + '.txt'] }));
+export default task('all', { deps: parts, inputs: parts.map((t, i) => 'p' + (i + 1) + '.txt'), outputs: ['all.txt'], command: ['sh', '-c', 'cat p*.txt > all.txt'] });
+`;
+  const p = project(taskfile);
+  p.env = { TASK_CACHE_URL: server.url };
+  const cold = await p.run('-j', '1');
+  assert.equal(cold.code, 0, cold.stderr);
+  assert.equal(Project.ran(cold).length, 7);
+  assert.ok(server.mostResultGets > 1, `the six parts were looked up together (at most ${server.mostResultGets} at once)`);
+
+  // From the remote alone: every task restored, the same bytes.
+  const q = project(taskfile);
+  q.env = { TASK_CACHE_URL: server.url };
+  const warm = await q.run('-j', '1');
+  assert.equal(warm.code, 0, warm.stderr);
+  assert.deepEqual(Project.ran(warm), []);
+  assert.match(warm.stderr, /^task: cache: 0 local hits, 7 remote hits, 0 misses/m);
+  assert.equal(q.read('all.txt'), '1\n2\n3\n4\n5\n6\n');
 });
