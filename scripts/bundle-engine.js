@@ -10,12 +10,10 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.join(root, 'dist');
 const { build } = await import('esbuild');
-const result = await build({
+const options = {
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
   outdir: 'dist',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -23,22 +21,11 @@ const result = await build({
   packages: 'external',
   metafile: true,
   logLevel: 'warning',
-});
-
+};
+const result = await build({ ...options, entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' }, splitting: true });
 // The quick no-op (src/cli/quick-no-op.ts) as one module of its own: bin/task.js loads it before
 // anything else, and every module more costs a no-op about a millisecond of Node's ESM loader.
-const quick = await build({
-  absWorkingDir: root,
-  entryPoints: { 'quick-no-op': 'src/cli/quick-no-op.ts' },
-  outdir: 'dist',
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  metafile: true,
-  logLevel: 'warning',
-});
+const quick = await build({ ...options, entryPoints: { 'quick-no-op': 'src/cli/quick-no-op.ts' } });
 
 // Chunk names carry a hash, so an earlier build's chunks are left over. A run that started
 // before this build may still import its lazy ones: they go only once an hour old.

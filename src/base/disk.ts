@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { asFileError } from './errors.ts';
+import { asFileError, FileError } from './errors.ts';
 
 const require = createRequire(import.meta.url);
 const requireGlob = (): typeof import('tinyglobby') => require('tinyglobby');
@@ -37,6 +37,19 @@ export interface Disk {
   writeText(file: string, text: string): void;
   /** Milliseconds since the epoch, from the disk's clock. */
   now(): number;
+}
+
+/**
+ * A stat, or why it was refused (a file this user may not stat: a snapshot taken by root). The
+ * no-op shortcuts then miss and say why; the build that follows decides, and reports it its way.
+ */
+export function statOrRefusal(disk: Disk, file: string): { stat: Stat | undefined } | { refused: string } {
+  try {
+    return { stat: disk.stat(file) };
+  } catch (error) {
+    if (error instanceof FileError) return { refused: error.message };
+    throw error;
+  }
 }
 
 function toStat(s: fs.Stats): Stat {

@@ -6,9 +6,8 @@
 // load: `task` answers "nothing to do" without starting the TypeScript loader at all.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Disk, Stat } from '../base/disk.ts';
+import { statOrRefusal, type Disk, type Stat } from '../base/disk.ts';
 import { shortHash } from '../base/short-hash.ts';
-import { FileError } from '../base/errors.ts';
 import { racyWindowMs, sameStamp } from '../state/file-stamps.ts';
 import { statePaths } from '../state/state.ts';
 import type { LoadInputs } from '../taskfile/load-inputs.ts';
@@ -79,13 +78,9 @@ export function writeLoadRecord(options: {
   const paths: Array<string | number> = [];
   for (const file of inputs.paths) {
     if (file.includes(compiledCache)) continue;
-    let stat: Stat | undefined;
-    try {
-      stat = disk.stat(file);
-    } catch (error) {
-      if (error instanceof FileError) return error.message;
-      throw error;
-    }
+    const found = statOrRefusal(disk, file);
+    if ('refused' in found) return found.refused;
+    const { stat } = found;
     if (stat && Math.max(stat.mtimeMs, stat.ctimeMs) >= options.startedAt - racyWindowMs) return `${file} was modified within the last second`;
     paths.push(file, kindCode(stat), stat?.size ?? 0, stat?.mtimeMs ?? 0, stat?.ctimeMs ?? 0, stat?.ino ?? 0);
   }
@@ -137,13 +132,9 @@ export function checkLoadRecord(options: { stateDir: string; cwd: string; argv: 
   for (let i = 0; i + 5 < paths.length; i += 6) {
     const file = paths[i];
     if (typeof file !== 'string') return { miss: 'load record in another format' };
-    let stat: Stat | undefined;
-    try {
-      stat = disk.stat(file);
-    } catch (error) {
-      if (error instanceof FileError) return { miss: error.message };
-      throw error;
-    }
+    const found = statOrRefusal(disk, file);
+    if ('refused' in found) return { miss: found.refused };
+    const { stat } = found;
     const kind = kindCode(stat);
     if (kind !== paths[i + 1]) return { miss: `${file} changed` };
     // A folder's stamp changes too when an entry is added, removed or renamed.

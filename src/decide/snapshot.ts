@@ -12,10 +12,9 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Disk, Stat } from '../base/disk.ts';
+import { statOrRefusal, type Disk, type Stat } from '../base/disk.ts';
 import { shortHash } from '../base/short-hash.ts';
 import { answersAtOnce } from './early-check.ts';
-import { FileError } from '../base/errors.ts';
 import { racyWindowMs, sameStamp } from '../state/file-stamps.ts';
 import { declaredParts, sourceOf } from './fingerprint.ts';
 import { checkSpec, commandKeyOf, commandsOf, placePath, type Graph } from '../graph/graph.ts';
@@ -174,14 +173,9 @@ export function changedSince(snapshot: Snapshot, options: { stateDir: string; ro
   for (let i = 0; i + 5 < files.length; i += 6) {
     const file = files[i];
     if (typeof file !== 'string') return 'snapshot in another format';
-    let stat: Stat | undefined;
-    try {
-      stat = disk.stat(file);
-    } catch (error) {
-      // A file this user may not stat (a snapshot taken by root): the build decides, and says so.
-      if (error instanceof FileError) return error.message;
-      throw error;
-    }
+    const found = statOrRefusal(disk, file);
+    if ('refused' in found) return found.refused;
+    const { stat } = found;
     const kind = files[i + 1];
     const same =
       stat !== undefined &&
