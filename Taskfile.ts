@@ -9,7 +9,7 @@ import { networkdTask, routeTask } from './tasks/host-network.ts';
 import { hostsTask } from './tasks/hosts.ts';
 import { logsTask } from './tasks/logs.ts';
 import { nspawnConfigTask } from './tasks/nspawn-config.ts';
-import { recipeParams } from './tasks/params.ts';
+import { recipeParams } from './tasks/lib/params.ts';
 import { rootfsTask } from './tasks/rootfs.ts';
 import { shellTask } from './tasks/shell.ts';
 import { smokeTask } from './tasks/smoke.ts';

@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { codeInputs, task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
-import { execdSysusers, execdUnit, figScript, host0Network, journaldConf, systemConf } from './chroot-files.ts';
+import { execdSysusers, execdUnit, figScript, host0Network, journaldConf, systemConf } from './lib/chroot-files.ts';
 import { execdBinary } from './execd.ts';
-import { writeFileAtomic } from './files.ts';
-import type { RecipeParams } from './params.ts';
+import { writeFileAtomic } from './lib/files.ts';
+import type { RecipeParams } from './lib/params.ts';
 
 
 /** /etc/shadow with root's password field set: '*' locks it, '' lets `machinectl login` in without one. */

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { codeInputs, task, type TaskRef } from '../src/index.ts';
-import type { RecipeParams } from './params.ts';
+import type { RecipeParams } from './lib/params.ts';
 
 /**
  * The Go toolchain's version (`go1.19.8`), read from its VERSION file beside the `go` found on

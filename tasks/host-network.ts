@@ -2,8 +2,8 @@
 // route through the container's link (networkd before systemd 244 added one, metric 99).
 import { codeInputs, task, type TaskRef } from '../src/index.ts';
 import { execFileSync } from 'node:child_process';
-import type { RecipeParams } from './params.ts';
-import { defaultRoutesVia } from './procfs.ts';
+import type { RecipeParams } from './lib/params.ts';
+import { defaultRoutesVia } from './lib/procfs.ts';
 
 function unitActiveAndEnabled(unit: string): boolean {
   try {

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { codeInputs, task, type TaskRef } from '../src/index.ts';
-import type { RecipeParams } from './params.ts';
+import type { RecipeParams } from './lib/params.ts';
 
 /** Command -> the Debian package that provides it. */
 export const hostCommands: Record<string, string> = {

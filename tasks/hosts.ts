@@ -3,10 +3,10 @@
 // address `task hosts` fixes the file.
 import fs from 'node:fs';
 import { codeInputs, task, TaskFailure, type TaskRef } from '../src/index.ts';
-import { containerAddress, containerFor, waitForAddress } from './container.ts';
-import { writeFileAtomic } from './files.ts';
-import { lookupHost, withHostsEntry } from './hosts-file.ts';
-import type { RecipeParams } from './params.ts';
+import { containerAddress, containerFor, waitForAddress } from './lib/container.ts';
+import { writeFileAtomic } from './lib/files.ts';
+import { lookupHost, withHostsEntry } from './lib/hosts-file.ts';
+import type { RecipeParams } from './lib/params.ts';
 
 const readOrEmpty = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
 

@@ -5,9 +5,9 @@
 // no DHCP server, no masquerading, so the container has no way off the link.
 import path from 'node:path';
 import { codeInputs, task, type TaskRef } from '../src/index.ts';
-import { writeFileAtomic } from './files.ts';
-import type { RecipeParams } from './params.ts';
-import { capSysResource, hostHasCapability } from './procfs.ts';
+import { writeFileAtomic } from './lib/files.ts';
+import type { RecipeParams } from './lib/params.ts';
+import { capSysResource, hostHasCapability } from './lib/procfs.ts';
 
 /**
  * The container-wide settings both host modes apply: /tmp and /var/tmp are small tmpfs (counted

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { codeInputs, task, TaskFailure, type TaskRef } from '../src/index.ts';
-import type { RecipeParams } from './params.ts';
+import type { RecipeParams } from './lib/params.ts';
 
 /** Debian's name for this machine's architecture. */
 export function debianArch(): string {

@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { task, TaskFailure, type TaskRef } from '../src/index.ts';
-import { containerFor } from './container.ts';
+import { containerFor } from './lib/container.ts';
 import { execcBinary } from './execd.ts';
-import { lookupHost } from './hosts-file.ts';
-import type { RecipeParams } from './params.ts';
+import { lookupHost } from './lib/hosts-file.ts';
+import type { RecipeParams } from './lib/params.ts';
 
 export const smokeText = 'hello, world!';
 

@@ -3,9 +3,9 @@
 // finds it gone (killed from outside).
 import fs from 'node:fs';
 import { codeInputs, task, type TaskContext, type TaskRef } from '../src/index.ts';
-import { containerAddress, containerFor, waitForPort } from './container.ts';
+import { containerAddress, containerFor, waitForPort } from './lib/container.ts';
 import { removeFirewall } from './firewall.ts';
-import type { RecipeParams } from './params.ts';
+import type { RecipeParams } from './lib/params.ts';
 
 export function startTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   const container = containerFor(p);

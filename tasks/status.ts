@@ -4,10 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
-import { containerAddress, containerFor } from './container.ts';
-import { lookupHost } from './hosts-file.ts';
-import type { RecipeParams } from './params.ts';
-import { nspawnPid } from './standalone.ts';
+import { containerAddress, containerFor } from './lib/container.ts';
+import { lookupHost } from './lib/hosts-file.ts';
+import type { RecipeParams } from './lib/params.ts';
+import { nspawnPid } from './lib/standalone.ts';
 
 /** The pid of the container's init, or a one-line failure when the container is not running. */
 export function runningLeader(p: RecipeParams): number {

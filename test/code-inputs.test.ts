@@ -92,10 +92,10 @@ test("the recipe: each task's inputs are its module and the recipe modules it us
   const loaded = await loadTaskfile(taskfile, new Map([['hostMode', 'standalone']]), (file) => import(file));
   const inputs = (name: string) => loaded.tasks.get(name)?.spec.inputs ?? [];
   // hosts finds the address through container.ts, which picks standalone.ts or systemd-host.ts.
-  for (const file of ['tasks/hosts.ts', 'tasks/hosts-file.ts', 'tasks/files.ts', 'tasks/container.ts', 'tasks/standalone.ts', 'tasks/systemd-host.ts']) {
+  for (const file of ['tasks/hosts.ts', 'tasks/lib/hosts-file.ts', 'tasks/lib/files.ts', 'tasks/lib/container.ts', 'tasks/lib/standalone.ts', 'tasks/lib/systemd-host.ts']) {
     assert.ok(inputs('hosts').includes(file), `hosts reads ${file}: ${inputs('hosts').join(' ')}`);
   }
-  assert.ok(inputs('nspawn-config').includes('tasks/procfs.ts'), 'nspawn-config asks procfs.ts for the host capabilities');
+  assert.ok(inputs('nspawn-config').includes('tasks/lib/procfs.ts'), 'nspawn-config asks procfs.ts for the host capabilities');
   assert.deepEqual(inputs('execd').slice(0, 4), ['execd/go.mod', 'execd/cmd', 'execd/protocol', 'execd/server'], 'the Go sources stay');
   assert.equal(inputs('chroot')[0], 'build/execd', 'the binary stays');
   for (const [name, def] of loaded.tasks) {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { containerLeader, descendantsOf } from '../tasks/procfs.ts';
+import { containerLeader, descendantsOf } from '../tasks/lib/procfs.ts';
 import { firewallTable } from '../tasks/firewall.ts';
 import { RecipeRig } from './helpers/recipe-rig.ts';
 

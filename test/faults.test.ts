@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { loadState } from '../src/state/state.ts';
-import { writeFileAtomic } from '../tasks/files.ts';
+import { writeFileAtomic } from '../tasks/lib/files.ts';
 import { Project, alive, finished, projectMaker } from './helpers/cli-rig.ts';
 
 const project = projectMaker(after);

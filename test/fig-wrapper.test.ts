@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { figScript } from '../tasks/chroot-files.ts';
+import { figScript } from '../tasks/lib/chroot-files.ts';
 
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'fig-wrapper-'));
 after(() => fs.rmSync(temp, { recursive: true, force: true }));

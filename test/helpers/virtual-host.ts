@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { containerLeader, processAlive } from '../../tasks/procfs.ts';
+import { containerLeader, processAlive } from '../../tasks/lib/procfs.ts';
 
 export const virtualHostPackages = ['systemd', 'systemd-sysv', 'dbus', 'systemd-container', 'iproute2', 'udev', 'debootstrap', 'golang-go', 'nftables'];
 const cacheRoot = '/var/cache/execd-builder-tests';

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TaskFailure } from '../src/index.ts';
+import { TaskFailure } from '../../src/index.ts';
 import { waitForAddress, type Container } from './container.ts';
 import type { RecipeParams } from './params.ts';
 import { processAlive } from './procfs.ts';

@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { param } from '../src/index.ts';
+import { param } from '../../src/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.dirname(here);
+const repoRoot = path.resolve(here, '..', '..');
 
 export type HostMode = 'systemd' | 'standalone';
 

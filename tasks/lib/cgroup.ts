@@ -4,7 +4,7 @@
 // with a pure v2 host.
 import fs from 'node:fs';
 import path from 'node:path';
-import { TaskFailure } from '../src/index.ts';
+import { TaskFailure } from '../../src/index.ts';
 import { requestSlots, requestUidBase } from './chroot-files.ts';
 
 const cgroupRoot = '/sys/fs/cgroup';

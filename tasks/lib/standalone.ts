@@ -4,10 +4,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TaskFailure, type TaskContext } from '../src/index.ts';
+import { TaskFailure, type TaskContext } from '../../src/index.ts';
 import { createCgroups, createRequestCgroups, planCgroups, planRequestCgroups, removeCgroups, removeRequestCgroups, requestCgroupDirs } from './cgroup.ts';
 import { requestCgroupsInContainer } from './chroot-files.ts';
-import { containerOomScoreAdjust, containerTmpfs } from './nspawn-config.ts';
+import { containerOomScoreAdjust, containerTmpfs } from '../nspawn-config.ts';
 import type { Container } from './container.ts';
 import { hostAddress, waitForAddress } from './container.ts';
 import type { RecipeParams } from './params.ts';

@@ -2,7 +2,7 @@
 // stop ask these questions and do not care how the container was started.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { TaskFailure, type TaskContext } from '../src/index.ts';
+import { TaskFailure, type TaskContext } from '../../src/index.ts';
 import type { RecipeParams } from './params.ts';
 import { localAddressesOf } from './procfs.ts';
 import { standaloneContainer } from './standalone.ts';
