@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { codeInputs, task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
 import { execdSysusers, execdUnit, figScript, host0Network, journaldConf, systemConf } from './lib/chroot-files.ts';
-import { execdBinary } from './execd.ts';
+import { execdBinary } from './lib/execd-binaries.ts';
 import { writeFileAtomic } from './lib/files.ts';
 import type { RecipeParams } from './lib/params.ts';
 

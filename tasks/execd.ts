@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { codeInputs, task, type TaskRef } from '../src/index.ts';
+import { execcBinary, execdBinary } from './lib/execd-binaries.ts';
 import type { RecipeParams } from './lib/params.ts';
 
 /**
@@ -24,9 +25,6 @@ export function goVersion(pathVariable = process.env.PATH ?? ''): string {
 
 /** The build's flags: part of the values, so a changed flag rebuilds (and misses the cache). */
 const buildFlags = ['-trimpath', '-buildvcs=false'];
-
-export const execdBinary = 'build/execd';
-export const execcBinary = 'build/execc';
 
 export function execdTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   return task('execd', {

@@ -3,8 +3,9 @@
 // address `task hosts` fixes the file.
 import fs from 'node:fs';
 import { codeInputs, task, TaskFailure, type TaskRef } from '../src/index.ts';
-import { containerAddress, containerFor, waitForAddress } from './lib/container.ts';
+import { containerAddress, waitForAddress } from './lib/container.ts';
 import { writeFileAtomic } from './lib/files.ts';
+import { containerFor } from './lib/host.ts';
 import { lookupHost, withHostsEntry } from './lib/hosts-file.ts';
 import type { RecipeParams } from './lib/params.ts';
 

@@ -2,9 +2,9 @@
 // container's journal and, in standalone mode, the end of the container's console log.
 import fs from 'node:fs';
 import { task, type TaskRef } from '../src/index.ts';
+import { runningLeader } from './lib/host.ts';
 import type { RecipeParams } from './lib/params.ts';
 import { standalonePaths } from './lib/standalone.ts';
-import { runningLeader } from './status.ts';
 
 /** How many journal lines, and console log lines, are shown. */
 export const journalLines = 100;

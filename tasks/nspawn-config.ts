@@ -6,18 +6,8 @@
 import path from 'node:path';
 import { codeInputs, task, type TaskRef } from '../src/index.ts';
 import { writeFileAtomic } from './lib/files.ts';
+import { containerOomScoreAdjust, containerTmpfs } from './lib/nspawn-settings.ts';
 import type { RecipeParams } from './lib/params.ts';
-import { capSysResource, hostHasCapability } from './lib/procfs.ts';
-
-/**
- * The container-wide settings both host modes apply: /tmp and /var/tmp are small tmpfs (counted
- * against the memory limit), not the host's disk; and where the host may lower OOM scores
- * (CAP_SYS_RESOURCE, which some hosts, CI runners among them, withhold even from root), the
- * container's init gets -1000. Requests run at +1000 either way, so while one has a process
- * alive the OOM killer takes a request's process before any other.
- */
-export const containerTmpfs = ['/tmp:mode=1777,size=8M', '/var/tmp:mode=1777,size=8M'];
-export const containerOomScoreAdjust = (): number | undefined => (hostHasCapability(capSysResource) ? -1000 : undefined);
 
 export function nspawnFile(): string {
   const oom = containerOomScoreAdjust();

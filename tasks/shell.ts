@@ -1,8 +1,8 @@
 // `shell`, an operator's target beside stop (not part of all): a root shell in the container,
 // for debugging, on the user's terminal.
 import { task, type TaskRef } from '../src/index.ts';
+import { runningLeader } from './lib/host.ts';
 import type { RecipeParams } from './lib/params.ts';
-import { runningLeader } from './status.ts';
 
 export function shellTask(p: RecipeParams): TaskRef {
   return task('shell', {

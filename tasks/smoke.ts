@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { task, TaskFailure, type TaskRef } from '../src/index.ts';
-import { containerFor } from './lib/container.ts';
-import { execcBinary } from './execd.ts';
+import { execcBinary } from './lib/execd-binaries.ts';
+import { containerFor } from './lib/host.ts';
 import { lookupHost } from './lib/hosts-file.ts';
 import type { RecipeParams } from './lib/params.ts';
 

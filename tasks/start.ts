@@ -3,7 +3,8 @@
 // finds it gone (killed from outside).
 import fs from 'node:fs';
 import { codeInputs, task, type TaskContext, type TaskRef } from '../src/index.ts';
-import { containerAddress, containerFor, waitForPort } from './lib/container.ts';
+import { containerAddress, waitForPort } from './lib/container.ts';
+import { containerFor } from './lib/host.ts';
 import { removeFirewall } from './firewall.ts';
 import type { RecipeParams } from './lib/params.ts';
 

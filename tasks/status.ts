@@ -3,18 +3,12 @@
 // from the live cgroup (standalone mode) or the unit (systemd mode).
 import fs from 'node:fs';
 import path from 'node:path';
-import { task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
-import { containerAddress, containerFor } from './lib/container.ts';
+import { task, type TaskContext, type TaskRef } from '../src/index.ts';
+import { containerAddress } from './lib/container.ts';
+import { runningLeader } from './lib/host.ts';
 import { lookupHost } from './lib/hosts-file.ts';
 import type { RecipeParams } from './lib/params.ts';
 import { nspawnPid } from './lib/standalone.ts';
-
-/** The pid of the container's init, or a one-line failure when the container is not running. */
-export function runningLeader(p: RecipeParams): number {
-  const leader = containerFor(p).leader();
-  if (leader === undefined) throw new TaskFailure(`the container ${p.machine} is not running (${p.hostMode} mode): the start task starts it`);
-  return leader;
-}
 
 /** 33554432 -> "32M"; sizes that are not whole mebibytes get one decimal. */
 export function formatBytes(bytes: number): string {

@@ -1,12 +1,12 @@
-// The running container, whichever host mode runs it. The tasks start, route, hosts, smoke and
-// stop ask these questions and do not care how the container was started.
+// The running container, whichever host mode runs it: the interface both hosts implement
+// (standalone.ts, systemd-host.ts) and the address helpers they and the tasks share. The tasks
+// start, hosts, smoke, stop and status ask these questions and do not care how the container
+// was started; host.ts picks the implementation. Nothing here imports a host, so the hosts can
+// import this module without a loop.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { TaskFailure, type TaskContext } from '../../src/index.ts';
-import type { RecipeParams } from './params.ts';
 import { localAddressesOf } from './procfs.ts';
-import { standaloneContainer } from './standalone.ts';
-import { systemdContainer } from './systemd-host.ts';
 
 export interface Container {
   /** The pid of the container's init when it is running from the current rootfs, else undefined. */
@@ -15,10 +15,6 @@ export interface Container {
   start(ctx: TaskContext): Promise<void>;
   /** Stops it and removes what start made on the host (veth, pid file, cgroups). */
   stop(ctx: TaskContext): Promise<void>;
-}
-
-export function containerFor(p: RecipeParams): Container {
-  return p.hostMode === 'systemd' ? systemdContainer(p) : standaloneContainer(p);
 }
 
 /** The container's IPv4 address on its link, read from its network namespace. */

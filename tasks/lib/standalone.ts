@@ -7,9 +7,8 @@ import path from 'node:path';
 import { TaskFailure, type TaskContext } from '../../src/index.ts';
 import { createCgroups, createRequestCgroups, planCgroups, planRequestCgroups, removeCgroups, removeRequestCgroups, requestCgroupDirs } from './cgroup.ts';
 import { requestCgroupsInContainer } from './chroot-files.ts';
-import { containerOomScoreAdjust, containerTmpfs } from '../nspawn-config.ts';
-import type { Container } from './container.ts';
-import { hostAddress, waitForAddress } from './container.ts';
+import { hostAddress, waitForAddress, type Container } from './container.ts';
+import { containerOomScoreAdjust, containerTmpfs } from './nspawn-settings.ts';
 import type { RecipeParams } from './params.ts';
 import { commandLineOf, containerLeader, linkExists, processAlive } from './procfs.ts';
 
