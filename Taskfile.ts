@@ -3,7 +3,7 @@
 import { task } from './src/index.ts';
 import { chrootTask } from './tasks/chroot.ts';
 import { execdTask } from './tasks/execd.ts';
-import { firewallTask } from './tasks/firewall.ts';
+import { firewallTask } from './tasks/lib/nftables.ts';
 import { hostToolsTask } from './tasks/host-tools.ts';
 import { networkdTask, routeTask } from './tasks/host-network.ts';
 import { hostsTask } from './tasks/hosts.ts';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { codeInputs, task, type TaskContext, type TaskRef } from '../src/index.ts';
 import { containerAddress, waitForPort } from './lib/container.ts';
 import { containerFor } from './lib/host.ts';
-import { removeFirewall } from './firewall.ts';
+import { removeFirewall } from './lib/nftables.ts';
 import type { RecipeParams } from './lib/params.ts';
 
 export function startTask(p: RecipeParams, deps: TaskRef[]): TaskRef {

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containerLeader, descendantsOf } from '../tasks/lib/procfs.ts';
-import { firewallTable } from '../tasks/firewall.ts';
+import { firewallTable } from '../tasks/lib/nftables.ts';
 import { RecipeRig } from './helpers/recipe-rig.ts';
 
 const needed = ['debootstrap', 'systemd-nspawn', 'go', 'ip', 'nsenter', 'nft'];

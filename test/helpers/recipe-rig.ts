@@ -10,7 +10,7 @@ import { containerLeader } from '../../tasks/lib/procfs.ts';
 import { nspawnPid } from '../../tasks/lib/standalone.ts';
 import { finished, repo, type CliResult } from './cli-rig.ts';
 import { spawn, spawnSync } from 'node:child_process';
-import { firewallTable } from '../../tasks/firewall.ts';
+import { firewallTable } from '../../tasks/lib/nftables.ts';
 
 const copied = ['Taskfile.ts', 'tasks', 'src', 'execd', 'bin', 'package.json', 'tsconfig.json'];
 

@@ -4,8 +4,8 @@
 // run, removed by `stop`. The missing route off the link is a second wall, not the only one.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { codeInputs, task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
-import type { RecipeParams } from './lib/params.ts';
+import { codeInputs, task, TaskFailure, type TaskContext, type TaskRef } from '../../src/index.ts';
+import type { RecipeParams } from './params.ts';
 
 /** nft names allow no '-': a machine name (a-z, 0-9, -) maps one to one onto a table name. */
 export function firewallTable(machine: string): string {
