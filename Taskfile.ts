@@ -3,7 +3,7 @@
 import { task } from './src/index.ts';
 import { chrootTask } from './tasks/chroot.ts';
 import { execdTask } from './tasks/execd.ts';
-import { firewallTask } from './tasks/lib/nftables.ts';
+import { firewallTask } from './tasks/firewall.ts';
 import { hostToolsTask } from './tasks/host-tools.ts';
 import { networkdTask, routeTask } from './tasks/host-network.ts';
 import { hostsTask } from './tasks/hosts.ts';
@@ -13,8 +13,9 @@ import { recipeParams } from './tasks/lib/params.ts';
 import { rootfsTask } from './tasks/rootfs.ts';
 import { shellTask } from './tasks/shell.ts';
 import { smokeTask } from './tasks/smoke.ts';
-import { startTask, stopTask } from './tasks/start.ts';
+import { startTask } from './tasks/start.ts';
 import { statusTask } from './tasks/status.ts';
+import { stopTask } from './tasks/stop.ts';
 
 const p = recipeParams();
 

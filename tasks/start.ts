@@ -2,10 +2,9 @@
 // depends on ran (a new rootfs, a new execd, new limits), and started again when its check
 // finds it gone (killed from outside).
 import fs from 'node:fs';
-import { codeInputs, task, type TaskContext, type TaskRef } from '../src/index.ts';
+import { codeInputs, task, type TaskRef } from '../src/index.ts';
 import { containerAddress, waitForPort } from './lib/container.ts';
 import { containerFor } from './lib/host.ts';
-import { removeFirewall } from './lib/nftables.ts';
 import type { RecipeParams } from './lib/params.ts';
 
 export function startTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
@@ -28,26 +27,6 @@ export function startTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
     },
     // `task --clean rootfs` (or chroot, nspawn-config, ...) stops the container before its root
     // folder or configuration goes; a container that is not running is left as it is.
-    clean: stopContainer(p),
-  });
-}
-
-/** Stops the container and removes its veth link and pid file: the `stop` task, and `start`'s clean step. */
-function stopContainer(p: RecipeParams): (ctx: TaskContext) => Promise<void> {
-  const container = containerFor(p);
-  return (ctx) => container.stop(ctx);
-}
-
-export function stopTask(p: RecipeParams): TaskRef {
-  const stop = stopContainer(p);
-  return task('stop', {
-    description: `stops the container ${p.machine}, removes its veth link, pid file and firewall table (not part of all)`,
-    values: { hostMode: p.hostMode, machine: p.machine, rootfs: p.rootfs, runtimeDir: p.runtimeDir },
-    always: true,
-    run: async (ctx) => {
-      await stop(ctx);
-      // Only once the container is gone: it never runs without its firewall.
-      await removeFirewall(ctx, p);
-    },
+    clean: (ctx) => container.stop(ctx),
   });
 }

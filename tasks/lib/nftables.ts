@@ -1,10 +1,8 @@
-// The container answers on its port and nothing else, and no connection it opens goes anywhere:
-// an nftables table of the recipe's own on the host, matching the container's link by name (so it
-// holds from before the link exists). Installed before the container starts, checked live on every
-// run, removed by `stop`. The missing route off the link is a second wall, not the only one.
+// The recipe's nftables table for the container's link: its rules, whether it is in the kernel
+// as written, installing and removing it. The firewall task installs it; stop removes it.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { codeInputs, task, TaskFailure, type TaskContext, type TaskRef } from '../../src/index.ts';
+import { TaskFailure, type TaskContext } from '../../src/index.ts';
 import type { RecipeParams } from './params.ts';
 
 /** nft names allow no '-': a machine name (a-z, 0-9, -) maps one to one onto a table name. */
@@ -64,7 +62,7 @@ export function firewallInstalled(p: Pick<RecipeParams, 'machine' | 'port'>): bo
 }
 
 /** Replaces the table in one transaction: never a moment without rules once it is there. */
-async function installFirewall(ctx: TaskContext, p: RecipeParams): Promise<void> {
+export async function installFirewall(ctx: TaskContext, p: RecipeParams): Promise<void> {
   const table = firewallTable(p.machine);
   const { text } = tagged(firewallRules(p));
   // `add` then `delete` makes the delete succeed whether or not the table existed; the whole
@@ -80,16 +78,4 @@ export async function removeFirewall(ctx: TaskContext, p: Pick<RecipeParams, 'ma
   const table = firewallTable(p.machine);
   const removed = await ctx.exec('nft', ['delete', 'table', 'inet', table], { reject: false, quiet: true });
   ctx.log(removed.exitCode === 0 ? `removed the firewall table inet ${table}` : `no firewall table inet ${table}`);
-}
-
-export function firewallTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
-  return task('firewall', {
-    description: `nftables: ve-${p.machine} answers on port ${p.port} and opens no connection`,
-    deps,
-    inputs: codeInputs(import.meta.url, p.root),
-    values: { table: firewallTable(p.machine), rules: firewallRules(p) },
-    check: () => firewallInstalled(p),
-    run: (ctx) => installFirewall(ctx, p),
-    clean: (ctx) => removeFirewall(ctx, p),
-  });
 }
