@@ -91,14 +91,20 @@ test("the recipe: each task's inputs are its module and the recipe modules it us
   const taskfile = path.resolve(import.meta.dirname, '..', 'Taskfile.ts');
   const loaded = await loadTaskfile(taskfile, new Map([['hostMode', 'standalone']]), (file) => import(file));
   const inputs = (name: string) => loaded.tasks.get(name)?.spec.inputs ?? [];
-  // hosts finds the address through container.ts, which picks standalone.ts or systemd-host.ts.
-  for (const file of ['tasks/hosts.ts', 'tasks/lib/hosts-file.ts', 'tasks/lib/files.ts', 'tasks/lib/container.ts', 'tasks/lib/standalone.ts', 'tasks/lib/systemd-host.ts']) {
+  // hosts finds the container through host.ts, which picks standalone.ts or systemd-host.ts (both
+  // built on container.ts): an edit to any of them, or to hosts-file.ts, reruns hosts.
+  for (const file of ['tasks/hosts.ts', 'tasks/lib/hosts-file.ts', 'tasks/lib/files.ts', 'tasks/lib/host.ts', 'tasks/lib/container.ts', 'tasks/lib/standalone.ts', 'tasks/lib/systemd-host.ts']) {
     assert.ok(inputs('hosts').includes(file), `hosts reads ${file}: ${inputs('hosts').join(' ')}`);
   }
   assert.ok(inputs('nspawn-config').includes('tasks/lib/procfs.ts'), 'nspawn-config asks procfs.ts for the host capabilities');
   assert.deepEqual(inputs('execd').slice(0, 4), ['execd/go.mod', 'execd/cmd', 'execd/protocol', 'execd/server'], 'the Go sources stay');
   assert.equal(inputs('chroot')[0], 'build/execd', 'the binary stays');
+  assert.ok(inputs('nspawn-config').includes('tasks/lib/nspawn-settings.ts'), 'the settings both host modes give the container');
+  assert.ok(inputs('firewall').includes('tasks/lib/nftables.ts'), "the table's rules are the firewall's code");
   for (const [name, def] of loaded.tasks) {
     for (const input of def.spec.inputs ?? []) assert.ok(!input.startsWith('src/') && !path.isAbsolute(input), `${name}: ${input}`);
+    // A step's code is its own module and the helpers it uses, never another step's module.
+    const code = (def.spec.inputs ?? []).filter((input) => input.startsWith('tasks/'));
+    assert.deepEqual(code.slice(1).filter((input) => !input.startsWith('tasks/lib/')), [], `${name}: ${code.join(' ')}`);
   }
 });
