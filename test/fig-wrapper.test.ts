@@ -1,4 +1,4 @@
-// The `fig` wrapper the chroot task installs (tasks/chroot-files.ts), run with /bin/sh against a
+// The `fig` wrapper the chroot task installs (tasks/lib/chroot-files.ts), run with /bin/sh against a
 // temporary font folder (FIG_DIR, FIG_ALTDIR). A stub figlet first PATH records how it is called;
 // where Debian's figlet is installed, the last test renders real banners through the wrapper.
 import assert from 'node:assert/strict';
