@@ -3,6 +3,7 @@
 // settles every task in the fast path, without the scheduler and its promises; what is left is
 // scheduled, at most -j at a time, longest chain first (scheduler.ts).
 import type { BuildSummary } from '../report/events.ts';
+import { slowBuild, slowBuildMs } from '../report/slow-build.ts';
 import { decideTask, isGroup, settleGroup, settleUpToDate, upToDateAtOnce } from './decide-task.ts';
 import type { Executor } from './executor.ts';
 import type { Run } from './run.ts';
@@ -13,13 +14,19 @@ export async function build(run: Run, executor: Executor): Promise<BuildSummary>
   run.reporter.emit({ type: 'plan', tasks: run.order, groups: run.summary.groups });
   const left = settleWhatIsUpToDate(run, executor);
   const ready = executor.ready && ((name: string) => executor.ready!(run, run.node(name)));
-  if (left.length > 0) await schedule(run.graph, left, run.jobs, (name) => step(run, executor, name), ready);
+  if (left.length > 0) await schedule(run.graph, left, run.jobs, (name, lane) => step(run, executor, name, lane), ready);
   // A check called early, for a task that then never started (a failure stopped the build).
   run.checks.closeAll();
   // With a remote cache, waits for the uploads still under way.
   await executor.finish?.(run);
-  run.summary.wallMs = Date.now() - run.started;
-  return run.summary;
+  const { summary } = run;
+  summary.wallMs = run.disk.now() - run.started;
+  const { timings } = run.timings;
+  if (timings.tasks.length > 0 || timings.upToDate) summary.timings = timings;
+  if (summary.wallMs >= slowBuildMs && timings.tasks.length > 0) {
+    summary.slowBuild = slowBuild(run.order, (task) => run.node(task).deps, timings.tasks, summary.wallMs);
+  }
+  return summary;
 }
 
 /**
@@ -47,13 +54,20 @@ function settleWhatIsUpToDate(run: Run, executor: Executor): string[] {
   return left;
 }
 
-/** Decides one scheduled task and executes it if stale. Never rejects (see scheduler.ts): anything unexpected is the task's failure. */
-async function step(run: Run, executor: Executor, name: string): Promise<void> {
+/**
+ * Decides one scheduled task and executes it if stale, in the -j slot `lane` (timed: timings.ts).
+ * Never rejects (see scheduler.ts): anything unexpected is the task's failure.
+ */
+async function step(run: Run, executor: Executor, name: string, lane: number): Promise<void> {
   try {
     const node = run.node(name);
     const decision = await decideTask(run, node);
     if (decision.kind === 'up-to-date') settleUpToDate(run, executor, name, decision.assessment);
-    else if (decision.kind === 'stale') await executor.execute(run, node, decision);
+    else if (decision.kind === 'stale') {
+      const startMs = run.disk.now();
+      await executor.execute(run, node, decision);
+      run.timings.executed(name, { lane, startMs, endMs: run.disk.now(), status: run.status.get(name), restored: run.summary.restored, parts: decision.parts });
+    }
   } catch (error) {
     if (!run.status.has(name)) run.fail(name, error, 0);
   }

@@ -9,6 +9,7 @@ import type { Graph, Node } from '../graph/graph.ts';
 import type { BuildSummary, Reporter } from '../report/events.ts';
 import type { FileStamps } from '../state/file-stamps.ts';
 import type { StateStore } from '../state/state.ts';
+import { TimingsCollector } from './timings.ts';
 
 export interface RunSetup {
   graph: Graph;
@@ -28,6 +29,8 @@ export interface RunSetup {
   stats?: Map<string, Stat | undefined>;
   /** Checks asked before the build (by the no-op snapshot), handed to it with their answers. */
   checks?: CheckBook;
+  /** Note when each task was found up to date, too (for --trace). */
+  timeUpToDate?: boolean;
 }
 
 /** Where a task of the run stands once settled. */
@@ -48,7 +51,9 @@ export class Run {
   readonly forced: ReadonlySet<string>;
   readonly signal: AbortSignal;
   readonly checks: CheckBook;
-  readonly started = Date.now();
+  /** On the disk's clock, as every time the run measures (tests drive a fake one). */
+  readonly started: number;
+  readonly timings: TimingsCollector;
   readonly status = new Map<string, Status>();
   /** What each settled task hands its dependents: its output digests, or its run's identity. */
   readonly results = new Map<string, string>();
@@ -72,6 +77,8 @@ export class Run {
     this.forced = setup.forced;
     this.signal = setup.signal;
     this.checks = setup.checks ?? new CheckBook();
+    this.started = this.disk.now();
+    this.timings = new TimingsCollector(this.started, { upToDate: setup.timeUpToDate });
   }
 
   node(name: string): Node {
@@ -86,7 +93,10 @@ export class Run {
   settle(name: string, status: Status): void {
     this.status.set(name, status);
     const { summary } = this;
-    if (status === 'up-to-date') summary.upToDate.push(name);
+    if (status === 'up-to-date') {
+      summary.upToDate.push(name);
+      if (this.timings.timings.upToDate) this.timings.upToDate(name, this.disk.now());
+    }
     else if (status === 'ran') summary.ran.push(name);
     else if (status === 'would-run') summary.wouldRun.push(name);
     else if (status === 'not-started') summary.notStarted.push(name);

@@ -18,7 +18,7 @@ const loadPGraph = (): typeof import('p-graph') => require('p-graph');
  * p-graph knows one limit and a task waiting for its pool must not hold one of the -j slots
  * (ninja's pools: a link step waiting for the link pool leaves the compiles running).
  */
-export async function schedule(graph: Graph, order: readonly string[], jobs: number, runOne: (name: string) => Promise<void>, ready?: (name: string) => void): Promise<void> {
+export async function schedule(graph: Graph, order: readonly string[], jobs: number, runOne: (name: string, lane: number) => Promise<void>, ready?: (name: string) => void): Promise<void> {
   const inClosure = new Set(order);
   const nodes = new Map(order.map((name) => [name, {}]));
   const dependencies: Array<[string, string]> = [];
@@ -37,11 +37,15 @@ export async function schedule(graph: Graph, order: readonly string[], jobs: num
   });
 }
 
-/** The free slots: -j of them, and each pool's depth (ready-queue.ts). */
+/**
+ * The free slots: -j of them, numbered (a task's lane, its row in a trace), and each pool's
+ * depth (ready-queue.ts).
+ */
 class Slots {
   readonly #graph: Graph;
   readonly #priority: Map<string, number>;
-  #freeJobs: number;
+  /** The free -j slots, the lowest on top. */
+  readonly #freeLanes: number[];
   /** Ready tasks, waiting; started highest priority first among those whose pool has room. */
   readonly #waiting = new ReadyQueue();
   #choosing = false;
@@ -49,13 +53,14 @@ class Slots {
   constructor(graph: Graph, order: readonly string[], jobs: number) {
     this.#graph = graph;
     this.#priority = criticalPathLengths(graph, order);
-    this.#freeJobs = Math.max(1, jobs);
+    this.#freeLanes = Array.from({ length: Math.max(1, jobs) }, (_, i) => Math.max(1, jobs) - 1 - i);
   }
 
-  async run(name: string, runOne: (name: string) => Promise<void>): Promise<void> {
+  async run(name: string, runOne: (name: string, lane: number) => Promise<void>): Promise<void> {
     const { pool } = this.#graph.nodes.get(name)!;
-    await new Promise<void>((start) => {
-      this.#waiting.push({ name, priority: this.#priority.get(name)!, ...(pool ? { pool } : {}), start });
+    // Started (by #startWhatFits, when a slot is free) in the lowest free slot.
+    const lane = await new Promise<number>((start) => {
+      this.#waiting.push({ name, priority: this.#priority.get(name)!, ...(pool ? { pool } : {}), start: () => start(this.#freeLanes.pop()!) });
       // After the tasks that became ready at the same moment have joined, so the best one starts.
       if (!this.#choosing) {
         this.#choosing = true;
@@ -66,9 +71,9 @@ class Slots {
       }
     });
     try {
-      await runOne(name);
+      await runOne(name, lane);
     } finally {
-      this.#freeJobs++;
+      this.#freeLanes.push(lane);
       this.#waiting.release(pool);
       // Once p-graph has handed over the dependents this made ready: they may come first.
       setImmediate(() => this.#startWhatFits());
@@ -76,10 +81,9 @@ class Slots {
   }
 
   #startWhatFits(): void {
-    while (this.#freeJobs > 0) {
+    while (this.#freeLanes.length > 0) {
       const chosen = this.#waiting.take();
       if (chosen === undefined) return;
-      this.#freeJobs--;
       chosen.start();
     }
   }

@@ -43,6 +43,8 @@ export interface CliArgs {
   cacheDir: string | undefined;
   /** `--watch`: build, then build again whenever an input of the targets or the Taskfile changes. */
   watch: boolean;
+  /** `--trace FILE`: write the build as Chrome trace-event JSON (Perfetto opens it). */
+  trace: string | undefined;
   directory: string | undefined;
   taskfile: string | undefined;
   targets: string[];
@@ -68,7 +70,7 @@ const flags = {
   '--watch': 'watch',
 } as const;
 
-const withValue = ['-j', '--jobs', '-C', '--taskfile', '--completion', '--progress', '--color', '--cache-url', '--cache-mode', '--cache-dir'] as const;
+const withValue = ['-j', '--jobs', '-C', '--taskfile', '--completion', '--progress', '--color', '--cache-url', '--cache-mode', '--cache-dir', '--trace'] as const;
 
 export const cacheModeChoices = ['readwrite', 'read', 'off'] as const;
 export type CacheModeChoice = (typeof cacheModeChoices)[number];
@@ -113,6 +115,8 @@ export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
       --cache-dir DIR the local cache (default TASK_CACHE_DIR, else $XDG_CACHE_HOME/task)
       --watch         build, then again each time an input of the targets or the Taskfile
                       changes, until Ctrl-C
+      --trace FILE    write the build's timings as Chrome trace-event JSON (open it in
+                      Perfetto or chrome://tracing)
   NAME=VALUE          override a parameter the Taskfile declares
 `;
 
@@ -128,6 +132,20 @@ const notWithClean: Partial<Record<keyof CliArgs, string>> = {
   list: 'it promises to change nothing; --clean -n shows what --clean would remove',
   force: 'it reruns tasks, and --clean runs none',
   keepGoing: 'a clean step that fails stops --clean',
+};
+
+/** What `--trace` refuses: modes that run no task have nothing to trace. */
+const notWithTrace: Partial<Record<keyof CliArgs, string>> = {
+  dryRun: 'it runs nothing, so there is nothing to trace',
+  question: 'it runs nothing, so there is nothing to trace',
+  explain: 'it runs nothing, so there is nothing to trace',
+  graph: 'it runs nothing, so there is nothing to trace',
+  compdb: 'it runs nothing, so there is nothing to trace',
+  list: 'it runs nothing, so there is nothing to trace',
+  clean: 'it runs no task, so there is nothing to trace',
+  init: 'it runs nothing, so there is nothing to trace',
+  completion: 'it runs nothing, so there is nothing to trace',
+  completeTargets: 'it runs nothing, so there is nothing to trace',
 };
 
 /** What `--watch` refuses: it builds, again and again, so modes that build nothing make no sense with it. */
@@ -147,7 +165,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = {
     list: false, dryRun: false, explain: false, question: false, force: false, jobs: undefined,
     keepGoing: false, graph: false, graphFormat: 'dot', compdb: false, clean: false, verbose: false, help: false, version: false, init: false,
-    completion: undefined, completeTargets: false, progress: 'auto', color: 'auto', json: false, watch: false, cacheUrl: undefined, cacheMode: undefined, cacheDir: undefined, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
+    completion: undefined, completeTargets: false, progress: 'auto', color: 'auto', json: false, watch: false, trace: undefined, cacheUrl: undefined, cacheMode: undefined, cacheDir: undefined, directory: undefined, taskfile: undefined, targets: [], overrides: new Map(),
   };
   // How each flag was spelled, to name it in a refusal.
   const spelled = new Map<keyof CliArgs, string>();
@@ -210,6 +228,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       if (args[key] !== false && args[key] !== undefined) throw new UsageError(`--watch cannot be combined with ${spelled.get(key) ?? '--completion'}: ${why}`);
     }
   }
+  if (args.trace !== undefined) {
+    for (const [key, why] of Object.entries(notWithTrace) as Array<[keyof CliArgs, string]>) {
+      if (args[key] !== false && args[key] !== undefined) throw new UsageError(`--trace cannot be combined with ${spelled.get(key) ?? '--completion'}: ${why}`);
+    }
+  }
   if (args.clean) {
     for (const [key, why] of Object.entries(notWithClean) as Array<[keyof CliArgs, string]>) {
       if (args[key]) throw new UsageError(`--clean cannot be combined with ${spelled.get(key)}: ${why}`);
@@ -249,6 +272,9 @@ function setValue(args: CliArgs, option: string, value: string): void {
     args.cacheMode = oneOf(option, value, cacheModeChoices);
   } else if (option === '--cache-url') {
     args.cacheUrl = value;
+  } else if (option === '--trace') {
+    if (value === '') throw new UsageError('option --trace needs a file name');
+    args.trace = value;
   } else if (option === '--cache-dir') {
     args.cacheDir = value;
   } else if (option === '-C') {

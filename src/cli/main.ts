@@ -105,6 +105,11 @@ async function run(args: CliArgs, env: CliEnvironment, argv: readonly string[]):
     stdout.write(`task: wrote ${file}; run \`task\` to build it, \`task --list\` to see its tasks\n`);
     return 0;
   }
+  if (args.trace !== undefined) {
+    // Relative to where `task` was started, as a shell's redirection is; checked before anything runs.
+    args.trace = path.resolve(cwd, args.trace);
+    (await import('../report/trace.ts')).checkTraceFile(args.trace);
+  }
   const file = locateTaskfile({ taskfile: args.taskfile, directory: args.directory, cwd });
   if (args.verbose) stdout.write(`task: using ${file}\n`);
   // As make -C: the build runs in the Taskfile's folder, so that a path relative to it means the
@@ -339,7 +344,8 @@ async function runBuild(options: BuildRun): Promise<number> {
   // Checks the snapshot asked, with their answers: handed to the build's run if the snapshot missed.
   let checks: CheckBook | undefined;
   try {
-    if (mode !== 'explain' && !args.force) {
+    // --trace skips the no-op shortcut: the trace shows each task found up to date, with when.
+    if (mode !== 'explain' && !args.force && args.trace === undefined) {
       // No lock for this: it only reads, and a run holding the lock has a journal, which it misses on.
       const verdict = checkSnapshot({ stateDir, root, targets, tasks: taskfile.tasks, disk });
       let miss = 'miss' in verdict ? verdict.miss : undefined;
@@ -384,6 +390,7 @@ async function runBuild(options: BuildRun): Promise<number> {
       keepGoing: args.keepGoing,
       forced: new Set(args.force ? targets : []),
       signal: interrupt.signal,
+      timeUpToDate: args.trace !== undefined,
     };
     let plan: import('../report/json-reporter.ts').PlanCollector | undefined;
     if (args.json && building) {
@@ -404,6 +411,10 @@ async function runBuild(options: BuildRun): Promise<number> {
     checks = run.checks;
     const summary = await build(run, building ? new TaskExecutor({ cache }) : new DryRunExecutor({ cache }));
     await taskContext.commandsSettled();
+    if (building && summary.timings) {
+      const { saveTimings } = await import('../build/timings.ts');
+      for (const message of await saveTimings(summary.timings, { log: paths.timings, trace: args.trace })) reporter.emit({ type: 'warning', message });
+    }
     let saveError: unknown;
     if (building && (store.changed || stamps.dirty || store.warnings.length > 0)) {
       // The summary is printed even when the state cannot be saved: what ran did run.

@@ -24,6 +24,15 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+/**
+ * A short digest of a task's fingerprint parts: which inputs, values and dependency results a run
+ * was made of (the timings log's key; two runs with the same one did the same work).
+ */
+export function fingerprintDigest(parts: FingerprintParts): string {
+  const plain = (map: ReadonlyMap<string, string> | undefined) => (map ? Object.fromEntries(map) : undefined);
+  return sha256(canonicalJson({ ...parts, inputs: plain(parts.inputs), discovered: plain(parts.discovered), deps: plain(parts.deps) })).slice(0, 16);
+}
+
 const globChars = /[*?[\]{}]/;
 
 /**

@@ -1,6 +1,7 @@
 // What the engine tells reporters. The engine emits; reporters render (lage's split).
 import type { TaskError } from '../base/errors.ts';
 import type { Reason } from '../decide/freshness.ts';
+import type { TimingEntry } from '../state/timings-log.ts';
 
 export type BuildEvent =
   /** `groups`: those of `tasks` that are groups (no work of their own), not counted as tasks. */
@@ -51,6 +52,32 @@ export interface CacheStats {
   savedMs: number;
 }
 
+/** A task that ran in a build (or was restored, failed, interrupted), as measured on the build's clock. */
+export interface TaskTiming extends TimingEntry {
+  /** The -j slot it ran in, from 0: tasks that ran at the same time have different lanes. */
+  lane: number;
+}
+
+/** What a build measured: for the timings log, `--trace` and the summary of a slow build. */
+export interface BuildTimings {
+  /** When the build started, ms since the epoch. */
+  startMs: number;
+  /** The tasks that ran, in the order they ended. */
+  tasks: TaskTiming[];
+  /** Tasks found up to date, with when (only when asked for: `--trace`). */
+  upToDate?: Array<{ task: string; atMs: number }>;
+}
+
+/** After a build that took longer than `slowBuildMs` (report/slow-build.ts): where the time went. */
+export interface SlowBuild {
+  wallMs: number;
+  /** The tasks that took longest, longest first (at most 5). */
+  slowest: Array<{ task: string; durationMs: number }>;
+  /** The chain of dependencies whose measured durations add up to the most, dependencies first (tasks that ran only). */
+  criticalPath: Array<{ task: string; durationMs: number }>;
+  criticalPathMs: number;
+}
+
 /** The outcome of a build, by task. */
 export interface BuildSummary {
   ran: string[];
@@ -68,6 +95,10 @@ export interface BuildSummary {
   /** The cache's figures, when the build used one. */
   cache?: CacheStats;
   wallMs: number;
+  /** What the build measured (a real build's; a dry run has none). */
+  timings?: BuildTimings;
+  /** Where the time went, after a build that took longer than a few seconds. */
+  slowBuild?: SlowBuild;
   /** The process's exit status, when the CLI knows it before the summary is printed. */
   exitStatus?: number;
 }

@@ -164,6 +164,8 @@ export class JsonReporter implements Reporter {
       interrupted: summary.interrupted.length,
       restored: summary.restored?.length ?? 0,
     };
+    // After a build that took longer than a few seconds: where the time went (report/slow-build.ts).
+    if (summary.slowBuild) this.#write({ event: 'slow-build', ...summary.slowBuild });
     const line = JSON.stringify({ event: 'summary', counts, durationMs: Math.round(summary.wallMs), exitStatus: summary.exitStatus ?? null, ...(summary.cache ? { cache: summary.cache } : {}) });
     await new Promise<void>((resolve) => this.#out.write(`${line}\n`, () => resolve()));
   }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { CommandFailed, describeSystemError, thrownAt } from '../base/errors.ts';
 import { paint, type Paint } from './display.ts';
 import { OutputExcerpt } from './excerpt.ts';
+import { slowBuildLines } from './slow-build.ts';
 import type { BuildEvent, BuildSummary, CacheStats, Reporter } from './events.ts';
 import { formatDuration } from '../base/format.ts';
 import { describeReason, type Reason } from '../decide/freshness.ts';
@@ -290,6 +291,7 @@ export function summaryLines(summary: BuildSummary, mode: ReportMode, colours: P
   lines.push(`task: ${parts.join(', ')} (${formatDuration(summary.wallMs)})`);
   const cache = summary.cache;
   if (mode === 'build' && cache && cache.localHits + cache.remoteHits + cache.misses > 0) lines.push(cacheLine(cache));
+  if (mode === 'build' && summary.slowBuild) lines.push(...slowBuildLines(summary.slowBuild, colours));
   return lines;
 }
 

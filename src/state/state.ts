@@ -79,6 +79,8 @@ export function statePaths(stateDir: string) {
     logs: path.join(stateDir, 'logs'),
     snapshots: path.join(stateDir, 'snapshots'),
     tasks: path.join(stateDir, 'tasks'),
+    /** The timings log (timings-log.ts). */
+    timings: path.join(stateDir, 'timings.log'),
   };
 }
 
