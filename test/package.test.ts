@@ -167,3 +167,16 @@ test('task --init in a folder of the project writes a Taskfile importing the pac
   assert.equal(build.code, 0, build.stdout + build.stderr);
   assert.equal(fs.readFileSync(path.join(starter, 'build/hello.txt'), 'utf8'), 'hello, world\n');
 });
+
+test('the installed task --init outside any project (a task installed globally, say) imports the package by name too, and that Taskfile builds', async (t) => {
+  if (!whenInstalled(t)) return;
+  // No node_modules here or above: the name resolves to the engine of the task that loads it.
+  const elsewhere = path.join(work, 'elsewhere');
+  fs.mkdirSync(elsewhere);
+  const init = await task('-C', elsewhere, '--init');
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(fs.readFileSync(path.join(elsewhere, 'Taskfile.ts'), 'utf8'), new RegExp(`^import \\{ param, task \\} from '${name}';$`, 'm'));
+  const build = await task('-C', elsewhere, 'greeting=hey');
+  assert.equal(build.code, 0, build.stdout + build.stderr);
+  assert.equal(fs.readFileSync(path.join(elsewhere, 'build/hello.txt'), 'utf8'), 'hey, world\n');
+});
