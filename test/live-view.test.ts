@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { paint } from '../src/report/display.ts';
+import { formatDuration } from '../src/base/format.ts';
 import { LiveView, formatElapsed, latestSegment } from '../src/report/live-view.ts';
 
 const plain = paint(false);
@@ -55,4 +56,11 @@ test('lines for above the rows are taken once, in order', () => {
   view.print('second', true);
   assert.deepEqual(view.takeAbove(), [{ text: 'first', toStderr: false }, { text: 'second', toStderr: true }]);
   assert.deepEqual(view.takeAbove(), []);
+});
+
+test('durations in whole minutes round the seconds first: never 2m60s', () => {
+  assert.equal(formatDuration(179_600), '3m00s');
+  assert.equal(formatDuration(179_400), '2m59s');
+  assert.equal(formatDuration(65_000), '1m05s');
+  assert.equal(formatDuration(3_599_700), '60m00s');
 });
