@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startCacheServer } from '../test/helpers/nginx.ts';
 import { RecipeRig } from '../test/helpers/recipe-rig.ts';
-import { firewallTable } from '../tasks/firewall.ts';
+import { firewallTable } from '../tasks/lib/nftables.ts';
 import { repo } from '../test/helpers/cli-rig.ts';
 
 const needed = ['nginx', 'debootstrap', 'systemd-nspawn', 'go', 'ip', 'nsenter', 'nft'];
