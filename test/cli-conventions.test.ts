@@ -192,6 +192,8 @@ _task_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
   assert.deepEqual(complete(p.dir, 'task', '--graph', '='), ['dot', 'png', 'svg']);
   assert.deepEqual(complete(p.dir, 'task', '--graph', '=', 's'), ['svg']);
   assert.deepEqual(complete(p.dir, 'task', '--w'), ['--watch']);
+  // --trace FILE: file names, not targets.
+  assert.deepEqual(complete(p.dir, 'task', '--trace', 'su'), ['sub']);
   // -C on the line being completed: the Taskfile there.
   move(p, 'Taskfile.ts', 'other/Taskfile.ts');
   assert.deepEqual(complete(p.dir, 'task', '-C', 'other', 'be'), ['bench']);

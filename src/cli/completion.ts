@@ -4,7 +4,7 @@
 // and builds nothing.
 import { graphFormats, optionNames } from './args.ts';
 
-const valueOptions = new Set(['-j', '--jobs', '-C', '--taskfile', '--completion']);
+const valueOptions = new Set(['-j', '--jobs', '-C', '--taskfile', '--completion', '--trace']);
 /** Options whose value comes after '=' (`--graph=svg`), with the values they take. */
 const inlineValues: Record<string, readonly string[]> = { '--graph': graphFormats };
 
@@ -14,7 +14,7 @@ _task_complete() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]}
   case $prev in
     -C) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-    --taskfile) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --taskfile|--trace) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
     -j|--jobs) COMPREPLY=(); return ;;
   esac
@@ -52,7 +52,7 @@ _task() {
   done
   case \${words[CURRENT-1]} in
     -C) _files -/; return ;;
-    --taskfile) _files; return ;;
+    --taskfile|--trace) _files; return ;;
     --completion) compadd bash zsh fish; return ;;
     -j|--jobs) return ;;
   esac
@@ -75,7 +75,7 @@ function fish(): string {
   const lines = optionNames.map((option) => {
     const flag = option.startsWith('--') ? `-l ${option.slice(2)}` : `-s ${option.slice(1)}`;
     if (option === '-C') return `complete -c task ${flag} -x -a '(__fish_complete_directories)'`;
-    if (option === '--taskfile') return `complete -c task ${flag} -r -F`;
+    if (option === '--taskfile' || option === '--trace') return `complete -c task ${flag} -r -F`;
     if (option === '--completion') return `complete -c task ${flag} -x -a 'bash zsh fish'`;
     if (option in inlineValues) return `complete -c task ${flag} -a '${inlineValues[option]!.join(' ')}'`;
     return `complete -c task ${flag}${valueOptions.has(option) ? ' -x' : ''}`;
