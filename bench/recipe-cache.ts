@@ -16,14 +16,14 @@
 // iproute2 and nft, and Debian's package mirror for the cold build. About 15 minutes here.
 //
 //   node --import jiti/register bench/recipe-cache.ts
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startCacheServer } from '../test/helpers/nginx.ts';
 import { RecipeRig } from '../test/helpers/recipe-rig.ts';
 import { firewallTable } from '../tasks/lib/nftables.ts';
-import { repo } from '../test/helpers/cli-rig.ts';
+import { finished, repo, type CliResult } from '../test/helpers/cli-rig.ts';
 
 const needed = ['nginx', 'debootstrap', 'systemd-nspawn', 'go', 'ip', 'nsenter', 'nft'];
 const missing = needed.filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
@@ -84,6 +84,36 @@ async function build(label: string, rig: RecipeRig): Promise<Row> {
   return { label, ms, ran: ran.replace(/^task: /, ''), cache: cache.replace(/^task: cache: /, ''), slowest: slowestTasks(result.stdout) };
 }
 
+/** Wall time of a command, spawned as the rig spawns `task`. */
+async function wallOf(run: () => Promise<CliResult>): Promise<{ ms: number; result: CliResult }> {
+  const start = process.hrtime.bigint();
+  const result = await run();
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, result };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/**
+ * Issue 15's "`npx task hosts` no-op at most 2x `node -e 0`": with the container up and its
+ * entry written, `node bin/task.js hosts` (each check asked, the snapshot compared) against
+ * `node -e 0`, alternated, 9 each, medians. A second past the build first, so the warm-up takes
+ * the snapshot (no snapshot covers a file modified within the last second).
+ */
+async function hostsNoOp(rig: RecipeRig): Promise<{ task: number; node: number; samples: string }> {
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await rig.task('hosts');
+  const task: number[] = [];
+  const node: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    const run = await wallOf(() => rig.task('hosts'));
+    if (run.result.code !== 0 || !/nothing to do/.test(run.result.stderr)) throw new Error(`task hosts was no no-op:\n${run.result.stdout}\n${run.result.stderr}`);
+    task.push(run.ms);
+    node.push((await wallOf(() => finished(spawn(process.execPath, ['-e', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })))).ms);
+  }
+  const shown = (values: number[]) => values.map((ms) => ms.toFixed(0)).join(', ');
+  return { task: median(task), node: median(node), samples: `task hosts: ${shown(task)} ms; node -e 0: ${shown(node)} ms` };
+}
+
 /** Stops the rig's container and removes its folder, then checks that nothing of it is left. */
 function finish(rig: RecipeRig): void {
   rig.cleanup();
@@ -130,6 +160,7 @@ try {
   finish(local);
 
   rows.push(await build('remote cache', remote));
+  const noOp = await hostsNoOp(remote);
   finish(remote);
 
   const storeBytes = spawnSync('du', ['-sb', server.store], { encoding: 'utf8' }).stdout.split('\t')[0];
@@ -140,6 +171,7 @@ try {
     ...rows.map((row) => `| ${row.label} | ${s(row.ms)} | ${(rows[0]!.ms / row.ms).toFixed(1)}x | ${row.ran} | ${row.cache} | ${row.slowest} |`),
   ];
   const [load1, load5] = os.loadavg();
+  lines.push('', `\`task hosts\` with nothing to do: ${noOp.task.toFixed(0)} ms, \`node -e 0\`: ${noOp.node.toFixed(0)} ms, ${(noOp.task / noOp.node).toFixed(2)}x (target: at most 2x; medians of 9, alternated; ${noOp.samples})`);
   process.stdout.write(`${lines.join('\n')}\n\n(the engine ${bundled ? 'bundled (dist/)' : 'from src/ through jiti: run `npm run build` first for the bundle'}; ${os.availableParallelism()} CPUs, load average ${load1!.toFixed(1)} / ${load5!.toFixed(1)} at the end; nginx on loopback holding ${storeBytes} bytes)\n`);
 } finally {
   cleanupAll();
