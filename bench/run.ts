@@ -224,8 +224,8 @@ function checkSameOutputs(ws: Workspace, what: string, among: readonly Tool[] = 
 /** Checks a build's own report: ninja's and ours say how much they ran. */
 function checkRanCount(tool: Tool, run: Timed, expected: number, what: string): void {
   if (tool === 'task') {
-    const summary = run.stdout.trimEnd().split('\n').pop() ?? '';
-    if (!summary.includes(`task: ${expected} ran`)) throw new BenchFailure(`${what}: task should have run ${expected} tasks; it printed: ${summary}`);
+    // The summary goes to stderr, followed by the slowest tasks after a build of 5 s or more.
+    if (!new RegExp(`^task: ${expected} ran\\b`, 'm').test(run.stderr)) throw new BenchFailure(`${what}: task should have run ${expected} tasks; its stderr ends: ${run.stderr.trimEnd().split('\n').slice(-8).join('\n')}`);
   } else if (tool === 'ninja') {
     const last = run.stdout.trimEnd().split('\n').pop() ?? '';
     if (!last.startsWith(`[${expected}/${expected}]`)) throw new BenchFailure(`${what}: ninja should have run ${expected} edges; it printed: ${last}`);
@@ -236,8 +236,8 @@ function checkRanCount(tool: Tool, run: Timed, expected: number, what: string): 
 function checkNoop(tool: Tool, run: Timed, before: Map<string, bigint>, dir: string, what: string): void {
   const changed = changedSince(before, snapshot(dir));
   if (changed.length > 0) throw new BenchFailure(`${what}: ${tool} changed ${changed.length} outputs (${changed.slice(0, 5).join(', ')}) in a no-op build`);
-  if (tool === 'task' && !/^task: nothing to do/m.test(run.stdout)) {
-    throw new BenchFailure(`${what}: task did not report "nothing to do":\n${run.stdout.split('\n').slice(-5).join('\n')}`);
+  if (tool === 'task' && !/^task: nothing to do/m.test(run.stderr)) {
+    throw new BenchFailure(`${what}: task did not report "nothing to do":\n${run.stderr.split('\n').slice(-5).join('\n')}`);
   }
   if (tool === 'ninja' && !run.stdout.includes('ninja: no work to do.')) {
     throw new BenchFailure(`${what}: ninja did not report "no work to do":\n${run.stdout.split('\n').slice(-5).join('\n')}`);
@@ -596,7 +596,7 @@ function displayCpu(root: string, config: Config): void {
         ? timed(node, [...args, '--progress=plain'], repo, what)
         : timed('script', ['-qefc', `stty cols 120 rows 40; ${[node, ...args, '--progress=live'].map((w) => `'${w}'`).join(' ')}`, '/dev/null'], repo, what);
       delete childEnv.TASK_BENCH_CPU_FILE;
-      if (!run.stdout.includes('task: 60 ran')) throw new BenchFailure(`${what}: task should have run 60 tasks; it printed: ${run.stdout.slice(-300)}`);
+      if (!`${run.stdout}${run.stderr}`.includes('task: 60 ran')) throw new BenchFailure(`${what}: task should have run 60 tasks; it printed: ${run.stdout.slice(-300)}`);
       if (mode === 'live' && !run.stdout.includes('\x1b[?25l')) throw new BenchFailure(`${what}: the live display did not draw`);
       const ms = Number(fs.readFileSync(cpuFile, 'utf8'));
       if (!(ms > 0)) throw new BenchFailure(`${what}: no CPU figure written`);

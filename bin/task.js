@@ -4,15 +4,17 @@
 // otherwise, after an edit of src/, from src/ itself through jiti, so that stale code never runs.
 // Loading the engine through jiti costs about 0.05 s a start; the Taskfile is TypeScript and
 // always goes through jiti. An installed package has no src/ (package.json's `files`): it runs dist/.
-import fs from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { fileURLToPath } from 'node:url';
+// CommonJS (bin/package.json says so): a no-op answered by dist/quick-no-op.cjs then never
+// starts Node's ESM loader, which costs about 10 ms; the engine itself is ESM, imported after.
+const fs = require('node:fs');
+const path = require('node:path');
+const { Module } = require('node:module');
 
 // Node 22.1 and later keep compiled code on disk for the next start; Node 20 has no such cache.
 Module.enableCompileCache?.();
 
-const src = fileURLToPath(new URL('../src/', import.meta.url));
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const src = path.join(__dirname, '../src/');
+const dist = path.join(__dirname, '../dist/');
 
 /** True when dist/cli.js was written after every src/**\/*.ts was (a few dozen stats). */
 function distIsCurrent() {
@@ -34,11 +36,11 @@ const bundled = !fs.existsSync(`${src}cli/main.ts`) || distIsCurrent();
 // A no-op the load record and the snapshot answer needs neither jiti nor the Taskfile (src/cli/quick-no-op.ts).
 // Its one line goes straight to fd 2: process.stderr would load the tty and net modules first.
 const stderr = { write: (text) => fs.writeSync(2, text) };
-const quick = bundled ? (await import('../dist/quick-no-op.js')).answerNoOp(argv, { cwd: process.cwd(), env: process.env, stderr }) : undefined;
-process.exit(quick ?? (await runCommand()));
+const quick = bundled ? require('../dist/quick-no-op.cjs').answerNoOp(argv, { cwd: process.cwd(), env: process.env, stderr }) : undefined;
+if (quick !== undefined) process.exit(quick);
+runCommand().then((status) => process.exit(status));
 
 async function runCommand() {
-  const require = createRequire(import.meta.url);
   // jiti's CommonJS entry: importing it as ESM makes Node scan its 190 KB bundle for export names.
   const { createJiti } = require('jiti');
   // A Taskfile imports the API by the package's name (or by the path of src/index.ts, below). The
@@ -46,7 +48,7 @@ async function runCommand() {
   // module of this "type": "module" package natively, so it gets the very module the engine runs
   // (one TaskFailure class, one registry), and src/index.ts through jiti's own module cache.
   const { name } = require('../package.json');
-  const jiti = createJiti(import.meta.url, { sourceMaps: true, alias: { [name]: bundled ? `${dist}index.js` : `${src}index.ts` } });
+  const jiti = createJiti(__filename, { sourceMaps: true, alias: { [name]: bundled ? `${dist}index.js` : `${src}index.ts` } });
   let main;
   if (bundled) {
     ({ main } = await import('../dist/cli.js'));

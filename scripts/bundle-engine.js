@@ -24,8 +24,16 @@ const options = {
 };
 const result = await build({ ...options, entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' }, splitting: true });
 // The quick no-op (src/cli/quick-no-op.ts) as one module of its own: bin/task.js loads it before
-// anything else, and every module more costs a no-op about a millisecond of Node's ESM loader.
-const quick = await build({ ...options, entryPoints: { 'quick-no-op': 'src/cli/quick-no-op.ts' } });
+// anything else, and every module more costs a no-op about a millisecond.
+// CommonJS, loaded with require by bin/task.js (CommonJS too): Node's ESM loader never starts.
+const quick = await build({
+  ...options,
+  entryPoints: { 'quick-no-op': 'src/cli/quick-no-op.ts' },
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
 
 // Chunk names carry a hash, so an earlier build's chunks are left over. A run that started
 // before this build may still import its lazy ones: they go only once an hour old.
