@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateC, type CProject, type HeaderDeps } from './c-generate.ts';
+import { median } from './median.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const taskBin = path.join(repo, 'bin', 'task.js');
@@ -76,7 +77,6 @@ function sameObjects(projects: Record<Tool, CProject>, what: string): void {
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const seconds = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
 
 interface Row {

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCacheServer } from '../test/helpers/nginx.ts';
 import { generate, type BuildDescription } from './generate.ts';
+import { median } from './median.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const taskBin = path.join(repo, 'bin', 'task.js');
@@ -40,7 +41,6 @@ function project(root: string, name: string, description: BuildDescription): str
   return dir;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function scenario(root: string, label: string, description: BuildDescription): Promise<string[]> {
   const server = await startCacheServer();

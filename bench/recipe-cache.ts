@@ -17,9 +17,11 @@
 //
 //   node --import jiti/register bench/recipe-cache.ts
 import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { median } from './median.ts';
 import { startCacheServer } from '../test/helpers/nginx.ts';
 import { RecipeRig } from '../test/helpers/recipe-rig.ts';
 import { firewallTable } from '../tasks/lib/nftables.ts';
@@ -91,7 +93,6 @@ async function wallOf(run: () => Promise<CliResult>): Promise<{ ms: number; resu
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, result };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
  * Issue 15's "`npx task hosts` no-op at most 2x `node -e 0`": with the container up and its
@@ -126,13 +127,8 @@ function finish(rig: RecipeRig): void {
   if (left.length > 0) throw new Error(`left behind after ${rig.machine}: ${left.join(', ')}`);
 }
 
-/** True when the checkout's bundle (npm run build) is newer than every file of src/, as bin/task.js asks. */
-function bundleIsCurrent(): boolean {
-  const built = fs.statSync(path.join(repo, 'dist', 'cli.js'), { throwIfNoEntry: false });
-  if (!built) return false;
-  const src = path.join(repo, 'src');
-  return fs.readdirSync(src, { recursive: true }).every((file) => !String(file).endsWith('.ts') || fs.statSync(path.join(src, String(file))).mtimeMs <= built.mtimeMs);
-}
+// The same question bin/task.js asks before it runs the bundle.
+const { bundleIsCurrent } = createRequire(import.meta.url)('../bin/bundle-state.js') as { bundleIsCurrent(): boolean };
 const bundled = bundleIsCurrent();
 
 function newRig(env: Record<string, string>): RecipeRig {

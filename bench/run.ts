@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generate, type BuildDescription, type GeneratedBuild } from './generate.ts';
+import { median } from './median.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const taskBin = path.join(repo, 'bin', 'task.js');
@@ -138,13 +139,6 @@ function maxRssKiB(file: string, args: readonly string[], cwd: string, what: str
   const kib = Number(figures);
   if (!Number.isFinite(kib) || kib <= 0) throw new BenchFailure(`${what}: GNU time gave no max RSS`);
   return { kib, run };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);

@@ -16,23 +16,8 @@ Module.enableCompileCache?.();
 const src = path.join(__dirname, '../src/');
 const dist = path.join(__dirname, '../dist/');
 
-/** True when dist/cli.js was written after every src/**\/*.ts was (a few dozen stats). */
-function distIsCurrent() {
-  try {
-    const built = fs.statSync(`${dist}cli.js`, { throwIfNoEntry: false });
-    if (!built) return false;
-    for (const file of fs.readdirSync(src, { recursive: true })) {
-      if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
-      if (built.mtimeMs < fs.statSync(`${src}${file}`).mtimeMs) return false;
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const argv = process.argv.slice(2);
-const bundled = !fs.existsSync(`${src}cli/main.ts`) || distIsCurrent();
+const bundled = !fs.existsSync(`${src}cli/main.ts`) || require('./bundle-state.js').bundleIsCurrent();
 // A no-op the load record and the snapshot answer needs neither jiti nor the Taskfile (src/cli/quick-no-op.ts).
 // Its one line goes straight to fd 2: process.stderr would load the tty and net modules first.
 const stderr = { write: (text) => fs.writeSync(2, text) };

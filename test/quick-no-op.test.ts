@@ -3,19 +3,17 @@
 // whether it was evaluated. Whenever something it read changes, the next run loads it again and
 // builds what the change declares.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import path from 'node:path';
+import { createRequire } from 'node:module';
 import { projectMaker, repo, type Project } from './helpers/cli-rig.ts';
 
 const project = projectMaker(after);
 
 // bin/task.js answers from the records only when it runs the bundle (dist/ newer than every
 // src/**/*.ts, as `npm test` makes it): run from src/, the engine keeps no load record.
-const built = fs.statSync(path.join(repo, 'dist/cli.js'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-const sources = fs.readdirSync(path.join(repo, 'src'), { recursive: true }).map(String).filter((file) => file.endsWith('.ts'));
-const skip = sources.some((file) => fs.statSync(path.join(repo, 'src', file)).mtimeMs > built) ? 'dist/ is older than src/: run `npm run build` first' : false;
+const { bundleIsCurrent } = createRequire(import.meta.url)('../bin/bundle-state.js') as { bundleIsCurrent(root: string): boolean };
+const skip = bundleIsCurrent(repo) ? false : 'dist/ is older than src/: run `npm run build` first';
 
 /** Older than the racy window: a file the records cover must have been left alone for a second. */
 const pastRacyWindow = () => sleep(1100);
