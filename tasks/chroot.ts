@@ -1,12 +1,14 @@
 // Seed step 3, "prepchroot": install execd, fig and the unit into the rootfs, enable execd and
-// networkd, write the hostname, fix securetty where it exists, set the root account policy, and
+// networkd, mask the units a container serving execd does not need, give host0 its fixed
+// address, write the hostname, fix securetty where it exists, set the root account policy, and
 // install the figlet fonts: Debian's as `official`, extra archives (sha256 checked) as `contrib`.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { codeInputs, task, TaskFailure, type TaskContext, type TaskRef } from '../src/index.ts';
-import { execdSysusers, execdUnit, figScript, host0Network, journaldConf, systemConf } from './lib/chroot-files.ts';
+import { execdSysusers, execdUnit, figScript, host0Network, journaldConf, maskedUnits, systemConf } from './lib/chroot-files.ts';
+import { containerStaticAddress } from './lib/container.ts';
 import { execdBinary } from './lib/execd-binaries.ts';
 import { writeFileAtomic } from './lib/files.ts';
 import type { RecipeParams } from './lib/params.ts';
@@ -110,7 +112,7 @@ export async function installFonts(ctx: TaskContext, fonts: RecipeParams['fonts'
 export function chrootTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
   const inRootfs = (file: string) => path.join(p.rootfs, file);
   return task('chroot', {
-    description: 'prepchroot: execd, fig, the unit, enabled units, hostname, securetty, root policy, fonts (official, contrib)',
+    description: 'prepchroot: execd, fig, the unit, enabled and masked units, fixed address, hostname, securetty, root policy, fonts (official, contrib)',
     deps,
     inputs: [execdBinary, ...codeInputs(import.meta.url, p.root)],
     values: {
@@ -118,7 +120,8 @@ export function chrootTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
       hostname: p.machine,
       unit: execdUnit(p.port),
       fig: figScript,
-      network: host0Network,
+      network: host0Network(containerStaticAddress(p.machine)),
+      masked: maskedUnits,
       sysusers: execdSysusers,
       journald: journaldConf,
       system: systemConf,
@@ -142,13 +145,14 @@ export function chrootTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
       writeFileAtomic(inRootfs('usr/local/bin/execd'), fs.readFileSync(path.join(ctx.root, execdBinary)), 0o755);
       writeFileAtomic(inRootfs('usr/local/bin/fig'), figScript, 0o755);
       writeFileAtomic(inRootfs('etc/systemd/system/execd.service'), execdUnit(p.port));
-      writeFileAtomic(inRootfs('etc/systemd/network/10-host0.network'), host0Network);
+      writeFileAtomic(inRootfs('etc/systemd/network/10-host0.network'), host0Network(containerStaticAddress(p.machine)));
       writeFileAtomic(inRootfs('etc/sysusers.d/execd.conf'), execdSysusers);
       writeFileAtomic(inRootfs('etc/systemd/journald.conf.d/execd-builder.conf'), journaldConf);
       writeFileAtomic(inRootfs('etc/systemd/system.conf.d/execd-builder.conf'), systemConf);
       writeFileAtomic(inRootfs('etc/hostname'), `${p.machine}\n`);
       // Offline enable: the [Install] sections' symlinks, as `systemctl enable` makes them.
       await ctx.exec('systemctl', ['--root', p.rootfs, 'enable', 'execd.service', 'systemd-networkd.service']);
+      await ctx.exec('systemctl', ['--root', p.rootfs, 'mask', ...maskedUnits]);
       const securetty = inRootfs('etc/securetty');
       if (fs.existsSync(securetty)) writeFileAtomic(securetty, withPtys(fs.readFileSync(securetty, 'utf8')));
       else ctx.log('no /etc/securetty in the rootfs (login no longer reads it): nothing to add');

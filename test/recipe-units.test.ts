@@ -10,7 +10,8 @@ import { after, test } from 'node:test';
 import type { TaskContext } from '../src/index.ts';
 import { cpuQuotaMicros, memoryBytes } from '../tasks/lib/cgroup.ts';
 import { installFonts, setRootPassword, withPtys } from '../tasks/chroot.ts';
-import { hostAddress } from '../tasks/lib/container.ts';
+import { containerStaticAddress, hostAddress } from '../tasks/lib/container.ts';
+import { host0Network } from '../tasks/lib/chroot-files.ts';
 import { writeFileAtomic } from '../tasks/lib/files.ts';
 import { lookupHost, withHostsEntry } from '../tasks/lib/hosts-file.ts';
 import { formatBytes, liveLimits, timespanMicros } from '../tasks/status.ts';
@@ -100,6 +101,25 @@ test('limits and addresses', () => {
   assert.match(hostAddress('execd'), /^169\.254\.(\d+)\.(\d+)$/);
   assert.equal(hostAddress('execd'), hostAddress('execd'));
   assert.notEqual(hostAddress('execd'), hostAddress('other'));
+});
+
+test('the container has a fixed link-local address per machine, never its host end\'s, without IPv4LL probing', () => {
+  const usable = (address: string) => {
+    const [, third, fourth] = /^169\.254\.(\d+)\.(\d+)$/.exec(address)!.map(Number);
+    return third! >= 1 && third! <= 254 && fourth! >= 1 && fourth! <= 254;
+  };
+  for (let i = 0; i < 2000; i++) {
+    const machine = `m${i}`;
+    const address = containerStaticAddress(machine);
+    assert.ok(usable(address), `${machine}: ${address} is in RFC 3927's usable range`);
+    assert.notEqual(address, hostAddress(machine), machine);
+    assert.equal(address, containerStaticAddress(machine));
+  }
+  const network = host0Network(containerStaticAddress('execd'));
+  assert.match(network, new RegExp(`^Address=${containerStaticAddress('execd').replaceAll('.', '\\.')}/16$`, 'm'));
+  assert.match(network, /^LinkLocalAddressing=no$/m);
+  assert.match(network, /^DuplicateAddressDetection=none$/m);
+  assert.match(network, /^DHCP=no$/m);
 });
 
 test('status: the tightest memory and CPU limits above a process, from cgroup v1 controllers or a pure v2 hierarchy', () => {

@@ -22,7 +22,7 @@ export function containerAddress(leader: number): string | undefined {
   return localAddressesOf(leader).find((address) => address.startsWith('169.254.')) ?? localAddressesOf(leader)[0];
 }
 
-/** Waits until the container has its link-local address (IPv4LL takes a few seconds). */
+/** Waits until the container has its link-local address (networkd sets it once it runs). */
 export async function waitForAddress(ctx: TaskContext, leader: number, timeoutMs = 60_000): Promise<string> {
   const until = Date.now() + timeoutMs;
   for (;;) {
@@ -63,4 +63,15 @@ export async function waitForPort(ctx: TaskContext, address: string, port: numbe
 export function hostAddress(machine: string): string {
   const digest = createHash('sha256').update(machine).digest();
   return `169.254.${1 + (digest[0]! % 254)}.${1 + (digest[1]! % 254)}`;
+}
+
+/**
+ * The container's own link-local address (chroot writes it into host0's network file), the same
+ * for a machine name every time and never its host end's. RFC 3927 keeps 169.254.0.x and
+ * 169.254.255.x out of use, as hostAddress does.
+ */
+export function containerStaticAddress(machine: string): string {
+  const digest = createHash('sha256').update(machine).digest();
+  const address = `169.254.${1 + (digest[2]! % 254)}.${1 + (digest[3]! % 254)}`;
+  return address === hostAddress(machine) ? `169.254.${1 + ((digest[2]! + 1) % 254)}.${1 + (digest[3]! % 254)}` : address;
 }
