@@ -3,11 +3,18 @@
 // first when it grows past its size limit: a hit touches the entry's mtime.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { parseActionResult, type ActionResult } from './action-result.ts';
 import { besideName, copyVerified } from './verified-copy.ts';
 import { defaultSizeLimit } from './settings.ts';
 
+
+/** A blob being written: see LocalCache.beginBlob. */
+export interface PendingBlob {
+  stream: Writable;
+  commit(size: number): void;
+  discard(): void;
+}
 
 export class LocalCache {
   readonly dir: string;
@@ -77,6 +84,26 @@ export class LocalCache {
     } finally {
       fs.rmSync(temp, { force: true });
     }
+  }
+
+  /**
+   * A blob written by its caller while the same bytes go elsewhere too (a folder unpacked straight
+   * from its download): `commit` once the caller has checked the digest, `discard` otherwise.
+   */
+  beginBlob(digest: string): PendingBlob {
+    const temp = besideName(path.join(this.dir, 'cas', 'blob'), 'adding');
+    const stream = fs.createWriteStream(temp, { mode: 0o444 });
+    return {
+      stream,
+      commit: (size) => {
+        fs.renameSync(temp, this.blobPath(digest));
+        this.#added += size;
+      },
+      discard: () => {
+        stream.destroy();
+        fs.rmSync(temp, { force: true });
+      },
+    };
   }
 
   /** Opens a blob for reading (its digest is checked by whoever reads it), touching it for LRU. */

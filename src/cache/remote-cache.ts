@@ -66,33 +66,41 @@ export class RemoteCache {
   }
 
   /**
-   * Downloads a blob into the local cache, its digest checked on the way (a corrupt blob throws
-   * CorruptBlob). False when the server does not have it or cannot be used.
+   * A blob's bytes as they arrive (counted in bytesDown); undefined when the server does not have
+   * it or cannot be used. A body that stops flowing for the timeout is a slow server: the stream
+   * fails, `stalled()` says so, and the server is given up like a dead one.
    */
-  async fetchBlob(digest: string, size: number, local: LocalCache, signal: AbortSignal): Promise<boolean> {
-    if (this.#down) return false;
+  async openBlob(digest: string, signal: AbortSignal): Promise<{ body: Readable; stalled(): boolean } | undefined> {
+    if (this.#down) return undefined;
     const idle = new AbortController();
     const response = await this.#request('GET', `cas/${digest}`, AbortSignal.any([signal, idle.signal]));
-    if (!response?.body) return false;
+    if (!response?.body) return undefined;
     const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
-    // A body that stops flowing for the timeout is a slow server: given up like a dead one.
-    let timer = setTimeout(() => idle.abort(), this.#options.timeoutMs);
+    const timer = setTimeout(() => {
+      if (!signal.aborted) this.#giveUp(`no data for ${this.#options.timeoutMs} ms`);
+      idle.abort();
+    }, this.#options.timeoutMs);
     body.on('data', (chunk: Buffer) => {
       this.bytesDown += chunk.length;
       timer.refresh();
     });
+    body.once('close', () => clearTimeout(timer));
+    return { body, stalled: () => idle.signal.aborted && !signal.aborted };
+  }
+
+  /**
+   * Downloads a blob into the local cache, its digest checked on the way (a corrupt blob throws
+   * CorruptBlob). False when the server does not have it or cannot be used.
+   */
+  async fetchBlob(digest: string, size: number, local: LocalCache, signal: AbortSignal): Promise<boolean> {
+    const download = await this.openBlob(digest, signal);
+    if (!download) return false;
     try {
-      await local.addBlob(body, { digest, size }, signal);
+      await local.addBlob(download.body, { digest, size }, signal);
       return true;
     } catch (error) {
-      if (idle.signal.aborted && !signal.aborted) {
-        this.#giveUp(`no data for ${this.#options.timeoutMs} ms`);
-        return false;
-      }
+      if (download.stalled()) return false;
       throw error;
-    } finally {
-      clearTimeout(timer);
-      timer = undefined as never;
     }
   }
 

@@ -129,6 +129,8 @@ export class TaskCache {
           ahead.download = aheadJob(this.#downloads, async () => {
             for (const out of result.outputs) {
               if (stop.aborted) return;
+              // A folder is not fetched ahead: the restore unpacks it as it downloads.
+              if (out.kind === 'dir') continue;
               // A corrupt or missing blob is left for the restore, which says so.
               if (!local.hasBlob(out.digest, out.size)) await remote.fetchBlob(out.digest, out.size, local, stop).catch(() => false);
             }
@@ -198,16 +200,22 @@ export class TaskCache {
 
   async #restore(node: Node, result: ActionResult, signal: AbortSignal): Promise<boolean> {
     const { local, remote } = this.#options;
+    const missing = (out: CachedOutput) => {
+      this.#warnOnce('missing', `task '${node.name}': the cache's result names a blob ${out.digest.slice(0, 12)} that is missing or truncated; running the task`);
+      return false;
+    };
     try {
+      // Files first, into the local cache; a folder that is not there yet comes straight from
+      // its download into place (and into the local cache on the way): one pass, one hash.
+      const download = new Set<CachedOutput>();
       for (const out of result.outputs) {
         if (local.hasBlob(out.digest, out.size)) continue;
-        const fetched = remote ? await remote.fetchBlob(out.digest, out.size, local, signal) : false;
-        if (!fetched) {
-          this.#warnOnce('missing', `task '${node.name}': the cache's result names a blob ${out.digest.slice(0, 12)} that is missing or truncated; running the task`);
-          return false;
-        }
+        if (out.kind === 'dir' && remote) download.add(out);
+        else if (!(remote && (await remote.fetchBlob(out.digest, out.size, local, signal)))) return missing(out);
       }
-      for (const [i, out] of result.outputs.entries()) await this.#restoreOutput(node.outputs[i]!, out, signal);
+      for (const [i, out] of result.outputs.entries()) {
+        if (!(await this.#restoreOutput(node.outputs[i]!, out, signal, download.has(out) ? remote : undefined))) return missing(out);
+      }
       return true;
     } catch (error) {
       if (signal.aborted) throw error;
@@ -223,32 +231,48 @@ export class TaskCache {
     }
   }
 
-  /** Puts one output in place atomically: built beside it under a temporary name, then renamed. */
-  async #restoreOutput(file: string, out: CachedOutput, signal: AbortSignal): Promise<void> {
+  /**
+   * Puts one output in place atomically: built beside it under a temporary name, then renamed.
+   * A folder is unpacked from the local cache, or from `remote` as it downloads; false when the
+   * remote does not have its blob.
+   */
+  async #restoreOutput(file: string, out: CachedOutput, signal: AbortSignal, remote?: RemoteCache): Promise<boolean> {
     const { local } = this.#options;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const madeFolder = fs.mkdirSync(path.dirname(file), { recursive: true });
     if (out.kind === 'file') {
       // A copy, never a hard link: a later edit of the output must not change the cached blob.
       if (fs.lstatSync(file, { throwIfNoEntry: false })?.isDirectory()) fs.rmSync(file, { recursive: true, force: true });
       await copyVerified(local.openBlob(out.digest), file, { expected: out, mode: out.mode, signal });
-      return;
+      return true;
     }
+    const download = remote && (await remote.openBlob(out.digest, signal));
+    if (remote && !download) return false;
+    const kept = download ? local.beginBlob(out.digest) : undefined;
     const temp = besideName(file, 'restoring');
     fs.mkdirSync(temp);
     const tar = unpackInto(temp);
     try {
-      const streamed = streamHashed(local.openBlob(out.digest), tar.stream, signal);
+      const streamed = streamHashed(download ? download.body : local.openBlob(out.digest), tar.stream, signal, kept?.stream);
       const [moved] = await Promise.all([streamed, tar.done]);
       if (moved.digest !== out.digest || moved.size !== out.size) {
         throw new CorruptBlob(`blob ${out.digest.slice(0, 12)} is corrupt: its bytes hash to ${moved.digest.slice(0, 12)} (${moved.size} bytes)`);
       }
+      kept?.commit(moved.size);
       const old = besideName(file, 'replaced');
       if (fs.lstatSync(file, { throwIfNoEntry: false })) fs.renameSync(file, old);
       fs.renameSync(temp, file);
       fs.rmSync(old, { recursive: true, force: true });
+      return true;
+    } catch (error) {
+      kept?.discard();
+      // A download that stalled is a blob the remote could not give: the task runs.
+      if (download?.stalled() && !signal.aborted) return false;
+      throw error;
     } finally {
       tar.kill();
       fs.rmSync(temp, { recursive: true, force: true });
+      // A restore that did not finish leaves nothing behind, not even the folders made for it.
+      if (!fs.existsSync(file)) removeEmptyFolders(path.dirname(file), madeFolder);
     }
   }
 
@@ -342,6 +366,19 @@ export class TaskCache {
     }
     const remote = this.#options.remote;
     return { ...this.#stats, bytesDown: this.#stats.bytesDown + (remote?.bytesDown ?? 0), bytesUp: this.#stats.bytesUp + (remote?.bytesUp ?? 0) };
+  }
+}
+
+/** Removes `dir` and its parents up to `top` (the first folder mkdirSync made), while they are empty. */
+function removeEmptyFolders(dir: string, top: string | undefined): void {
+  if (top === undefined) return;
+  for (let folder = dir; folder.startsWith(top); folder = path.dirname(folder)) {
+    try {
+      fs.rmdirSync(folder);
+    } catch {
+      return;
+    }
+    if (folder === top) return;
   }
 }
 

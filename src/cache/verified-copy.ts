@@ -53,9 +53,33 @@ export async function copyVerified(source: Readable, file: string, options: { ex
   }
 }
 
-/** Streams `source` into `sink`, hashing it; resolves to what went through. */
-export async function streamHashed(source: Readable, sink: Writable, signal?: AbortSignal): Promise<{ digest: string; size: number }> {
+/** Passes every chunk on and writes it to `copy` as well, waiting for `copy` when it is full. */
+class Tee extends Transform {
+  #copy: Writable;
+
+  constructor(copy: Writable) {
+    super();
+    this.#copy = copy;
+    copy.on('error', (error) => this.destroy(error));
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void): void {
+    if (this.#copy.write(chunk)) done(null, chunk);
+    else this.#copy.once('drain', () => done(null, chunk));
+  }
+
+  override _flush(done: (error?: Error | null) => void): void {
+    this.#copy.end(() => done());
+  }
+}
+
+/**
+ * Streams `source` into `sink`, hashing it, and into `copy` too when given (written to its end
+ * before this resolves); resolves to what went through.
+ */
+export async function streamHashed(source: Readable, sink: Writable, signal?: AbortSignal, copy?: Writable): Promise<{ digest: string; size: number }> {
   const hasher = new Hasher();
-  await pipeline(source, hasher, sink, { signal });
+  if (copy) await pipeline(source, hasher, new Tee(copy), sink, { signal });
+  else await pipeline(source, hasher, sink, { signal });
   return { digest: hasher.digest(), size: hasher.size };
 }
