@@ -39,11 +39,15 @@ export function answerNoOp(argv: readonly string[], options: { cwd: string; env:
     if (file === undefined) return undefined;
     const root = path.dirname(file);
     const stateDir = path.join(root, '.task');
+    // Targets named: a snapshot with a check to ask (a running container) ends this before the
+    // load record's files are stat'ed one by one.
+    const named = args.targets.length > 0 ? readSnapshot(stateDir, args.targets, disk) : undefined;
+    if (named !== undefined && ('miss' in named || named.checks.length > 0)) return undefined;
     const load = checkLoadRecord({ stateDir, cwd: options.cwd, argv, disk, env: options.env });
     if ('miss' in load || load.taskfile !== file) return undefined;
     const targets = args.targets.length > 0 ? args.targets : load.defaultTarget !== undefined ? [load.defaultTarget] : undefined;
     if (targets === undefined) return undefined;
-    const snapshot = readSnapshot(stateDir, targets, disk);
+    const snapshot = named ?? readSnapshot(stateDir, targets, disk);
     if ('miss' in snapshot || snapshot.declarations !== load.declarations || snapshot.checks.length > 0) return undefined;
     if (changedSince(snapshot, { stateDir, root, disk }) !== undefined) return undefined;
     const groups = new Set(snapshot.groups);
