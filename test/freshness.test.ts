@@ -2,6 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { at, EngineRig } from './helpers/engine-rig.ts';
+import { outputsResult } from '../src/build/execute.ts';
+import { canonicalJson, sha256 } from '../src/decide/fingerprint.ts';
+import type { OutputRecord } from '../src/state/state.ts';
 
 function chain(): EngineRig {
   const rig = new EngineRig();
@@ -261,4 +264,18 @@ test('a dependency rebuilt by an earlier, separate invocation is named as change
   await rig.build(['compile']);
   const { reporter } = await rig.build(['all']);
   assert.equal(reporter.reasons().link, 'dependency compile changed since this task last ran');
+});
+
+test("a task's result is the digest of its file outputs' canonical JSON, whatever their order; none without a file", () => {
+  const file = (digest: string): OutputRecord => ({ kind: 'file', size: 1, mtimeMs: 1, digest });
+  const cases: Array<Array<[string, OutputRecord]>> = [
+    [['/p/b.o', file('d1')], ['/p/a.o', file('d2')], ['/p/dist', { kind: 'dir' }], ['/p/\u00e9 "x"', file('d3')]],
+    [['/p/out', file('d1')]],
+    [['10', file('d1')], ['9', file('d2')], ['/p/a', file('d3')]],
+  ];
+  for (const entries of cases) {
+    const files = entries.flatMap(([name, out]) => (out.kind === 'file' ? [[name, out.digest]] : []));
+    assert.equal(outputsResult(new Map(entries)), sha256(canonicalJson(Object.fromEntries(files))));
+  }
+  assert.equal(outputsResult(new Map([['/p/dist', { kind: 'dir' }]])), undefined);
 });

@@ -14,7 +14,7 @@ export async function build(run: Run, executor: Executor): Promise<BuildSummary>
   run.reporter.emit({ type: 'plan', tasks: run.order, groups: run.summary.groups });
   const left = settleWhatIsUpToDate(run, executor);
   const ready = executor.ready && ((name: string) => executor.ready!(run, run.node(name)));
-  if (left.length > 0) await schedule(run.graph, left, run.jobs, (name, lane) => step(run, executor, name, lane), ready);
+  if (left.length > 0) await schedule(run.graph, left, run.jobs, (name, lane, release) => step(run, executor, name, lane, release), ready);
   // A check called early, for a task that then never started (a failure stopped the build).
   run.checks.closeAll();
   // With a remote cache, waits for the uploads still under way.
@@ -55,18 +55,24 @@ function settleWhatIsUpToDate(run: Run, executor: Executor): string[] {
 }
 
 /**
- * Decides one scheduled task and executes it if stale, in the -j slot `lane` (timed: timings.ts).
+ * Decides one scheduled task and executes it if stale, in the -j slot `lane` (timed: timings.ts),
+ * which the executor may hand on (`release`) before it has recorded the task.
  * Never rejects (see scheduler.ts): anything unexpected is the task's failure.
  */
-async function step(run: Run, executor: Executor, name: string, lane: number): Promise<void> {
+async function step(run: Run, executor: Executor, name: string, lane: number, release: () => boolean): Promise<void> {
   try {
     const node = run.node(name);
     const decision = await decideTask(run, node);
     if (decision.kind === 'up-to-date') settleUpToDate(run, executor, name, decision.assessment);
     else if (decision.kind === 'stale') {
       const startMs = run.disk.now();
-      await executor.execute(run, node, decision);
-      run.timings.executed(name, { lane, startMs, endMs: run.disk.now(), status: run.status.get(name), restored: run.summary.restored, parts: decision.parts });
+      // Its time in its lane ends when it hands the lane on, so that a trace's rows never overlap.
+      let endMs: number | undefined;
+      await executor.execute(run, node, decision, () => {
+        endMs = run.disk.now();
+        return release();
+      });
+      run.timings.executed(name, { lane, startMs, endMs: endMs ?? run.disk.now(), status: run.status.get(name), restored: run.summary.restored, parts: decision.parts });
     }
   } catch (error) {
     if (!run.status.has(name)) run.fail(name, error, 0);

@@ -42,7 +42,9 @@ export const runTaskFunction: TaskRunner = async (node, ctx) => {
 export function makeOutputFolders(outputs: readonly string[]): void {
   for (const output of outputs) {
     try {
-      fs.mkdirSync(path.dirname(output), { recursive: true });
+      // A stat, where a recursive mkdir of a folder already there is a mkdir and a stat.
+      const folder = path.dirname(output);
+      if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) fs.mkdirSync(folder, { recursive: true });
     } catch {
       // Not ours to report: the run may make it another way (a command run with the rights to).
     }
@@ -89,7 +91,7 @@ export class TaskExecutor implements Executor {
     run.store.put(name, { ...run.store.get(name)!, outputs });
   }
 
-  async execute(run: Run, node: Node, stale: Stale): Promise<void> {
+  async execute(run: Run, node: Node, stale: Stale, release?: () => boolean): Promise<void> {
     const { name } = node;
     const { store, reporter, signal, disk, graph } = run;
     if (stale.parts === undefined) throw new TaskFailure(`task '${name}': an input is not built yet`);
@@ -101,7 +103,7 @@ export class TaskExecutor implements Executor {
     const hit = await this.#cache?.lookup(node, stale.parts, signal);
     reporter.emit({ type: 'start', task: name, reasons: stale.reasons, ...(node.spec.pool === 'console' ? { terminal: true } : {}), ...(hit ? { cache: hit.from } : {}) });
     const log = new TaskLog(
-      path.join(statePaths(run.stateDir).logs, `${name}.log`),
+      path.join(run.stateDir, logsFolder, `${name}.log`),
       (line, command) => reporter.emit({ type: 'output', task: name, line, ...(command ? { command: true } : {}) }),
       (text) => reporter.emit({ type: 'progress', task: name, text }),
     );
@@ -122,10 +124,13 @@ export class TaskExecutor implements Executor {
       const foundNow = discoveredAfterRun(found, stale.parts, graph.root, disk, run.stamps);
       const { discovered: _before, ...parts } = stale.parts;
       const outputs = recordOutputs(node, graph.root, disk, run.stamps);
-      const fileDigests = [...outputs].flatMap(([file, out]) => (out.kind === 'file' ? [[file, out.digest]] : []));
       // Early cutoff: dependents see the output digests, so byte-identical outputs stop the rebuild here.
-      const result = fileDigests.length > 0 ? sha256(canonicalJson(Object.fromEntries(fileDigests))) : `run:${randomUUID()}`;
+      const result = outputsResult(outputs) ?? `run:${randomUUID()}`;
       const durationMs = Date.now() - begun;
+      // Its commands are done and its outputs known: the next task's command starts before this
+      // one is recorded and reported (its dependents still wait for the record). The recording
+      // waits for that start (decisions, the request to the spawn helper), all in promise jobs.
+      if (release?.()) await new Promise<void>((resume) => setImmediate(resume));
       const change = restored ? undefined : unexplainedLineChange(previous, stale.parts, lines, node.spec.check !== undefined);
       if (change) {
         reporter.emit({
@@ -180,6 +185,23 @@ function readDepfile(node: Node, root: string, reporter: Reporter): string[] {
   }
   if (found === undefined) reporter.emit({ type: 'warning', message: `task '${node.name}': its command wrote no depfile ${shown}; no discovered input is recorded` });
   return found ?? [];
+}
+
+/** The logs' folder in the state folder (statePaths' `logs`). */
+const logsFolder = path.basename(statePaths('.').logs);
+
+/**
+ * What a task that ran hands its dependents: the digest of its file outputs' digests, as
+ * `sha256(canonicalJson({ path: digest, ... }))`; undefined when it has none. The JSON is written
+ * here, sorted as canonicalJson sorts, unless a key is one an object would reorder (an array index).
+ */
+export function outputsResult(outputs: ReadonlyMap<string, OutputRecord>): string | undefined {
+  const files: Array<[string, string]> = [];
+  for (const [file, out] of outputs) if (out.kind === 'file') files.push([file, out.digest]);
+  if (files.length === 0) return undefined;
+  if (files.some(([file]) => /^(0|[1-9][0-9]*)$/.test(file))) return sha256(canonicalJson(Object.fromEntries(files)));
+  files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return sha256(`{${files.map(([file, digest]) => `${JSON.stringify(file)}:${JSON.stringify(digest)}`).join(',')}}`);
 }
 
 /** Stats and hashes every declared output after a run; a missing one fails the task, naming it. */

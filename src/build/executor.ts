@@ -17,8 +17,13 @@ export interface Stale {
 }
 
 export interface Executor {
-  /** Brings a stale task up to date (or says it would) and settles it in the run; never rejects. */
-  execute(run: Run, node: Node, stale: Stale): Promise<void>;
+  /**
+   * Brings a stale task up to date (or says it would) and settles it in the run; never rejects.
+   * It may call `release` once its commands have exited and its outputs are known, before it
+   * records them: the task's -j slot is then handed on (`release` says whether a task started in
+   * it). Its dependents are decided only once `execute` has settled.
+   */
+  execute(run: Run, node: Node, stale: Stale, release?: () => boolean): Promise<void>;
   /** An up-to-date task's outputs were touched but are byte-identical: keeps their new mtimes, or not. */
   refresh(run: Run, name: string, outputs: Map<string, OutputRecord>): void;
   /** Once every task is settled: adds what the executor alone knows to the run's summary. */

@@ -42,6 +42,11 @@ export class ReadyQueue {
     }
   }
 
+  /** The highest priority waiting, whether its pool has room or not; undefined when none waits. */
+  bestPriority(): number | undefined {
+    return this.#heap[0]?.priority;
+  }
+
   /** A task of this pool finished: the tasks waiting for it compete again. */
   release(pool: { name: string } | undefined): void {
     if (!pool) return;
