@@ -9,18 +9,18 @@ export interface Ready {
   /** The task's pool, if it has one. */
   pool?: { name: string; depth: number };
   start: () => void;
+  /** Set by the queue: arrival order, so that equal priorities start in the order they became ready. */
+  arrival?: number;
 }
 
 export class ReadyQueue {
   readonly #heap: Ready[] = [];
   readonly #blocked = new Map<string, Ready[]>();
   readonly #poolsBusy = new Map<string, number>();
-  /** Arrival order, so that equal priorities start in the order they became ready. */
-  readonly #arrival = new Map<Ready, number>();
   #arrivals = 0;
 
   push(task: Ready): void {
-    this.#arrival.set(task, this.#arrivals++);
+    task.arrival = this.#arrivals++;
     this.#heapPush(task);
   }
 
@@ -37,7 +37,6 @@ export class ReadyQueue {
         continue;
       }
       if (pool) this.#poolsBusy.set(pool.name, (this.#poolsBusy.get(pool.name) ?? 0) + 1);
-      this.#arrival.delete(best);
       return best;
     }
   }
@@ -58,7 +57,7 @@ export class ReadyQueue {
   }
 
   #before(a: Ready, b: Ready): boolean {
-    return a.priority !== b.priority ? a.priority > b.priority : this.#arrival.get(a)! < this.#arrival.get(b)!;
+    return a.priority !== b.priority ? a.priority > b.priority : a.arrival! < b.arrival!;
   }
 
   #heapPush(task: Ready): void {

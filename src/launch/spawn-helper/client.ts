@@ -34,8 +34,9 @@ interface Pending {
   request: LaunchRequest;
   /** Known once it has exited (the helper says which pid it was). */
   exitedPid: number | undefined;
-  out: StringDecoder;
-  err: StringDecoder;
+  /** Made at the first output of each stream: most commands of a build print nothing. */
+  out: StringDecoder | undefined;
+  err: StringDecoder | undefined;
   stdout: string[];
   stderr: string[];
   resolve(outcome: LaunchOutcome): void;
@@ -116,7 +117,7 @@ export class SpawnHelper {
     const finished = new Promise<LaunchOutcome>((r) => (resolve = r));
     const pending: Pending = {
       request, exitedPid: undefined, resolve,
-      out: new StringDecoder('utf8'), err: new StringDecoder('utf8'), stdout: [], stderr: [],
+      out: undefined, err: undefined, stdout: [], stderr: [],
     };
     if (this.#broken !== undefined) {
       resolve({ started: false, message: this.#broken, helperFailed: true });
@@ -139,7 +140,7 @@ export class SpawnHelper {
   }
 
   #send(id: number, request: LaunchRequest): string | undefined {
-    const changes = Object.entries(request.env ?? {}).map(([name, value]) => (value === undefined ? name : `${name}=${value}`));
+    const changes = request.env === undefined ? [] : Object.entries(request.env).map(([name, value]) => (value === undefined ? name : `${name}=${value}`));
     const fields = ['S', String(id), request.cwd, String(1 + request.args.length), request.file, ...request.args, String(changes.length), ...changes];
     if (fields.some((field) => field.includes('\0'))) return `a NUL byte in the command, its arguments or environment: ${request.file}`;
     const problem = environmentProblem(request.env);
@@ -173,7 +174,8 @@ export class SpawnHelper {
   }
 
   #output(pending: Pending, toStdout: boolean, bytes: Buffer): void {
-    const text = (toStdout ? pending.out : pending.err).write(bytes);
+    const decoder = toStdout ? (pending.out ??= new StringDecoder('utf8')) : (pending.err ??= new StringDecoder('utf8'));
+    const text = decoder.write(bytes);
     if (!text) return;
     (toStdout ? pending.stdout : pending.stderr).push(text);
     pending.request.onOutput(text);
@@ -183,7 +185,7 @@ export class SpawnHelper {
   #exited(id: number, pending: Pending, status: number, pid: number, usage: number[]): void {
     pending.exitedPid = pid;
     for (const [decoder, into] of [[pending.out, pending.stdout], [pending.err, pending.stderr]] as const) {
-      const rest = decoder.end();
+      const rest = decoder?.end();
       if (rest) {
         into.push(rest);
         pending.request.onOutput(rest);
