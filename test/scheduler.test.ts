@@ -200,3 +200,24 @@ test('with one job, a task its finished dependency made ready goes before a wait
   const { ran } = await rig.build(['all'], { jobs: 1 });
   assert.deepEqual(ran.slice(0, 2), ['long1', 'long2']);
 });
+
+test("-j1: the next task's command starts once a command has exited, before the finished task is reported done", async () => {
+  const rig = new EngineRig();
+  rig.task('a', {});
+  rig.task('b', {});
+  rig.task('c', { deps: ['a'] });
+  rig.task('all', { deps: ['a', 'b', 'c'] });
+  const order: string[] = [];
+  const runner: TaskRunner = async (node) => {
+    order.push(`run ${node.name}`);
+  };
+  const { reporter, summary } = await rig.build(['all'], { jobs: 1, runner });
+  assert.ok(['a', 'b', 'c'].every((task) => summary.ran.includes(task)), summary.ran.join(', '));
+  const done = (task: string) => reporter.events.findIndex((e) => e.type === 'done' && e.task === task);
+  const started = (task: string) => reporter.events.findIndex((e) => e.type === 'start' && e.task === task);
+  // a is on the longer chain (a -> c), so it runs first; b takes its slot before a is reported.
+  assert.deepEqual(order.slice(0, 2), ['run a', 'run b']);
+  assert.ok(started('b') < done('a'), reporter.events.map((e) => `${e.type} ${'task' in e ? e.task : ''}`).join(', '));
+  // c waits for a's record: it starts only after a is done.
+  assert.ok(started('c') > done('a'));
+});
