@@ -77,12 +77,18 @@ test('a fresh copy elsewhere, with an empty local cache, restores everything fro
   assert.equal(fs.existsSync(q.path('runs.txt')), false);
 });
 
-test('a corrupt blob on the server is detected, said once, and the task is rebuilt', { skip }, async () => {
+/** A server filled by a first build of the two-task Taskfile, and that build's project. */
+async function filledServer(): Promise<{ cache: CacheServer; p: Project }> {
   const cache = await server();
   const p = project(taskfile);
   p.write('src.txt', 'hello\n');
   p.env = { TASK_CACHE_URL: cache.url };
   assert.equal((await p.run()).code, 0);
+  return { cache, p };
+}
+
+test('a corrupt blob on the server is detected, said once, and the task is rebuilt', { skip }, async () => {
+  const { cache, p } = await filledServer();
   // Every blob the server holds, same size, other bytes.
   const cas = path.join(cache.store, 'cas');
   for (const blob of fs.readdirSync(cas)) {
@@ -101,11 +107,7 @@ test('a corrupt blob on the server is detected, said once, and the task is rebui
 });
 
 test('a folder is unpacked as it downloads: a corrupt one is found at its end, kept nowhere, and rebuilt', { skip }, async () => {
-  const cache = await server();
-  const p = project(taskfile);
-  p.write('src.txt', 'hello\n');
-  p.env = { TASK_CACHE_URL: cache.url };
-  assert.equal((await p.run()).code, 0);
+  const { cache, p } = await filledServer();
   // The folder's archive only (the largest blob), one byte changed in its middle.
   const cas = path.join(cache.store, 'cas');
   const [tree] = fs.readdirSync(cas).map((blob) => path.join(cas, blob)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
