@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { StateError } from '../src/base/errors.ts';
 import { acquireLock } from '../src/state/lock.ts';
-import { plainRecordJson, toPlainRecord } from '../src/state/state-codec.ts';
+import { toPlainRecord } from '../src/state/state-codec.ts';
 import { loadState, saveState, stateVersion, type TaskRecord } from '../src/state/state.ts';
 
 const made: string[] = [];
@@ -143,30 +143,6 @@ test('every field of a record, the digest cache and folder outputs survive a sav
   assert.deepEqual(loaded.get('empty'), { ...record('r1'), parts: { ...record('r1').parts, name: 'empty' } });
   assert.deepEqual([...loaded.files], [['/p/src/a.c', { size: 6, mtimeMs: 1.5, ctimeMs: 2.5, ino: 77, digest: 'digest-a' }]]);
   assert.equal(loaded.changed, false, 'a store in the current format needs no rewrite');
-});
-
-test("a journal line's record is written from the maps as JSON.stringify would write it plain", () => {
-  const full: TaskRecord = {
-    parts: {
-      name: 'link',
-      runSource: 'run-digest',
-      checkSource: '',
-      command: undefined,
-      values: { suite: 'bookworm', packages: ['a', 'b'], port: 4000, on: true, none: null, nested: { z: 1, a: '"quoted"\n' } },
-      inputs: new Map([['src/a.c', 'digest-a'], ['src/\u00e9 "b".c', 'digest-b']]),
-      outputs: ['app', 'dist'],
-      discovered: new Map([['/usr/include/stdio.h', ''], ['include/a.h', 'digest-h']]),
-      deps: new Map([['compile', 'result-c'], ['__proto__', 'run:1234']]),
-    },
-    outputs: new Map([['/p/app', { kind: 'file', size: 12, mtimeMs: 1764401234567.123, digest: 'digest-a' }], ['/p/dist', { kind: 'dir' }]]),
-    result: 'result-link',
-    ranCommands: ['cc -o app', "sh -c 'x'"],
-    finishedAt: 1764401234999,
-    durationMs: 42,
-  };
-  for (const r of [full, record('r1'), { ...record('r2'), parts: { ...record('r2').parts, discovered: new Map() } }]) {
-    assert.equal(plainRecordJson(r), JSON.stringify(toPlainRecord(r)));
-  }
 });
 
 test('a store written by version 1 keeps its records, and is rewritten in the current format', async () => {

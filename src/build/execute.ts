@@ -191,17 +191,12 @@ function readDepfile(node: Node, root: string, reporter: Reporter): string[] {
 const logsFolder = path.basename(statePaths('.').logs);
 
 /**
- * What a task that ran hands its dependents: the digest of its file outputs' digests, as
- * `sha256(canonicalJson({ path: digest, ... }))`; undefined when it has none. The JSON is written
- * here, sorted as canonicalJson sorts, unless a key is one an object would reorder (an array index).
+ * What a task that ran hands its dependents: the digest of its file outputs' digests (early
+ * cutoff); undefined when it has none.
  */
 export function outputsResult(outputs: ReadonlyMap<string, OutputRecord>): string | undefined {
-  const files: Array<[string, string]> = [];
-  for (const [file, out] of outputs) if (out.kind === 'file') files.push([file, out.digest]);
-  if (files.length === 0) return undefined;
-  if (files.some(([file]) => /^(0|[1-9][0-9]*)$/.test(file))) return sha256(canonicalJson(Object.fromEntries(files)));
-  files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return sha256(`{${files.map(([file, digest]) => `${JSON.stringify(file)}:${JSON.stringify(digest)}`).join(',')}}`);
+  const files = [...outputs].flatMap(([file, out]) => (out.kind === 'file' ? [[file, out.digest]] : []));
+  return files.length > 0 ? sha256(canonicalJson(Object.fromEntries(files))) : undefined;
 }
 
 /** Stats and hashes every declared output after a run; a missing one fails the task, naming it. */

@@ -215,51 +215,6 @@ export function toPlainRecord(record: TaskRecord): PlainRecord {
   };
 }
 
-/**
- * `JSON.stringify(toPlainRecord(record))`, written straight from the maps: a journal line a task
- * that ran, where building objects keyed by paths (a hidden class each in V8) cost more than the
- * text. The same text, except that a map's integer-like keys (which an object puts first) keep
- * their place: JSON.parse reads either as the same record.
- */
-export function plainRecordJson(record: TaskRecord): string {
-  let text = '{';
-  for (const key in record) {
-    const value = (record as unknown as Record<string, unknown>)[key];
-    if (key === 'parts') text += `${text === '{' ? '' : ','}"parts":${plainPartsJson(record.parts)}`;
-    else if (key === 'outputs') text += `${text === '{' ? '' : ','}"outputs":${mapJson(record.outputs)}`;
-    else text += member(text, key, value);
-  }
-  return `${text}}`;
-}
-
-function plainPartsJson(parts: FingerprintParts): string {
-  let text = '{';
-  for (const key in parts) {
-    const value = (parts as unknown as Record<string, unknown>)[key];
-    if (key === 'discovered') continue;
-    if (value instanceof Map) text += `${text === '{' ? '' : ','}${JSON.stringify(key)}:${mapJson(value)}`;
-    else text += member(text, key, value);
-  }
-  // Last, where toPlainRecord puts it; left out when there is none.
-  if (parts.discovered) text += `${text === '{' ? '' : ','}"discovered":${mapJson(parts.discovered)}`;
-  return `${text}}`;
-}
-
-/** `,"key":value`, or nothing for a value JSON.stringify leaves out of an object. */
-function member(text: string, key: string, value: unknown): string {
-  const json = JSON.stringify(value);
-  return json === undefined ? '' : `${text === '{' ? '' : ','}${JSON.stringify(key)}:${json}`;
-}
-
-function mapJson(map: ReadonlyMap<string, unknown>): string {
-  let text = '';
-  for (const [key, value] of map) {
-    const json = JSON.stringify(value);
-    if (json !== undefined) text += `${text === '' ? '' : ','}${JSON.stringify(key)}:${json}`;
-  }
-  return `{${text}}`;
-}
-
 /** The record a plain one stands for, or undefined when it lacks what the engine needs (distrusting the store). */
 export function fromPlainRecord(value: unknown): TaskRecord | undefined {
   const r = value as PlainRecord | null;

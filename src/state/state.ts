@@ -7,12 +7,12 @@ import path from 'node:path';
 import type { FileStamp } from './file-stamps.ts';
 import { StateError } from '../base/errors.ts';
 import type { OutputRecord, TaskRecord } from './record.ts';
-import { decodeStore, encodeStore, fromPlainRecord, plainRecordJson, stateVersion, type StoreContents } from './state-codec.ts';
+import { decodeStore, encodeStore, fromPlainRecord, stateVersion, toPlainRecord, type StoreContents } from './state-codec.ts';
 
 export { stateVersion } from './state-codec.ts';
 export type { FingerprintParts, OutputRecord, TaskRecord } from './record.ts';
 
-/** A journal line; a put's record is plain JSON (see toPlainRecord), written by plainRecordJson. */
+/** A journal line; a put's record is plain JSON (see toPlainRecord). */
 type JournalEntry = { op: 'del'; task: string } | { op: 'put'; task: string; record: unknown };
 
 /** The records, in memory; changes are appended to the journal as they are made. */
@@ -47,18 +47,17 @@ export class StateStore {
   /** Records a task's successful run. */
   put(task: string, record: TaskRecord): void {
     this.tasks.set(task, record);
-    this.#append(`{"op":"put","task":${JSON.stringify(task)},"record":${plainRecordJson(record)}}`);
+    this.#append({ op: 'put', task, record: toPlainRecord(record) });
   }
 
-  /** `entry`: a JournalEntry, or the JSON text of one. */
-  #append(entry: JournalEntry | string): void {
+  #append(entry: JournalEntry): void {
     this.changed = true;
     if (this.#journalPath === undefined) return;
     // appendFileSync returns once the kernel has the bytes: a crash of this process cannot lose
     // them, so a task never starts while its old record could still come back.
     try {
       this.#journalFd ??= fs.openSync(this.#journalPath, 'a');
-      fs.writeSync(this.#journalFd, `${typeof entry === 'string' ? entry : JSON.stringify(entry)}\n`);
+      fs.writeSync(this.#journalFd, `${JSON.stringify(entry)}\n`);
     } catch (error) {
       throw new StateError(`cannot write the state journal ${this.#journalPath}: ${(error as Error).message}`);
     }
