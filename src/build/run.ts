@@ -2,13 +2,14 @@
 // it reads and writes (the disk and its stat cache, the store, the digest cache, the checks
 // already asked), where it reports, and what it has found so far. Nothing of a build lives in a
 // module: --json's plan and the build after it are two runs that share only the store they read.
+import fs from 'node:fs';
 import { withStatCache, type Disk, type Stat } from '../base/disk.ts';
 import { TaskFailure } from '../base/errors.ts';
 import { CheckBook } from '../decide/early-check.ts';
 import type { Graph, Node } from '../graph/graph.ts';
 import type { BuildSummary, Reporter } from '../report/events.ts';
 import type { FileStamps } from '../state/file-stamps.ts';
-import type { StateStore } from '../state/state.ts';
+import { statePaths, type StateStore } from '../state/state.ts';
 import { TimingsCollector } from './timings.ts';
 
 export interface RunSetup {
@@ -81,6 +82,17 @@ export class Run {
     this.timings = new TimingsCollector(this.started, { upToDate: setup.timeUpToDate });
   }
 
+  #earlierLogs: ReadonlySet<string> | undefined;
+
+  /**
+   * Whether an earlier run may have left this log file (`NAME.log`) in the logs folder: one
+   * readdir a run, where each task that printed nothing would ask with a stat of its own.
+   */
+  mayHaveLog(fileName: string): boolean {
+    this.#earlierLogs ??= logNames(statePaths(this.stateDir).logs);
+    return this.#earlierLogs === everyName || this.#earlierLogs.has(fileName);
+  }
+
   node(name: string): Node {
     return this.graph.nodes.get(name)!;
   }
@@ -110,6 +122,18 @@ export class Run {
     this.summary.failed.push({ task: name, error });
     this.reporter.emit({ type: 'failed', task: name, error, durationMs });
     if (!this.keepGoing) this.stopping = true;
+  }
+}
+
+/** Stands for "any name": a logs folder that could not be listed. */
+const everyName: ReadonlySet<string> = new Set();
+
+/** The files in the logs folder; none when it is missing. */
+function logNames(folder: string): ReadonlySet<string> {
+  try {
+    return new Set(fs.readdirSync(folder));
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? new Set() : everyName;
   }
 }
 

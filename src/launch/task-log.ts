@@ -31,13 +31,17 @@ export class TaskLog {
 
   /**
    * `onLine` gets every line for the display (`command`: a `$ command` line, not output);
-   * `onProgress` the unfinished last line of a command's output (see `progress`).
+   * `onProgress` the unfinished last line of a command's output (see `progress`); `earlier`
+   * false when the caller knows no earlier run left this file.
    */
-  constructor(logPath: string, onLine: (line: string, command: boolean) => void, onProgress: (text: string) => void = () => {}) {
+  constructor(logPath: string, onLine: (line: string, command: boolean) => void, onProgress: (text: string) => void = () => {}, earlier = true) {
     this.path = logPath;
     this.#onLine = onLine;
     this.#onProgress = onProgress;
+    this.#earlier = earlier;
   }
+
+  readonly #earlier: boolean;
 
   /** The first error writing the log file (a full disk); the display goes on without it. */
   writeError: Error | undefined;
@@ -102,7 +106,7 @@ export class TaskLog {
     this.#closed = true;
     if (this.#fd !== undefined) fs.closeSync(this.#fd);
     // existsSync first: removing a missing file costs an exception, and most logs are missing.
-    else if (!this.writeError && fs.existsSync(this.path)) {
+    else if (!this.writeError && this.#earlier && fs.existsSync(this.path)) {
       try {
         fs.rmSync(this.path, { force: true });
       } catch (error) {
