@@ -19,7 +19,7 @@ import { checkSnapshot, declarationDigest, writeSnapshot } from '../decide/snaps
 import { writeLoadRecord } from '../decide/load-record.ts';
 import { recordLoadInputs, type LoadInputs } from '../taskfile/load-inputs.ts';
 import { answersFromRecords } from './quick-no-op.ts';
-import { loadState, loadStoreWriter, saveState, statePaths } from '../state/state.ts';
+import { loadState, saveState, statePaths } from '../state/state.ts';
 import { discoveredFiles } from '../state/discovered-files.ts';
 import { resolveCache } from '../cache/settings.ts';
 import { isGroup } from '../taskfile/group.ts';
@@ -409,10 +409,7 @@ async function runBuild(options: BuildRun): Promise<number> {
     // -n, --explain and -q: the same decisions, with an executor that runs and records nothing.
     const run = new Run({ ...setup, stats, reporter, checks });
     checks = run.checks;
-    const built = build(run, building ? new TaskExecutor({ cache }) : new DryRunExecutor({ cache }));
-    // What the end of a build needs loads while its first commands run, not after the last one.
-    if (building) void Promise.all([import('../build/timings.ts'), loadStoreWriter()]).catch(() => {});
-    const summary = await built;
+    const summary = await build(run, building ? new TaskExecutor({ cache }) : new DryRunExecutor({ cache }));
     await taskContext.commandsSettled();
     if (building && summary.timings) {
       const { saveTimings } = await import('../build/timings.ts');

@@ -173,17 +173,9 @@ function replayJournal(journalPath: string, tasks: Map<string, TaskRecord>, appe
 }
 
 /** Writes the whole store atomically (temporary file, fsync, rename), then drops the journal. */
-type WriteFileAtomic = typeof import('write-file-atomic');
-let storeWriter: Promise<WriteFileAtomic> | undefined;
-
-/** The store's writer (write-file-atomic), loaded once; a build asks for it early, so that its end does not wait for it. */
-export function loadStoreWriter(): Promise<WriteFileAtomic> {
-  return (storeWriter ??= import('write-file-atomic').then((module) => module.default));
-}
-
 export async function saveState(stateDir: string, store: StateStore): Promise<void> {
   const paths = statePaths(stateDir);
-  const writeFileAtomic = await loadStoreWriter();
+  const { default: writeFileAtomic } = await import('write-file-atomic');
   try {
     await writeFileAtomic(paths.store, encodeStore(store.tasks, store.files), { fsync: true });
   } catch (error) {
