@@ -31,7 +31,7 @@ const lazyModules = new Set();
 for (const file of fs.readdirSync(path.join(root, 'src'), { recursive: true })) {
   if (!file.endsWith('.ts')) continue;
   const source = fs.readFileSync(path.join(root, 'src', file), 'utf8');
-  for (const [, specifier] of source.matchAll(/\bimport\(\s*'(\.{1,2}\/[^']+\.ts)'\s*\)/g)) {
+  for (const [, specifier] of source.matchAll(/\bimport\(\s*['"](\.{1,2}\/[^'"]+\.ts)['"]\s*\)/g)) {
     lazyModules.add(path.resolve(root, 'src', path.dirname(file), specifier));
   }
 }

@@ -46,6 +46,25 @@ function mark(file: string, marker: string, secondsAgo: number): void {
   fs.utimesSync(file, when, when);
 }
 
+test('a start loads few of the bundled engine\'s modules, and none of the libraries a build or the display needs', () => {
+  // Node's ESM loader pays for each module: the CLI and what it imports at once, followed from dist/cli.js.
+  const dist = path.join(copy, 'dist');
+  const loaded = new Set<string>();
+  const libraries = new Set<string>();
+  const follow = (file: string) => {
+    if (loaded.has(file)) return;
+    loaded.add(file);
+    const text = fs.readFileSync(path.join(dist, file), 'utf8');
+    for (const [, specifier] of text.matchAll(/^(?:import|export)\b[^;]*?["']([^"']+)["'];?$/gm)) {
+      if (specifier!.startsWith('./')) follow(specifier!.slice(2));
+      else if (!specifier!.startsWith('node:')) libraries.add(specifier!);
+    }
+  };
+  follow('cli.js');
+  assert.ok(loaded.size <= 4, `a start loads ${loaded.size} modules: ${[...loaded].join(', ')}`);
+  assert.deepEqual([...libraries], [], 'a start loads no library: execa, listr2, p-graph and chokidar wait for their lazy imports');
+});
+
 test('a dist/ newer than src/ is what runs', () => {
   mark(builtUsage(), 'BUILT', 0);
   assert.match(task('--help').stdout, /usage: task \[options\] BUILT/);
