@@ -12,7 +12,7 @@ import { takeDepfile } from '../launch/depfile.ts';
 import { unexplainedLineChange } from '../decide/command-lines.ts';
 import type { Reporter } from '../report/events.ts';
 import type { Node } from '../graph/graph.ts';
-import { statePaths, type OutputRecord } from '../state/state.ts';
+import type { OutputRecord } from '../state/state.ts';
 import type { Executor, Stale } from './executor.ts';
 import type { Run } from './run.ts';
 import { makeContext } from '../launch/task-context.ts';
@@ -103,7 +103,7 @@ export class TaskExecutor implements Executor {
     const hit = await this.#cache?.lookup(node, stale.parts, signal);
     reporter.emit({ type: 'start', task: name, reasons: stale.reasons, ...(node.spec.pool === 'console' ? { terminal: true } : {}), ...(hit ? { cache: hit.from } : {}) });
     const log = new TaskLog(
-      path.join(run.stateDir, logsFolder, `${name}.log`),
+      path.join(run.logsDir, `${name}.log`),
       (line, command) => reporter.emit({ type: 'output', task: name, line, ...(command ? { command: true } : {}) }),
       (text) => reporter.emit({ type: 'progress', task: name, text }),
       run.mayHaveLog(`${name}.log`),
@@ -187,9 +187,6 @@ function readDepfile(node: Node, root: string, reporter: Reporter): string[] {
   if (found === undefined) reporter.emit({ type: 'warning', message: `task '${node.name}': its command wrote no depfile ${shown}; no discovered input is recorded` });
   return found ?? [];
 }
-
-/** The logs' folder in the state folder (statePaths' `logs`). */
-const logsFolder = path.basename(statePaths('.').logs);
 
 /**
  * What a task that ran hands its dependents: the digest of its file outputs' digests (early

@@ -46,6 +46,8 @@ export class Run {
   readonly store: StateStore;
   readonly stamps: FileStamps;
   readonly stateDir: string;
+  /** The state folder's logs folder (`statePaths`' `logs`), where each task's log goes. */
+  readonly logsDir: string;
   readonly reporter: Reporter;
   readonly jobs: number;
   readonly keepGoing: boolean;
@@ -72,6 +74,7 @@ export class Run {
     this.store = setup.store;
     this.stamps = setup.stamps;
     this.stateDir = setup.stateDir;
+    this.logsDir = statePaths(setup.stateDir).logs;
     this.reporter = setup.reporter;
     this.jobs = setup.jobs;
     this.keepGoing = setup.keepGoing;
@@ -89,7 +92,7 @@ export class Run {
    * readdir a run, where each task that printed nothing would ask with a stat of its own.
    */
   mayHaveLog(fileName: string): boolean {
-    this.#earlierLogs ??= logNames(statePaths(this.stateDir).logs);
+    this.#earlierLogs ??= logNames(this.logsDir);
     return this.#earlierLogs === everyName || this.#earlierLogs.has(fileName);
   }
 
