@@ -2,8 +2,9 @@
 // The `task` command. The engine runs bundled from dist/ (scripts/bundle-engine.js, run by npm's
 // `prepare` step, `npm run build` by hand) when dist/cli.js is newer than every src/**/*.ts;
 // otherwise, after an edit of src/, from src/ itself through jiti, so that stale code never runs.
-// Loading the engine through jiti costs about 0.05 s a start; the Taskfile is TypeScript and
-// always goes through jiti. An installed package has no src/ (package.json's `files`): it runs dist/.
+// Loading the engine through jiti costs about 0.05 s a start. The Taskfile is TypeScript: jiti
+// compiles it, and later starts run the code it compiled until a module of it changes (without
+// loading jiti). An installed package has no src/ (package.json's `files`): it runs dist/.
 // CommonJS (bin/package.json says so): a no-op answered by dist/quick-no-op.cjs then never
 // starts Node's ESM loader, which costs about 10 ms; the engine itself is ESM, imported after.
 const fs = require('node:fs');
@@ -26,28 +27,35 @@ if (quick !== undefined) process.exit(quick);
 runCommand().then((status) => process.exit(status));
 
 async function runCommand() {
-  // jiti's CommonJS entry: importing it as ESM makes Node scan its 190 KB bundle for export names.
-  const { createJiti } = require('jiti');
   // A Taskfile imports the API by the package's name (or by the path of src/index.ts, below). The
   // name is an alias for this engine's own entry, whatever node_modules holds: jiti imports a .js
   // module of this "type": "module" package natively, so it gets the very module the engine runs
   // (one TaskFailure class, one registry), and src/index.ts through jiti's own module cache.
   const { name } = require('../package.json');
-  const jiti = createJiti(__filename, { sourceMaps: true, alias: { [name]: bundled ? `${dist}index.js` : `${src}index.ts` } });
-  let main;
-  if (bundled) {
-    ({ main } = await import('../dist/cli.js'));
-    // Taskfiles import the API by the path of src/index.ts. jiti looks a resolved path up in
-    // Node's module cache first: entered there, that import gets the engine's own module (one
-    // TaskFailure class, one registry) instead of a second copy compiled from src/.
-    const api = new Module(`${src}index.ts`);
-    api.filename = api.id;
-    api.exports = await import('../dist/index.js');
-    api.loaded = true;
-    require.cache[api.id] = api;
-  } else {
-    ({ main } = await jiti.import('../src/cli/main.ts'));
+  const alias = { [name]: bundled ? `${dist}index.js` : `${src}index.ts` };
+  // jiti's CommonJS entry: importing it as ESM makes Node scan its 190 KB bundle for export names.
+  const makeJiti = (file, options) => require('jiti').createJiti(file, { sourceMaps: true, alias, ...options });
+  if (!bundled) {
+    const jiti = makeJiti(__filename);
+    const { main } = await jiti.import('../src/cli/main.ts');
+    return main(argv, { importModule: (file) => jiti.import(file) });
   }
+  const { main, taskfileImporter } = await import('../dist/cli.js');
+  // Taskfiles import the API by the path of src/index.ts. jiti looks a resolved path up in
+  // Node's module cache first: entered there, that import gets the engine's own module (one
+  // TaskFailure class, one registry) instead of a second copy compiled from src/.
+  const api = new Module(`${src}index.ts`);
+  api.filename = api.id;
+  api.exports = await import('../dist/index.js');
+  api.loaded = true;
+  require.cache[api.id] = api;
+  // The Taskfile runs from the code jiti compiled for it last time when none of its modules
+  // changed: jiti is then never loaded (src/cli/taskfile-importer.ts).
+  const importModule = taskfileImporter({
+    makeJiti,
+    jitiVersion: require('jiti/package.json').version,
+    api: { files: new Set([`${src}index.ts`, `${dist}index.js`]), exports: api.exports },
+  });
   // Exit when main returns: a `run` abandoned after Ctrl-C must not keep the process alive without the lock.
-  return main(argv, { importModule: (file) => jiti.import(file) });
+  return main(argv, { importModule });
 }

@@ -30,6 +30,8 @@ import { loadTaskfile, locateTaskfile, type LoadedTaskfile, type ModuleImporter 
 const loadBuild = () => Promise.all([import('../build/build.ts'), import('../build/run.ts'), import('../build/execute.ts'), import('../build/executor.ts')]);
 const loadTaskContext = () => import('../launch/task-context.ts');
 
+export { taskfileImporter } from './taskfile-importer.ts';
+
 export interface CliEnvironment {
   importModule: ModuleImporter;
   cwd?: string;
@@ -117,7 +119,8 @@ async function run(args: CliArgs, env: CliEnvironment, argv: readonly string[]):
   process.chdir(path.dirname(file));
   // --watch loads the Taskfile again after an edit: the modules it compiles are noted for that.
   const modules = args.watch ? new (await import('../taskfile/reload.ts')).TaskfileModules(file) : undefined;
-  const load = () => loadTaskfile(file, args.overrides, env.importModule);
+  // Only a plain build may record what the load compiled: -n, --list and the like change nothing.
+  const load = () => loadTaskfile(file, args.overrides, env.importModule, { record: answersFromRecords(args) });
   // A build that may end in a snapshot notes what the load read, for the next run's quick no-op.
   let loadRecord: LoadRecordDraft | undefined;
   let taskfile: LoadedTaskfile;

@@ -81,6 +81,8 @@ export function statePaths(stateDir: string) {
     tasks: path.join(stateDir, 'tasks'),
     /** The timings log (timings-log.ts). */
     timings: path.join(stateDir, 'timings.log'),
+    /** The code jiti compiled for the Taskfile's modules (taskfile/recorded-code.ts). */
+    taskfileCode: path.join(stateDir, 'taskfile-code.json'),
   };
 }
 

@@ -28,6 +28,19 @@ const commandCalls = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'exe
 // npm, pnpm and yarn (classic and berry) rewrite one of these on each install.
 const packageRecords = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'node_modules/.modules.yaml', 'node_modules/.yarn-integrity', 'node_modules/.yarn-state.yml'];
 
+/** Above 0 while the engine itself reads or writes during a load (its record of the Taskfile's code): not the Taskfile's inputs. */
+let enginesOwn = 0;
+
+/** Runs `work` (synchronous: no Taskfile code runs meanwhile) without noting what it reads or runs. */
+export function unnoted<T>(work: () => T): T {
+  enginesOwn++;
+  try {
+    return work();
+  } finally {
+    enginesOwn--;
+  }
+}
+
 /**
  * Runs `load` (the Taskfile's import) while noting what it reads. Only one load runs at a time in
  * a process (the CLI awaits it), and every patch is undone before this returns or throws.
@@ -48,7 +61,7 @@ export async function recordLoadInputs<T>(load: () => Promise<T>): Promise<{ val
     const original = (owner as Record<string, unknown>)[name];
     if (typeof original !== 'function') return;
     const wrapped = function (this: unknown, ...args: unknown[]) {
-      before(args);
+      if (enginesOwn === 0) before(args);
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
     // Keeps util.promisify.custom (fs.exists), name and length.

@@ -6,8 +6,11 @@ import { resetRegistry, type ParamDef, type TaskDef } from './registry.ts';
 import { didYouMean } from '../base/suggest.ts';
 import type { TaskRef } from './types.ts';
 
-/** Imports a module by absolute path; the CLI passes jiti's, tests may pass another. */
-export type ModuleImporter = (file: string) => Promise<unknown>;
+/**
+ * Imports a module by absolute path; the CLI passes jiti's, tests may pass another. `record`: the
+ * run may leave what the load compiled in the state folder (a plain build; never -n or --list).
+ */
+export type ModuleImporter = (file: string, options?: { record?: boolean }) => Promise<unknown>;
 
 export interface LoadedTaskfile {
   file: string;
@@ -48,11 +51,11 @@ export function findTaskfileAbove(dir: string): string | undefined {
   }
 }
 
-export async function loadTaskfile(file: string, overrides: Map<string, string>, importModule: ModuleImporter): Promise<LoadedTaskfile> {
+export async function loadTaskfile(file: string, overrides: Map<string, string>, importModule: ModuleImporter, options: { record?: boolean } = {}): Promise<LoadedTaskfile> {
   const registry = resetRegistry(overrides);
   let exports: Record<string, unknown>;
   try {
-    exports = (await importModule(file)) as Record<string, unknown>;
+    exports = (await importModule(file, options)) as Record<string, unknown>;
   } catch (error) {
     // Our own errors (a bad parameter value) keep their message and exit status.
     if (error instanceof TaskError || typeof (error as TaskError)?.exitStatus === 'number') throw error;
