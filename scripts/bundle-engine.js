@@ -48,9 +48,35 @@ const result = await build({ ...options, entryPoints: { cli: 'src/cli/main.ts', 
 // The quick no-op (src/cli/quick-no-op.ts) as one module of its own: bin/task.js loads it before
 // anything else, and every module more costs a no-op about a millisecond.
 // CommonJS, loaded with require by bin/task.js (CommonJS too): Node's ESM loader never starts.
+// In CommonJS output esbuild wraps each built-in it requires in a copy of its exports (__toESM:
+// a getter per property, about 1.4 ms for this module's dozen imports of fs and path). The
+// engine imports built-ins by default (`import fs from 'node:fs'`) or by name, so each is handed
+// over as it is: the default is the module, a named import the property of that name.
+const namedImports = new Map();
+for (const file of fs.readdirSync(path.join(root, 'src'), { recursive: true })) {
+  if (!file.endsWith('.ts')) continue;
+  const source = fs.readFileSync(path.join(root, 'src', file), 'utf8');
+  for (const [, names, builtin] of source.matchAll(/^import (?!type\b)[^;{]*\{([^}]*)\} from '(node:[a-z_/]+)';/gm)) {
+    const known = namedImports.get(builtin) ?? new Set();
+    for (const name of names.split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type '))) known.add(name.split(/\s+as\s+/)[0]);
+    namedImports.set(builtin, known);
+  }
+}
+const builtinsAsTheyAre = {
+  name: 'builtins-as-they-are',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => (args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin', sideEffects: false }));
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+      const names = [...(namedImports.get(args.path) ?? [])];
+      const named = names.length > 0 ? `export const { ${names.join(', ')} } = builtin;\n` : '';
+      return { contents: `const builtin = require(${JSON.stringify(args.path)});\nexport default builtin;\n${named}`, loader: 'js' };
+    });
+  },
+};
 const quick = await build({
   ...options,
   entryPoints: { 'quick-no-op': 'src/cli/quick-no-op.ts' },
+  plugins: [builtinsAsTheyAre],
   format: 'cjs',
   outExtension: { '.js': '.cjs' },
   define: { 'import.meta.url': 'importMetaUrl' },

@@ -69,8 +69,17 @@ export class StateStore {
   }
 }
 
-/** Paths of the state folder's files. */
-export function statePaths(stateDir: string) {
+/** Paths of the state folder's files, made once a folder (each run's no-op asks for them a dozen times). */
+export function statePaths(stateDir: string): StatePaths {
+  let paths = pathsOf.get(stateDir);
+  if (paths === undefined) pathsOf.set(stateDir, (paths = makeStatePaths(stateDir)));
+  return paths;
+}
+
+export type StatePaths = Readonly<ReturnType<typeof makeStatePaths>>;
+const pathsOf = new Map<string, StatePaths>();
+
+function makeStatePaths(stateDir: string) {
   return {
     dir: stateDir,
     store: path.join(stateDir, 'state.json'),
