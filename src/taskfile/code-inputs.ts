@@ -32,7 +32,10 @@ export function codeInputs(moduleUrl: string | URL, root: string): string[] {
       pending.push(imported);
     }
   }
-  const [first, ...rest] = [...seen].map((file) => path.relative(root, file));
+  const inside = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
+  // A slice where path.relative would give the same: it costs a no-op of the recipe about 4 ms.
+  const relative = (file: string) => (file.startsWith(inside) ? file.slice(inside.length) : path.relative(root, file));
+  const [first, ...rest] = [...seen].map(relative);
   return [first!, ...rest.sort()];
 }
 
