@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { at, EngineRig } from './helpers/engine-rig.ts';
 import { outputsResult } from '../src/build/execute.ts';
-import { canonicalJson, sha256 } from '../src/decide/fingerprint.ts';
+import { sha256 } from '../src/base/digest.ts';
+import { canonicalJson } from '../src/decide/fingerprint.ts';
 import type { OutputRecord } from '../src/state/state.ts';
 
 function chain(): EngineRig {

@@ -2,7 +2,8 @@
 // (a dependency failed, or the build stops), a group, up to date, or stale with its reasons.
 // The rules are decide/freshness.ts's; this file gathers what they compare from the run.
 import { InputNotBuiltYet } from '../base/errors.ts';
-import { canonicalJson, discoveredDigests, ownParts, sha256 } from '../decide/fingerprint.ts';
+import { sha256 } from '../base/digest.ts';
+import { canonicalJson, discoveredDigests, ownParts } from '../decide/fingerprint.ts';
 import { answersAtOnce, checkSetting } from '../decide/early-check.ts';
 import { assess, assessWithoutCheck, type Assessment, type AssessOptions } from '../decide/freshness.ts';
 import type { Node } from '../graph/graph.ts';

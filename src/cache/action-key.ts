@@ -2,7 +2,8 @@
 // task in another clone, another folder or on another machine gets the same key. The cache
 // (local and remote) stores a task's outputs under it.
 import type { Graph, Node } from '../graph/graph.ts';
-import { canonicalJson, sha256 } from '../decide/fingerprint.ts';
+import { sha256 } from '../base/digest.ts';
+import { canonicalJson } from '../decide/fingerprint.ts';
 import type { FingerprintParts, TaskRecord } from '../state/state.ts';
 
 /** Bumped when what a key covers, or the layout of a cached result, changes. */

@@ -1,6 +1,7 @@
 // A task's fingerprint: one sorted JSON object of everything the task reads, hashed.
-import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { sha256 } from '../base/digest.ts';
+import { pathInside } from '../base/inside.ts';
 import type { Disk } from '../base/disk.ts';
 import { InputNotBuiltYet, TaskFailure, TaskfileError } from '../base/errors.ts';
 import type { FileStamps } from '../state/file-stamps.ts';
@@ -9,11 +10,6 @@ import type { FingerprintParts } from '../state/state.ts';
 import type { Value } from '../taskfile/types.ts';
 
 export type { FingerprintParts };
-
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** JSON with object keys sorted, so equal data gives equal text. */
 export function canonicalJson(value: unknown): string {
@@ -129,8 +125,7 @@ export function sourceOf(fn: unknown): string {
 /** A discovered path's key in the fingerprint: relative to the root where inside it, as inputs are. */
 export function discoveredKey(root: string, file: string): string {
   const absolute = path.resolve(root, file);
-  const inside = root.endsWith('/') ? root : `${root}/`;
-  return absolute.startsWith(inside) ? absolute.slice(inside.length) : absolute;
+  return pathInside(root, absolute) ?? absolute;
 }
 
 /**

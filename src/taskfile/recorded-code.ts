@@ -2,11 +2,11 @@
 // start whose modules are unchanged runs it without loading jiti (recorded-modules.ts): jiti and
 // its per-module work are about 45 ms of a recipe's no-op. The code is jiti's output byte for byte,
 // so a task's `run` has the same text, and its task the same fingerprint, whichever way it loaded.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sha256 } from '../base/digest.ts';
 
 /** What jiti made of one module. */
 export interface RecordedModule {
@@ -37,7 +37,6 @@ export interface CompiledModule {
   async: boolean;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
  * The record at `recordFile` if it was made by this jiti for this Taskfile and every module it
