@@ -605,7 +605,7 @@ function displayCpu(root: string, config: Config): void {
     scenario, unit: 'ms', task: live,
     target: `≤ 1.25× plain lines (${fmtMs(plain)}): the display costs a small fraction of the plain mode's CPU`,
     met: live <= 1.25 * plain,
-    detail: `${(live / plain).toFixed(2)}× plain, ${fmtMs(live - plain)} more`,
+    detail: `${(live / plain).toFixed(2)}× plain, ${fmtMs(Math.abs(live - plain))} ${live >= plain ? 'more' : 'less'}`,
   });
 }
 
