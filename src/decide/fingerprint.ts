@@ -1,7 +1,7 @@
 // A task's fingerprint: one sorted JSON object of everything the task reads, hashed.
 import path from 'node:path';
 import { sha256 } from '../base/digest.ts';
-import { pathInside } from '../base/inside.ts';
+import { pathInside, relativeTo } from '../base/inside.ts';
 import type { Disk } from '../base/disk.ts';
 import { InputNotBuiltYet, TaskFailure, TaskfileError } from '../base/errors.ts';
 import type { FileStamps } from '../state/file-stamps.ts';
@@ -48,7 +48,7 @@ export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileS
   const add = (file: string) => {
     const stat = disk.stat(file);
     if (stat?.kind !== 'file') return;
-    digests.set(path.relative(root, file) || file, stamps.digest(file, stat));
+    digests.set(relativeTo(root, file) || file, stamps.digest(file, stat));
   };
   for (const [i, input] of node.inputs.entries()) {
     const literal = node.literalInputs[i];
@@ -104,7 +104,8 @@ export function checkInputsExist(graph: Graph, order: readonly string[], disk: D
         nearest = up;
       }
       if (produced) continue;
-      const shown = nearest === root ? './' : nearest.startsWith(`${root}/`) ? `${path.relative(root, nearest)}/` : nearest;
+      const inside = pathInside(root, nearest);
+      const shown = nearest === root ? './' : inside !== undefined ? `${inside}/` : nearest;
       throw new TaskfileError(
         `task '${name}': input ${node.inputs[i]} does not exist, and no task declares it as an output (nearest existing folder: ${shown})`,
       );

@@ -37,7 +37,6 @@ export interface CompiledModule {
   async: boolean;
 }
 
-
 /**
  * The record at `recordFile` if it was made by this jiti for this Taskfile and every module it
  * holds still has the source it was compiled from; otherwise undefined (jiti loads, as ever).
