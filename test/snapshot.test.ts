@@ -159,11 +159,10 @@ test('a damaged snapshot is ignored', async () => {
   }
 });
 
-test('no snapshot covers an async check, a glob input, or a file modified within the last second', async () => {
-  const withCheck = project(`export default task('a', { outputs: ['a.out'], check: async () => true, run: (ctx) => ctx.exec('sh', ['-c', 'echo > a.out']) });`);
+test('no snapshot covers a glob input, or a file modified within the last second', async () => {
   const globbed = project(`export default task('a', { inputs: ['in/*.txt'], outputs: ['a.out'], run: (ctx) => ctx.exec('sh', ['-c', 'cat in/*.txt > a.out']) });`);
   globbed.write('in/1.txt', 'one\n');
-  for (const p of [withCheck, globbed]) assert.equal((await run(p)).code, 0);
+  assert.equal((await run(globbed)).code, 0);
   const recent = builtProject();
   assert.equal((await run(recent)).code, 0);
   // An mtime in the future stands for "just modified" whatever the machine's speed.
@@ -173,8 +172,6 @@ test('no snapshot covers an async check, a glob input, or a file modified within
   assert.deepEqual(Project.ran(atOnce), []);
   assert.equal(takenLine(atOnce), 'none taken, a.in was modified within the last second');
 
-  const check = await run(withCheck, '-v');
-  assert.equal(takenLine(check), "none taken, task 'a' has an async check");
   const glob = await run(globbed, '-v');
   assert.equal(takenLine(glob), "none taken, task 'a' has a glob input");
   // A new file matching the glob is seen: no snapshot stood in the way.
@@ -267,10 +264,69 @@ test('no snapshot covers an input folder holding a link to no file: creating its
   assert.equal(p.read('out.txt'), 'a\nnew\n');
 });
 
-test('no snapshot covers a plain check that answers with a promise (every snapshot would miss on it)', async () => {
-  const p = project(`export default task('a', { outputs: ['a.out'], check: () => Promise.resolve(true), run: (ctx) => ctx.exec('sh', ['-c', 'echo > a.out']) });`);
+test('checks that answer with a promise (async ones, or plain ones returning one) are asked together by the snapshot, at most -j at a time', async () => {
+  // a's check waits (up to 1 s) until b's has been asked: asked together, b's starts while a's waits.
+  const p = project(`
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+const note = (text) => fs.appendFileSync('asked', text);
+const asked = (text) => fs.existsSync('asked') && fs.readFileSync('asked', 'utf8').includes(text);
+const live = () => fs.readFileSync('live', 'utf8').trim() === 'yes';
+const a = task('a', {
+  outputs: ['a.out'],
+  check: async () => {
+    note('a+');
+    for (let i = 0; i < 20 && !asked('b+'); i++) await sleep(50);
+    note('a-');
+    return live();
+  },
+  run: (ctx) => ctx.exec('sh', ['-c', 'echo > a.out; echo yes > live']),
+});
+const b = task('b', { outputs: ['b.out'], check: () => { note('b+'); return Promise.resolve(true).then((ok) => (note('b-'), ok)); }, run: (ctx) => ctx.exec('sh', ['-c', 'echo > b.out']) });
+export default task('all', { deps: [a, b] });
+`);
+  p.write('live', 'no\n');
+  assert.deepEqual(Project.ran(await run(p)).sort(), ['a', 'b']);
+  await prime(p, 2);
+  const asked = () => p.read('asked');
+  fs.rmSync(p.path('asked'));
+  const together = await run(p, '-v', '-j2');
+  assert.equal(snapshotLine(together), 'every task up to date', together.stdout);
+  assert.equal(asked(), 'a+b+b-a-', 'b asked while a waits');
+  fs.rmSync(p.path('asked'));
+  const oneAtATime = await run(p, '-v', '-j1');
+  assert.equal(snapshotLine(oneAtATime), 'every task up to date', oneAtATime.stdout);
+  assert.equal(asked(), 'a+a-b+b-', 'at -j1, b asked once a has answered');
+
+  // One says no: its task runs; the build decides with the answers given, asking no check twice.
+  p.write('live', 'no\n');
+  fs.rmSync(p.path('asked'));
+  const down = await run(p, '-v', '-j2');
+  assert.equal(snapshotLine(down), "not used, task 'a': its check does not say up to date");
+  assert.deepEqual(Project.ran(down), ['a']);
+  assert.match(down.stdout, /a: running \(its check found the live state out of date\)/);
+  assert.equal(asked(), 'a+b+b-a-', 'each asked once');
+  assert.equal(p.read('live'), 'yes\n');
+});
+
+test('an async check that throws, asked by the snapshot, makes its task run, saying why', async () => {
+  const p = project(`
+import fs from 'node:fs';
+export default task('a', {
+  outputs: ['a.out'],
+  check: async () => {
+    if (fs.existsSync('broken')) throw new Error('the probe could not reach the service');
+    return true;
+  },
+  run: (ctx) => ctx.exec('sh', ['-c', 'echo > a.out']),
+});
+`);
   assert.deepEqual(Project.ran(await run(p)), ['a']);
-  const noop = await run(p, '-v');
-  assert.deepEqual(Project.ran(noop), []);
-  assert.equal(takenLine(noop), "none taken, task 'a' has a check that answers with a promise");
+  await prime(p, 1);
+  p.write('broken', '');
+  const broken = await run(p, '-v');
+  assert.equal(snapshotLine(broken), "not used, task 'a': its check does not say up to date");
+  assert.equal(broken.code, 0, broken.stderr);
+  assert.deepEqual(Project.ran(broken), ['a']);
+  assert.match(broken.stdout, /a: running \(its check failed: the probe could not reach the service\)/);
 });

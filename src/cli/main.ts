@@ -8,6 +8,7 @@ import { parseArgs, usage, type CliArgs } from './args.ts';
 import { chooseDisplay } from '../report/display.ts';
 import { realDisk, withStatCache, type Disk, type Stat } from '../base/disk.ts';
 import type { CheckBook } from '../decide/early-check.ts';
+import type { TaskSpec } from '../taskfile/types.ts';
 import { describeSystemError, TaskError, UsageError } from '../base/errors.ts';
 import type { BuildSummary, Reporter } from '../report/events.ts';
 import { FileStamps } from '../state/file-stamps.ts';
@@ -354,7 +355,7 @@ async function runBuild(options: BuildRun): Promise<number> {
       let miss = 'miss' in verdict ? verdict.miss : undefined;
       if ('upToDate' in verdict) {
         let notUpToDate: string | undefined;
-        ({ checks, notUpToDate } = await askChecks(verdict.checks, taskfile, stateDir, interrupt.signal));
+        ({ checks, notUpToDate } = await askChecks(verdict.checks, taskfile, stateDir, interrupt.signal, args.jobs ?? os.availableParallelism()));
         if (notUpToDate) miss = `task '${notUpToDate}': its check does not say up to date`;
       }
       if (args.verbose) options.stdout.write(`task: snapshot: ${miss ? `not used, ${miss}` : 'every task up to date'}\n`);
@@ -425,15 +426,11 @@ async function runBuild(options: BuildRun): Promise<number> {
     }
     const allUpToDate = summary.upToDate.length + summary.groups.length === order.length;
     if (building && allUpToDate && saveError === undefined && !interrupt.signal.aborted) {
-      // A plain function that answered with a promise would make every snapshot miss.
-      const promised = run.checks.promised();
-      const declarations = promised ? undefined : declarationDigest(taskfile.tasks, root);
-      const notWritten = promised
-        ? `task '${promised}' has a check that answers with a promise`
-        : writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, records: store, disk, stats, startedAt: started, declarations });
+      const declarations = declarationDigest(taskfile.tasks, root);
+      const notWritten = writeSnapshot({ stateDir, targets, tasks: taskfile.tasks, graph, order, records: store, disk, stats, startedAt: started, declarations });
       if (args.verbose) options.stdout.write(`task: snapshot: ${notWritten ? `none taken, ${notWritten}` : 'taken for the next run'}\n`);
       const { loadRecord } = options;
-      if (!notWritten && declarations !== undefined && loadRecord) {
+      if (!notWritten && loadRecord) {
         // Only -v says why there is none, and -v itself never records (it prints more than a no-op).
         writeLoadRecord({ stateDir, ...loadRecord, taskfile: taskfile.file, defaultTarget: taskfile.defaultTarget, declarations, disk });
       }
@@ -451,20 +448,25 @@ async function runBuild(options: BuildRun): Promise<number> {
 }
 
 /**
- * Asks the checks a snapshot lists, in its order, as the build would ask them: each once, and
- * none after the first that does not answer "up to date" at once (its name is returned). What
- * they said is returned in a CheckBook, for the build's run if it has to decide task by task.
+ * Asks the checks a snapshot lists, in its order, as the build would ask them: each once, those
+ * that answer with a promise together, at most -j at a time (early-check.ts). What they said is
+ * returned in a CheckBook, for the build's run if it has to decide task by task, with the name of
+ * a task whose check does not say up to date, if one does not.
  */
-async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, stateDir: string, signal: AbortSignal): Promise<{ checks?: CheckBook; notUpToDate?: string }> {
+async function askChecks(names: readonly string[], taskfile: LoadedTaskfile, stateDir: string, signal: AbortSignal, jobs: number): Promise<{ checks?: CheckBook; notUpToDate?: string }> {
   if (names.length === 0) return {};
   const { CheckBook } = await import('../decide/early-check.ts');
   const checks = new CheckBook();
+  const asked: Array<{ name: string; spec: TaskSpec }> = [];
   for (const name of names) {
     const spec = taskfile.tasks.get(name)?.spec;
-    if (!spec?.check) return { checks, notUpToDate: name };
-    if (!checks.ask(name, spec, { root: taskfile.root, stateDir, signal }).upToDate) return { checks, notUpToDate: name };
+    // A task that lost its check since the snapshot was taken: the build decides it.
+    if (!spec?.check) break;
+    asked.push({ name, spec });
   }
-  return { checks };
+  const notUpToDate = asked.length < names.length ? names[asked.length] : undefined;
+  const said = await checks.askAll(asked, { root: taskfile.root, stateDir, signal }, jobs);
+  return { checks, notUpToDate: said ?? notUpToDate };
 }
 
 /** What a build that finds every task up to date reports, for a run the snapshot answered. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { statePaths } from '../state/state.ts';
 import { makeContext } from '../launch/task-context.ts';
 import { TaskLog } from '../launch/task-log.ts';
+import { untilAborted } from '../launch/timeout-signal.ts';
 import type { TaskContext, TaskSpec } from '../taskfile/types.ts';
 
 export interface CalledCheck {
@@ -90,9 +91,42 @@ export class CheckBook {
     this.#called.delete(name);
   }
 
-  /** A task whose plain check answered with a promise, if any: a snapshot would miss on it every run. */
-  promised(): string | undefined {
-    for (const [name, called] of this.#called) if (called.promised) return name;
+  /**
+   * Asks these checks in their order, as the no-op snapshot does, each once. One that answers at
+   * once and says no ends the asking. One that answers with a promise (an `async` check waiting
+   * for a process) is awaited together with the others, at most `jobs` at a time, so that slow
+   * probes overlap. Resolves with a task whose check does not say up to date (a rejection counts
+   * as no: the build's decision then reports it, from the answer kept here), or undefined when
+   * every check says up to date; with the first task not asked once the signal aborts.
+   */
+  async askAll(checks: ReadonlyArray<{ name: string; spec: TaskSpec }>, place: CheckPlace, jobs: number): Promise<string | undefined> {
+    const answers: Array<{ name: string; upToDate: Promise<boolean> }> = [];
+    const running = new Set<Promise<boolean>>();
+    let asking = checks[0]?.name;
+    try {
+      for (const { name, spec } of checks) {
+        asking = name;
+        if (place.signal.aborted) return name;
+        const called = this.ask(name, spec, place);
+        if (!called.promised) {
+          if (!called.upToDate) return name;
+          continue;
+        }
+        const upToDate = (called.outcome() as Promise<unknown>).then(Boolean, () => false);
+        answers.push({ name, upToDate });
+        running.add(upToDate);
+        void upToDate.then(() => running.delete(upToDate));
+        while (running.size >= Math.max(1, jobs)) await untilAborted(Promise.race(running), place.signal);
+      }
+      for (const { name, upToDate } of answers) {
+        asking = name;
+        if (!(await untilAborted(upToDate, place.signal))) return name;
+      }
+    } catch (error) {
+      // Interrupted while waiting: the task whose answer was awaited is not known up to date.
+      if (place.signal.aborted) return asking;
+      throw error;
+    }
     return undefined;
   }
 

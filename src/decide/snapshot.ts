@@ -14,7 +14,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { statOrRefusal, type Disk, type Stat } from '../base/disk.ts';
 import { shortHash } from '../base/short-hash.ts';
-import { answersAtOnce } from './early-check.ts';
 import { racyWindowMs, sameStamp } from '../state/file-stamps.ts';
 import { declaredParts, sourceOf } from './fingerprint.ts';
 import { checkSpec, commandKeyOf, commandsOf, placePath, type Graph } from '../graph/graph.ts';
@@ -275,10 +274,7 @@ export function writeSnapshot(options: {
     const node = graph.nodes.get(name)!;
     if (isGroup(node.spec)) groups.push(name);
     if (node.spec.always) return `task '${name}' always runs`;
-    if (node.spec.check) {
-      if (!answersAtOnce(node.spec.check)) return `task '${name}' has an async check`;
-      checks.push(name);
-    }
+    if (node.spec.check) checks.push(name);
     const taskRecord = options.records.get(name);
     if (taskRecord === undefined) {
       // A group: nothing of its own to compare.
