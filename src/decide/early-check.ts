@@ -97,7 +97,7 @@ export class CheckBook {
    * for a process) is awaited together with the others, at most `jobs` at a time, so that slow
    * probes overlap. Resolves with a task whose check does not say up to date (a rejection counts
    * as no: the build's decision then reports it, from the answer kept here), or undefined when
-   * every check says up to date; with the first task not asked once the signal aborts.
+   * every check says up to date; with the task being asked or awaited when the signal aborts.
    */
   async askAll(checks: ReadonlyArray<{ name: string; spec: TaskSpec }>, place: CheckPlace, jobs: number): Promise<string | undefined> {
     const answers: Array<{ name: string; upToDate: Promise<boolean> }> = [];
