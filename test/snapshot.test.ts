@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildGraph } from '../src/graph/graph.ts';
 import { writeSnapshot } from '../src/decide/snapshot.ts';
 import type { Stat } from '../src/base/disk.ts';
-import { Project, projectMaker, type CliResult } from './helpers/cli-rig.ts';
+import { finished, Project, projectMaker, waitForFile, type CliResult } from './helpers/cli-rig.ts';
 import { FakeDisk } from './helpers/fake-disk.ts';
 import { runInProcess } from './helpers/in-process-cli.ts';
 
@@ -307,6 +307,37 @@ export default task('all', { deps: [a, b] });
   assert.match(down.stdout, /a: running \(its check found the live state out of date\)/);
   assert.equal(asked(), 'a+b+b-a-', 'each asked once');
   assert.equal(p.read('live'), 'yes\n');
+});
+
+// Waiting for the check instead would hang the test past its timeout.
+test('Ctrl-C while the snapshot waits for an async check exits 130 at once, and runs nothing', { timeout: 60_000 }, async () => {
+  // The check hangs for ten minutes once 'slow' exists, and ignores the signal it is given.
+  const p = project(`
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+export default task('a', {
+  outputs: ['a.out'],
+  check: async () => {
+    if (fs.existsSync('slow')) {
+      fs.writeFileSync('waiting', '');
+      await sleep(600_000);
+    }
+    return true;
+  },
+  run: (ctx) => ctx.exec('sh', ['-c', 'echo >> a.out']),
+});
+`);
+  assert.deepEqual(Project.ran(await run(p)), ['a']);
+  await prime(p, 1);
+  p.write('slow', '');
+  const child = p.spawn(['-v']);
+  const result = finished(child);
+  await waitForFile(p.path('waiting'));
+  child.kill('SIGINT');
+  const interrupted = await result;
+  assert.equal(interrupted.code, 130, interrupted.stderr);
+  assert.deepEqual(Project.ran(interrupted), []);
+  assert.equal(p.read('a.out'), '\n', 'the task did not run again');
 });
 
 test('an async check that throws, asked by the snapshot, makes its task run, saying why', async () => {
