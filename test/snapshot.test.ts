@@ -309,24 +309,25 @@ export default task('all', { deps: [a, b] });
   assert.equal(p.read('live'), 'yes\n');
 });
 
-// Waiting for the check instead would hang the test past its timeout.
-test('Ctrl-C while the snapshot waits for an async check exits 130 at once, and runs nothing', { timeout: 60_000 }, async () => {
-  // The check hangs for ten minutes once 'slow' exists, and ignores the signal it is given.
-  const p = project(`
+/** One task whose async check runs `reaction` (statements) once the file `trigger` exists, and otherwise says up to date. */
+const asyncCheckProject = (trigger: string, reaction: string) =>
+  project(`
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 export default task('a', {
   outputs: ['a.out'],
   check: async () => {
-    if (fs.existsSync('slow')) {
-      fs.writeFileSync('waiting', '');
-      await sleep(600_000);
-    }
+    if (fs.existsSync('${trigger}')) { ${reaction} }
     return true;
   },
   run: (ctx) => ctx.exec('sh', ['-c', 'echo >> a.out']),
 });
 `);
+
+// Waiting for the check instead would hang the test past its timeout.
+test('Ctrl-C while the snapshot waits for an async check exits 130 at once, and runs nothing', { timeout: 60_000 }, async () => {
+  // The check hangs for ten minutes once 'slow' exists, and ignores the signal it is given.
+  const p = asyncCheckProject('slow', "fs.writeFileSync('waiting', ''); await sleep(600_000);");
   assert.deepEqual(Project.ran(await run(p)), ['a']);
   await prime(p, 1);
   p.write('slow', '');
@@ -341,17 +342,7 @@ export default task('a', {
 });
 
 test('an async check that throws, asked by the snapshot, makes its task run, saying why', async () => {
-  const p = project(`
-import fs from 'node:fs';
-export default task('a', {
-  outputs: ['a.out'],
-  check: async () => {
-    if (fs.existsSync('broken')) throw new Error('the probe could not reach the service');
-    return true;
-  },
-  run: (ctx) => ctx.exec('sh', ['-c', 'echo > a.out']),
-});
-`);
+  const p = asyncCheckProject('broken', "throw new Error('the probe could not reach the service');");
   assert.deepEqual(Project.ran(await run(p)), ['a']);
   await prime(p, 1);
   p.write('broken', '');
