@@ -283,6 +283,11 @@ describe('the execd container against hostile clients', { skip, timeout: 30 * 60
     assert.equal(left.code, 0, left.stderr);
     assert.equal(left.stdout, '', 'every file of the earlier requests is gone');
     assert.deepEqual(hostView.map((d) => fs.readdirSync(d).length), before, "nothing reached the host's disk");
+    // Outside those three, nothing is writable: not /run, nor its world-writable /run/lock.
+    const writable = await execc('', 'sh', '-c', "find / \\( -path /proc -o -path /sys -o -path /dev -o -path '/tmp/*' -o -path '/var/tmp/*' \\) -prune -o -type d -writable -print 2>/dev/null; true");
+    assert.deepEqual(writable.stdout.trim().split('\n').sort(), ['/tmp', '/var/tmp'], writable.stdout);
+    const lock = await execc('', 'sh', '-c', 'echo left > /run/lock/left');
+    assert.equal(lock.code, 1, 'a request cannot write /run/lock');
     // SysV shared memory is removed with the request too.
     await execc('', 'sh', '-c', 'ipcmk -M 65536 >/dev/null 2>&1; true');
     const ipc = await execc('', 'sh', '-c', 'ipcs -m | grep -c 0x || true');

@@ -190,15 +190,21 @@ func (s *Server) handleConn(conn net.Conn) {
 			closeGracefully(conn)
 			return
 		}
-		// Stdin must arrive while the command may run.
-		conn.SetReadDeadline(time.Now().Add(s.commandTimeout() + s.idleTimeout()))
+		// Stdin must arrive while the command may run: a client that announces stdin and never
+		// sends it holds the slot no longer than the time limit.
+		conn.SetReadDeadline(time.Now().Add(s.commandTimeout()))
 		res := s.run(sl, peer, head.Args, br, head.StdinLen)
-		s.slots.release(sl)
 		if res.brokenConn != nil {
+			s.slots.release(sl)
 			s.logf("%s: reading stdin: %v", peer, res.brokenConn)
 			return
 		}
-		if !s.send(conn, bw, res.out, res.err) {
+		// The reply is the slot's output buffer: the slot is free again only once the reply is
+		// sent (or its write deadline passed), or the next request in it would overwrite what a
+		// slow reader has not received yet.
+		sent := s.send(conn, bw, res.out, res.err)
+		s.slots.release(sl)
+		if !sent {
 			return
 		}
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"log"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,11 +20,17 @@ import (
 // start runs srv on a loopback port for the duration of the test.
 func start(t *testing.T, srv *Server) string {
 	t.Helper()
+	return startOn(t, srv, net.ListenConfig{})
+}
+
+// startOn is start with the listener's settings (a socket option its connections inherit).
+func startOn(t *testing.T, srv *Server, config net.ListenConfig) string {
+	t.Helper()
 	if srv.Logger == nil {
 		// Not t.Log: connection goroutines may log after the test ends.
 		srv.Logger = log.New(testLog, "", 0)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := config.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,3 +208,102 @@ var testLog = func() io.Writer {
 	}
 	return io.Discard
 }()
+
+// A reply is the slot's output buffer: a client that reads its reply slowly must get its own
+// output, whatever the next request in that slot prints meanwhile.
+func TestSlowReaderGetsItsOwnOutput(t *testing.T) {
+	// Small socket buffers on both ends (set before connecting: a window cannot shrink later)
+	// keep the reply mostly in the daemon while slow does not read, as over a slow link.
+	small := func(_, _ string, raw syscall.RawConn) error {
+		return raw.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4096)
+		})
+	}
+	addr := startOn(t, &Server{Slots: 1}, net.ListenConfig{Control: small})
+	const size = "900000"
+	dialer := net.Dialer{Control: small}
+	conn, err := dialer.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	slow := &client{conn, bufio.NewReader(conn)}
+	started := filepath.Join(t.TempDir(), "started")
+	if err := protocol.WriteRequest(slow, &protocol.Request{Args: []string{"sh", "-c", "touch " + started + "; head -c " + size + " /dev/zero | tr '\\0' A"}}); err != nil {
+		t.Fatal(err)
+	}
+	// slow holds the slot from here on.
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Another client asks for the one slot until it gets it, for 2 s at most: it must not get
+	// it while slow's reply is still unread.
+	other := dial(t, addr)
+	gotSlot := false
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		_, err := other.do(t, "", "sh", "-c", "head -c "+size+" /dev/zero | tr '\\0' B")
+		var remote *protocol.RemoteError
+		if errors.As(err, &remote) && strings.Contains(remote.Msg, "busy") {
+			other = dial(t, addr) // a busy reply closes the connection
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotSlot = true
+		break
+	}
+	out, err := protocol.ReadReply(slow.br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(out), "A"); n != len(out) || len(out) != 900000 {
+		t.Errorf("slow reader: %d bytes, %d of them its own (another request's output got in: %v)", len(out), n, gotSlot)
+	}
+	// Once its reply is sent, the slot is free again (the daemon may still be returning it as
+	// the last bytes arrive: a busy reply is retried for a moment).
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		got, err := dial(t, addr).do(t, "", "/bin/echo", "free")
+		var remote *protocol.RemoteError
+		if errors.As(err, &remote) && strings.Contains(remote.Msg, "busy") && time.Now().Before(deadline) {
+			continue
+		}
+		if err != nil || got != "free\n" {
+			t.Errorf("after the slow reply: got %q, %v", got, err)
+		}
+		break
+	}
+}
+
+// A client that announces stdin and never sends it holds its slot until the time limit, not
+// until the idle limit on top of it.
+func TestUnsentStdinHoldsTheSlotNoLongerThanTheTimeLimit(t *testing.T) {
+	addr := start(t, &Server{Slots: 1, CommandTimeout: 300 * time.Millisecond, IdleTimeout: 5 * time.Second})
+	silent := dial(t, addr)
+	started := filepath.Join(t.TempDir(), "started")
+	io.WriteString(silent, "sh\n-c\ntouch "+started+"; cat\n\n1000000\n")
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The slot is free again within 2 s (the time limit is 0.3 s; the idle limit, 5 s).
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		got, err := dial(t, addr).do(t, "", "/bin/echo", "served")
+		var remote *protocol.RemoteError
+		if errors.As(err, &remote) && strings.Contains(remote.Msg, "busy") && time.Now().Before(deadline) {
+			continue
+		}
+		if err != nil || got != "served\n" {
+			t.Errorf("while a client withholds its stdin: got %q, %v", got, err)
+		}
+		break
+	}
+}
