@@ -17,6 +17,7 @@ package server
 
 import (
 	"bufio"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -93,10 +94,13 @@ func launchMain(args []string) {
 	syscall.Umask(0o077)
 	env := []string{"PATH=" + safePath, "LANG=C.UTF-8", "HOME=/", "USER=nobody"}
 	if tmp != "" {
-		if err := os.Mkdir(tmp, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		// A name no other request can make first: a folder of the slot's plain name, made by
+		// another uid running at the same time, would become this request's TMPDIR otherwise.
+		made, err := makeOwnFolder(tmp)
+		if err != nil {
 			fail("making %s: %v", tmp, err)
 		}
-		env = append(env, "TMPDIR="+tmp, "HOME="+tmp)
+		env = append(env, "TMPDIR="+made, "HOME="+made)
 	}
 	// Raising one's own OOM score needs no privilege: the kernel's OOM killer
 	// then takes a request's processes before the container's systemd or execd.
@@ -207,8 +211,31 @@ func liveProcessesOf(uid, self int) []int {
 	return pids
 }
 
+// makeOwnFolder makes a new folder prefix-RANDOM, mode 0700, and returns its
+// path; never one that already exists.
+func makeOwnFolder(prefix string) (string, error) {
+	var random [6]byte
+	for attempt := 0; ; attempt++ {
+		if _, err := rand.Read(random[:]); err != nil {
+			return "", err
+		}
+		path := fmt.Sprintf("%s-%x", prefix, random)
+		err := os.Mkdir(path, 0o700)
+		if err == nil {
+			return path, nil
+		}
+		if !errors.Is(err, fs.ErrExist) || attempt == 3 {
+			return "", err
+		}
+	}
+}
+
 // removeOwnedBy removes every entry under root owned by uid (a folder of its
-// own with everything in it). root itself stays.
+// own with everything in it). root itself stays. A folder of uid's that holds
+// another uid's entries (a request made it open to all, and another request
+// put a folder of its own in it) cannot be emptied: it is left open to all,
+// sticky, so that the other uid's reaper can still reach its own entries and
+// remove them, and a later reaper of uid removes the folder once it is empty.
 func removeOwnedBy(root string, uid int) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -227,7 +254,9 @@ func removeOwnedBy(root string, uid int) {
 		if int(st.Uid) == uid {
 			if info.IsDir() {
 				makeTraversable(path, uid)
-				os.RemoveAll(path)
+				if os.RemoveAll(path) != nil {
+					leaveReachable(path)
+				}
 			} else {
 				os.Remove(path)
 			}
@@ -243,6 +272,20 @@ func makeTraversable(root string, uid int) {
 	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if d != nil && d.IsDir() {
 			os.Chmod(path, 0o700)
+		}
+		return nil
+	})
+}
+
+// leaveReachable opens the folders left of a tree this uid could not remove
+// (another uid's entries are in it) to every uid, sticky: each may then enter
+// and remove only its own entries.
+func leaveReachable(root string) {
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if d != nil && d.IsDir() {
+			if os.Chmod(path, 0o777|os.ModeSticky) != nil {
+				return fs.SkipDir // another uid's: not ours to open
+			}
 		}
 		return nil
 	})

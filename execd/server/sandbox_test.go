@@ -3,10 +3,12 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,10 +130,64 @@ func TestUIDModeLeavesNoFiles(t *testing.T) {
 	addr, scratch, _ := uidMode(t, &Server{Slots: 1})
 	c := dial(t, addr)
 	script := fmt.Sprintf("echo x > %[1]s/left; mkdir -p %[1]s/d/e; touch %[1]s/d/e/f; chmod 000 %[1]s/d/e %[1]s/d; echo $TMPDIR; touch $TMPDIR/mine", scratch)
-	c.expect(t, filepath.Join(scratch, "execd-request-0")+"\n", "", "/bin/sh", "-c", script)
+	tmp, err := c.do(t, "", "/bin/sh", "-c", script)
+	if err != nil || !regexp.MustCompile(`^`+regexp.QuoteMeta(filepath.Join(scratch, "execd-request-0-"))+`[0-9a-f]{12}\n$`).MatchString(tmp) {
+		t.Errorf("TMPDIR: got %q, %v; want %s-RANDOM", tmp, err, filepath.Join(scratch, "execd-request-0"))
+	}
 	if entries, _ := os.ReadDir(scratch); len(entries) != 0 {
 		t.Errorf("left in the scratch folder: %v", entries)
 	}
+}
+
+// Two requests at once nest folders in each other's: one makes a folder open to all, the other
+// puts a folder of its own in it, and the first ends first. Each reaper still removes its own
+// entries, and the emptied folder of the first goes with its slot's next request.
+func TestUIDModeNestedFoldersOfTwoRequestsDoNotOutliveThem(t *testing.T) {
+	addr, scratch, _ := uidMode(t, &Server{Slots: 2})
+	x := filepath.Join(scratch, "x")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		dial(t, addr).expect(t, "a\n", "", "/bin/sh", "-c", fmt.Sprintf("mkdir %[1]s.new; chmod 777 %[1]s.new; mv %[1]s.new %[1]s; while [ ! -d %[1]s/y ]; do sleep 0.05; done; echo a", x))
+	}()
+	dial(t, addr).expect(t, "b\n", "", "/bin/sh", "-c", fmt.Sprintf("while [ ! -d %[1]s ]; do sleep 0.05; done; mkdir %[1]s/y; echo secret > %[1]s/y/f; sleep 1; echo b", x))
+	wg.Wait()
+	if _, err := os.Lstat(filepath.Join(x, "y")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the second request's folder outlived it: %v", err)
+	}
+	// The next request in each slot.
+	c := dial(t, addr)
+	c.expect(t, "", "", "/bin/true")
+	c.expect(t, "", "", "/bin/true")
+	if entries, _ := os.ReadDir(scratch); len(entries) != 0 {
+		t.Errorf("left in the scratch folder: %v", entries)
+	}
+}
+
+// A request cannot make another slot's TMPDIR for it in advance: each request's TMPDIR is a new
+// folder of its own uid, whatever others made under the slot's name.
+func TestUIDModeTMPDIRCannotBeMadeForAnotherSlot(t *testing.T) {
+	addr, scratch, uid := uidMode(t, &Server{Slots: 2})
+	taken := filepath.Join(scratch, "execd-request-1")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		dial(t, addr).expect(t, "", "", "/bin/sh", "-c", fmt.Sprintf("mkdir %[1]s.new; chmod 777 %[1]s.new; mv %[1]s.new %[1]s; sleep 1", taken))
+	}()
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(taken); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got, err := dial(t, addr).do(t, "", "/bin/sh", "-c", `echo "$TMPDIR $(stat -c %u "$TMPDIR")"`)
+	want := regexp.MustCompile(`^` + regexp.QuoteMeta(taken) + `-[0-9a-f]{12} ` + strconv.Itoa(uid+1) + `\n$`)
+	if err != nil || !want.MatchString(got) {
+		t.Errorf("slot 1's TMPDIR: got %q, %v; want a new folder of uid %d", got, err, uid+1)
+	}
+	wg.Wait()
 }
 
 func TestUIDModeSignalsAndLimits(t *testing.T) {
