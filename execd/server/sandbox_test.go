@@ -139,20 +139,32 @@ func TestUIDModeLeavesNoFiles(t *testing.T) {
 	}
 }
 
+// alongside runs a shell script as a request of its own connection while the test goes on, and
+// checks its reply; the function it returns waits for that.
+func alongside(t *testing.T, addr, want, script string) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		dial(t, addr).expect(t, want, "", "/bin/sh", "-c", script)
+	}()
+	return wg.Wait
+}
+
+// openFolder is a shell command that makes a folder open to all at once (made aside, then renamed).
+func openFolder(path string) string {
+	return fmt.Sprintf("mkdir %[1]s.new; chmod 777 %[1]s.new; mv %[1]s.new %[1]s", path)
+}
+
 // Two requests at once nest folders in each other's: one makes a folder open to all, the other
 // puts a folder of its own in it, and the first ends first. Each reaper still removes its own
 // entries, and the emptied folder of the first goes with its slot's next request.
 func TestUIDModeNestedFoldersOfTwoRequestsDoNotOutliveThem(t *testing.T) {
 	addr, scratch, _ := uidMode(t, &Server{Slots: 2})
 	x := filepath.Join(scratch, "x")
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		dial(t, addr).expect(t, "a\n", "", "/bin/sh", "-c", fmt.Sprintf("mkdir %[1]s.new; chmod 777 %[1]s.new; mv %[1]s.new %[1]s; while [ ! -d %[1]s/y ]; do sleep 0.05; done; echo a", x))
-	}()
+	first := alongside(t, addr, "a\n", openFolder(x)+fmt.Sprintf("; while [ ! -d %[1]s/y ]; do sleep 0.05; done; echo a", x))
 	dial(t, addr).expect(t, "b\n", "", "/bin/sh", "-c", fmt.Sprintf("while [ ! -d %[1]s ]; do sleep 0.05; done; mkdir %[1]s/y; echo secret > %[1]s/y/f; sleep 1; echo b", x))
-	wg.Wait()
+	first()
 	if _, err := os.Lstat(filepath.Join(x, "y")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the second request's folder outlived it: %v", err)
 	}
@@ -170,24 +182,14 @@ func TestUIDModeNestedFoldersOfTwoRequestsDoNotOutliveThem(t *testing.T) {
 func TestUIDModeTMPDIRCannotBeMadeForAnotherSlot(t *testing.T) {
 	addr, scratch, uid := uidMode(t, &Server{Slots: 2})
 	taken := filepath.Join(scratch, "execd-request-1")
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		dial(t, addr).expect(t, "", "", "/bin/sh", "-c", fmt.Sprintf("mkdir %[1]s.new; chmod 777 %[1]s.new; mv %[1]s.new %[1]s; sleep 1", taken))
-	}()
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(taken); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	holder := alongside(t, addr, "", openFolder(taken)+"; sleep 1")
+	waitForFile(taken)
 	got, err := dial(t, addr).do(t, "", "/bin/sh", "-c", `echo "$TMPDIR $(stat -c %u "$TMPDIR")"`)
 	want := regexp.MustCompile(`^` + regexp.QuoteMeta(taken) + `-[0-9a-f]{12} ` + strconv.Itoa(uid+1) + `\n$`)
 	if err != nil || !want.MatchString(got) {
 		t.Errorf("slot 1's TMPDIR: got %q, %v; want a new folder of uid %d", got, err, uid+1)
 	}
-	wg.Wait()
+	holder()
 }
 
 func TestUIDModeSignalsAndLimits(t *testing.T) {

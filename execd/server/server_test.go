@@ -234,13 +234,7 @@ func TestSlowReaderGetsItsOwnOutput(t *testing.T) {
 	if err := protocol.WriteRequest(slow, &protocol.Request{Args: []string{"sh", "-c", "touch " + started + "; head -c " + size + " /dev/zero | tr '\\0' A"}}); err != nil {
 		t.Fatal(err)
 	}
-	// slow holds the slot from here on.
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(started); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForFile(started) // slow holds the slot from here on
 	// Another client asks for the one slot until it gets it, for 2 s at most: it must not get
 	// it while slow's reply is still unread.
 	other := dial(t, addr)
@@ -268,17 +262,7 @@ func TestSlowReaderGetsItsOwnOutput(t *testing.T) {
 	}
 	// Once its reply is sent, the slot is free again (the daemon may still be returning it as
 	// the last bytes arrive: a busy reply is retried for a moment).
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		got, err := dial(t, addr).do(t, "", "/bin/echo", "free")
-		var remote *protocol.RemoteError
-		if errors.As(err, &remote) && strings.Contains(remote.Msg, "busy") && time.Now().Before(deadline) {
-			continue
-		}
-		if err != nil || got != "free\n" {
-			t.Errorf("after the slow reply: got %q, %v", got, err)
-		}
-		break
-	}
+	expectServedWithin(t, addr, 2*time.Second, "free", "after the slow reply")
 }
 
 // A client that announces stdin and never sends it holds its slot until the time limit, not
@@ -288,22 +272,34 @@ func TestUnsentStdinHoldsTheSlotNoLongerThanTheTimeLimit(t *testing.T) {
 	silent := dial(t, addr)
 	started := filepath.Join(t.TempDir(), "started")
 	io.WriteString(silent, "sh\n-c\ntouch "+started+"; cat\n\n1000000\n")
+	waitForFile(started)
+	// The slot is free again within 2 s (the time limit is 0.3 s; the idle limit, 5 s).
+	expectServedWithin(t, addr, 2*time.Second, "served", "while a client withholds its stdin")
+}
+
+// waitForFile waits (up to 2 s) until a request has made file: it has its slot by then.
+func waitForFile(file string) {
 	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(started); err == nil {
-			break
+		if _, err := os.Stat(file); err == nil {
+			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// The slot is free again within 2 s (the time limit is 0.3 s; the idle limit, 5 s).
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		got, err := dial(t, addr).do(t, "", "/bin/echo", "served")
+}
+
+// expectServedWithin asks for `echo word` until it is not refused as busy, for `within` at
+// most, and checks the reply: the slot is free again by then.
+func expectServedWithin(t *testing.T, addr string, within time.Duration, word, when string) {
+	t.Helper()
+	for deadline := time.Now().Add(within); ; time.Sleep(20 * time.Millisecond) {
+		got, err := dial(t, addr).do(t, "", "/bin/echo", word)
 		var remote *protocol.RemoteError
 		if errors.As(err, &remote) && strings.Contains(remote.Msg, "busy") && time.Now().Before(deadline) {
 			continue
 		}
-		if err != nil || got != "served\n" {
-			t.Errorf("while a client withholds its stdin: got %q, %v", got, err)
+		if err != nil || got != word+"\n" {
+			t.Errorf("%s: got %q, %v", when, got, err)
 		}
-		break
+		return
 	}
 }
