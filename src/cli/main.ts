@@ -339,6 +339,8 @@ async function runBuild(options: BuildRun): Promise<number> {
   const stateDir = path.join(root, '.task');
   const paths = statePaths(stateDir);
   const building = mode === 'build';
+  // -j: the build's slots, and how many checks the snapshot may wait for at once.
+  const jobs = args.jobs ?? os.availableParallelism();
   const started = disk.now();
   // Usage and Taskfile mistakes come first, before anything is created or locked.
   checkTargets(taskfile.tasks, targets);
@@ -355,7 +357,7 @@ async function runBuild(options: BuildRun): Promise<number> {
       let miss = 'miss' in verdict ? verdict.miss : undefined;
       if ('upToDate' in verdict) {
         let notUpToDate: string | undefined;
-        ({ checks, notUpToDate } = await askChecks(verdict.checks, taskfile, stateDir, interrupt.signal, args.jobs ?? os.availableParallelism()));
+        ({ checks, notUpToDate } = await askChecks(verdict.checks, taskfile, stateDir, interrupt.signal, jobs));
         if (notUpToDate) miss = `task '${notUpToDate}': its check does not say up to date`;
       }
       if (args.verbose) options.stdout.write(`task: snapshot: ${miss ? `not used, ${miss}` : 'every task up to date'}\n`);
@@ -390,7 +392,7 @@ async function runBuild(options: BuildRun): Promise<number> {
       store,
       stamps,
       stateDir,
-      jobs: args.jobs ?? os.availableParallelism(),
+      jobs,
       keepGoing: args.keepGoing,
       forced: new Set(args.force ? targets : []),
       signal: interrupt.signal,
