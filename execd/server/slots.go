@@ -16,7 +16,7 @@ type slot struct {
 	// cgroupProcs is the slot cgroup's cgroup.procs, or "": the request's
 	// processes are born in that cgroup, under its limits.
 	cgroupProcs string
-	out        bytes.Buffer        // stdout, reused: its memory is bounded per slot
+	out         bytes.Buffer // stdout, reused: its memory is bounded per slot
 }
 
 // slotPool hands out free slots without ever waiting: a request that finds

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"errors"
 	"io"
 	"log"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
