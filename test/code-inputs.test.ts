@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
-import { codeInputs, relativeSpecifiers } from '../src/taskfile/code-inputs.ts';
+import { codeInputs, noteSourceRead, relativeSpecifiers } from '../src/taskfile/code-inputs.ts';
 import { loadTaskfile } from '../src/taskfile/load.ts';
 import { TaskfileModules } from '../src/taskfile/reload.ts';
 
@@ -78,6 +78,16 @@ test('a --watch reload reads the module graph again, even after an edit that kep
   assert.deepEqual(codeInputs(pathToFileURL(a), temp), ['reload/a.ts', 'reload/b.ts']);
   new TaskfileModules(path.join(temp, 'reload', 'Taskfile.ts')).forget();
   assert.deepEqual(codeInputs(pathToFileURL(a), temp), ['reload/a.ts', 'reload/c.ts']);
+});
+
+test("a module's text read to check the code record stands only while the file is as it was read", () => {
+  const a = write('handed/a.ts', `import { b } from './b.ts';\nexport const a = b;\n`);
+  write('handed/b.ts', `export const b = 1;\n`);
+  write('handed/c.ts', `export const c = 1;\n`);
+  // The record check read a.ts; an edit lands before the load walks it.
+  noteSourceRead(a, fs.statSync(a), fs.readFileSync(a, 'utf8'));
+  fs.writeFileSync(a, `import { c } from './c.ts';\nexport const a = c + 100;\n`);
+  assert.deepEqual(codeInputs(pathToFileURL(a), temp), ['handed/a.ts', 'handed/c.ts']);
 });
 
 test('specifiers: runtime imports and re-exports, not type-only ones', () => {

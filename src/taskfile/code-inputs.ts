@@ -44,9 +44,22 @@ export function codeInputs(moduleUrl: string | URL, root: string): string[] {
  */
 const importsOf = new Map<string, { mtimeMs: number; size: number; imports: string[] }>();
 
+/**
+ * Sources the engine read just before the load, to check its record of the Taskfile's code
+ * (recorded-code.ts), with the stat each was read at: a module's first walk here takes its text
+ * instead of reading the file a second time.
+ */
+const sourcesRead = new Map<string, { mtimeMs: number; size: number; text: string }>();
+
+/** Hands over a module's text, read at `stat`, for its first walk. */
+export function noteSourceRead(file: string, stat: { mtimeMs: number; size: number }, text: string): void {
+  sourcesRead.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, text });
+}
+
 /** Forgets the modules read so far: the next call reads each again (a --watch reload). */
 export function forgetImports(): void {
   importsOf.clear();
+  sourcesRead.clear();
 }
 
 /** The files a module's relative imports name (resolved; those that exist), type-only ones left out. */
@@ -55,8 +68,11 @@ function localImports(file: string): string[] {
   if (!stat?.isFile()) return [];
   const known = importsOf.get(file);
   if (known && known.mtimeMs === stat.mtimeMs && known.size === stat.size) return known.imports;
+  const read = sourcesRead.get(file);
+  sourcesRead.delete(file);
+  const text = read && read.mtimeMs === stat.mtimeMs && read.size === stat.size ? read.text : fs.readFileSync(file, 'utf8');
   const imports: string[] = [];
-  for (const specifier of relativeSpecifiers(fs.readFileSync(file, 'utf8'))) {
+  for (const specifier of relativeSpecifiers(text)) {
     const resolved = resolveModule(path.resolve(path.dirname(file), specifier));
     if (resolved !== undefined) imports.push(resolved);
   }

@@ -7,6 +7,7 @@ import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sha256 } from '../base/digest.ts';
+import { noteSourceRead } from './code-inputs.ts';
 
 /** What jiti made of one module. */
 export interface RecordedModule {
@@ -46,7 +47,11 @@ export function usableRecord(recordFile: string, entry: string, jitiVersion: str
     const record = JSON.parse(fs.readFileSync(recordFile, 'utf8')) as CodeRecord;
     if (record.format !== 1 || record.jiti !== jitiVersion || record.entry !== entry || !record.modules[entry]) return undefined;
     for (const [file, module] of Object.entries(record.modules)) {
-      if (sha256(fs.readFileSync(file, 'utf8')) !== module.source) return undefined;
+      const stat = fs.statSync(file);
+      const text = fs.readFileSync(file, 'utf8');
+      if (sha256(text) !== module.source) return undefined;
+      // The load's walk of the task modules' imports (code-inputs.ts) need not read it again.
+      noteSourceRead(file, stat, text);
     }
     return record;
   } catch {
