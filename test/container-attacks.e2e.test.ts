@@ -22,6 +22,8 @@ const skip =
       : false;
 
 const requestUids = [61000, 61001, 61002, 61003];
+/** The uids each slot's reaper starts as: no request runs as one. */
+const reaperUids = [61004, 61005, 61006, 61007];
 
 interface Reply {
   code: number | null;
@@ -54,21 +56,22 @@ function execc(input: string | Buffer, ...command: string[]): Promise<Reply> {
 function execdPid(): number | undefined {
   return descendantsOf(leader).find((pid) => {
     try {
-      return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'execd' && fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)?.[1] !== String(requestUids[0]);
+      const uid = Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)?.[1]);
+      return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'execd' && !requestUids.includes(uid) && !reaperUids.includes(uid);
     } catch {
       return false;
     }
   });
 }
 
-/** Live processes in the container's pid namespace running as a request uid, with their uid. */
+/** Live processes in the container's pid namespace running as a request or reaper uid, with their uid. */
 function requestProcessUids(): Array<{ pid: number; uid: number }> {
   const ns = fs.readlinkSync(`/proc/${leader}/ns/pid`);
   return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).flatMap((pid) => {
     try {
       const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
       const uid = Number(status.match(/^Uid:\s+(\d+)/m)?.[1]);
-      return requestUids.includes(uid) && !/^State:\s+Z/m.test(status) && fs.readlinkSync(`/proc/${pid}/ns/pid`) === ns ? [{ pid, uid }] : [];
+      return (requestUids.includes(uid) || reaperUids.includes(uid)) && !/^State:\s+Z/m.test(status) && fs.readlinkSync(`/proc/${pid}/ns/pid`) === ns ? [{ pid, uid }] : [];
     } catch {
       return []; // it exited while we looked
     }
@@ -175,6 +178,51 @@ describe('the execd container against hostile clients', { skip, timeout: 30 * 60
     const caps = await execc('', 'sh', '-c', 'id -u; grep -E "^Cap(Prm|Eff|Amb)" /proc/self/status; grep NoNewPrivs /proc/self/status');
     assert.match(caps.stdout, /^6100[0-3]\nCapPrm:\t0+\nCapEff:\t0+\nCapAmb:\t0+\nNoNewPrivs:\t1\n$/);
     await assertAlive('the isolation cases');
+  });
+
+  test('no capability within reach of a request, and a process a request leaves cannot stop its reaper', async (t) => {
+    if (unavailable) return t.skip(unavailable);
+    // execd keeps the three it needs, but no thread of it has them as ambient capabilities: a
+    // program it starts as a request's uid (its launcher) gets none, in any of its threads.
+    const threads = (pid: number) => fs.readdirSync(`/proc/${pid}/task`).map((tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
+    const capability = (status: string, set: string) => BigInt(`0x${status.match(new RegExp(`^${set}:\\s+([0-9a-f]+)$`, 'm'))![1]}`);
+    const daemon = threads(execdPid()!);
+    assert.ok(daemon.length > 1, 'execd runs several threads');
+    for (const status of daemon) {
+      assert.equal(capability(status, 'CapAmb'), 0n, 'no ambient capability in any thread of execd');
+      assert.equal(capability(status, 'CapEff'), 0xe0n, 'CAP_KILL, CAP_SETGID and CAP_SETUID in effect');
+    }
+    // While requests run, no thread of any process running as a request's uid holds one.
+    const held: string[] = [];
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const { pid } of requestProcessUids().filter((p) => requestUids.includes(p.uid))) {
+          try {
+            for (const status of threads(pid)) {
+              if (['CapPrm', 'CapEff', 'CapAmb'].some((set) => capability(status, set) !== 0n)) held.push(`${pid}: ${status.match(/^Cap.*$/gm)!.join(' ')}`);
+            }
+          } catch {
+            // it exited while we looked
+          }
+        }
+        await sleep(1);
+      }
+    })();
+    for (let i = 0; i < 20; i++) await execc('', 'sh', '-c', 'setsid sleep 1 & true');
+    watching = false;
+    await watch;
+    assert.deepEqual(held, [], 'a process of a request uid held a capability');
+    // A leftover process that stops every process of its uid (kill -STOP -1 in a loop, once its
+    // request has ended) would stop a reaper of that uid: the slot would never be free again.
+    // The reaper starts as a uid of its own, so it cannot be signalled, and kills it.
+    for (let round = 0; round < 3; round++) {
+      const stopper = await execc('', 'sh', '-c', `setsid sh -c 'while kill -0 $PPID 2>/dev/null; do :; done; while :; do kill -STOP -1; done' >/dev/null 2>&1 & sleep 0.3`);
+      assert.equal(stopper.code, 0, stopper.stderr);
+    }
+    await assertAlive('three requests that left a process stopping every process of their uid');
+    const busy = await Promise.all(Array.from({ length: 4 }, () => execc('', 'sleep', '1')));
+    assert.equal(busy.filter((r) => r.code === 0).length, 4, `all four slots serve again: ${busy.map((r) => r.stderr).join(' ')}`);
   });
 
   test('execd restarts at once and always: no start limit a client or a crash can trip', async (t) => {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -95,12 +96,15 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 
 	var readers sync.WaitGroup
 	overflow := make(chan struct{})
-	out := &sl.out
-	out.Reset()
+	if sl.out == nil {
+		sl.out = make([]byte, maxStdout+1)
+	}
+	outLen := 0
 	readers.Add(2)
 	go func() {
 		defer readers.Done()
-		if n, _ := io.Copy(out, io.LimitReader(outR, maxStdout+1)); n > maxStdout {
+		outLen, _ = io.ReadFull(outR, sl.out)
+		if outLen > maxStdout {
 			close(overflow)
 		}
 		outR.Close()
@@ -147,13 +151,13 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 	s.killRequest(sl, cmd)
 	reaping := time.Since(reapStart)
 	s.readersDone(&readers, outR, errR)
-	if limit == nil && out.Len() > maxStdout { // it exited before the select saw the overflow
+	if limit == nil && outLen > maxStdout { // it exited before the select saw the overflow
 		limit = fmt.Errorf("output limit: more than %d bytes of output", maxStdout)
 	}
 	if err := <-fed; err != nil {
 		return result{brokenConn: err}
 	}
-	s.logf("%s slot=%d prog=%q in=%d out=%d status=%q time=%v launch=%v kill=%v reap=%v", peer, sl.id, args[0], stdinLen, out.Len(), statusOf(cmd.ProcessState),
+	s.logf("%s slot=%d prog=%q in=%d out=%d status=%q time=%v launch=%v kill=%v reap=%v", peer, sl.id, args[0], stdinLen, outLen, statusOf(cmd.ProcessState),
 		time.Since(begin).Round(time.Millisecond), launching.Round(time.Millisecond), killing.Round(time.Millisecond), reaping.Round(time.Millisecond))
 
 	switch {
@@ -165,7 +169,7 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 	if err := exitProblem(cmd.ProcessState, stderr.Bytes()); err != nil {
 		return result{err: err}
 	}
-	return result{out: out.Bytes()}
+	return result{out: sl.out[:outLen]}
 }
 
 // killRequest ends every process of the request. Its process group dies at
@@ -303,23 +307,34 @@ func closeAll(pipes [][2]*os.File) {
 	}
 }
 
-// reap runs the reaper helper as the slot's uid: every process of the uid is
-// killed and its files under the scratch folders and its IPC objects removed.
+// reap runs the slot's reaper (see reapMain): every process of the slot's
+// uid is killed and its files under the scratch folders and its IPC objects
+// removed. Past reapDeadline the reaper itself is killed, and the caller
+// tries again.
 func (s *Server) reap(sl *slot) error {
 	self, err := s.executable()
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), reapDeadline)
+	defer cancel()
 	args := append([]string{helperArg, "reap", strconv.Itoa(int(sl.credential.Uid))}, s.scratchDirs()...)
-	cmd := exec.Command(self, args...)
+	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Env = []string{}
 	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Credential: sl.credential}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setsid:      true,
+		Credential:  &syscall.Credential{Uid: sl.reaperUID, Gid: sl.credential.Gid, Groups: []uint32{}},
+		AmbientCaps: []uintptr{capSetUID},
+	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("reaper: %v: %s", err, bytes.TrimSpace(out))
 	}
 	return nil
 }
+
+// reapDeadline bounds one reaper: its own kill rounds give up after 10s.
+const reapDeadline = 15 * time.Second
 
 func (s *Server) scratchDirs() []string {
 	if s.ScratchDirs != nil {

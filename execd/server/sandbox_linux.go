@@ -8,12 +8,15 @@ package server
 //   - "launch": the first process of a request. Already switched to the
 //     request's uid by the daemon, it drops every capability, lowers its
 //     limits, makes its scratch folder and execs the requested program.
-//   - "reap": after a request, run as the same uid: kills every process of
-//     that uid (setsid, double fork and daemons included) and removes what the
-//     uid left in the scratch folders and in SysV IPC.
+//   - "reap": after a request: started as a uid of its own that no request
+//     runs as, it acts as the request's uid (the effective uid only), kills
+//     every process of that uid (setsid, double fork and daemons included)
+//     and removes what the uid left in the scratch folders and in SysV IPC.
 //
-// Both must run single-threaded where it matters: capabilities and limits
-// are per thread in Linux, so the OS thread is locked before anything else.
+// Capabilities are per thread in Linux, and the Go runtime starts threads
+// before any of this code runs: every thread must drop them, not only this
+// one. The daemon clears its ambient set on all its threads first
+// (clearAmbientCapabilities), so a helper starts with none it was not given.
 
 import (
 	"bufio"
@@ -131,22 +134,36 @@ func lookPathReason(prog string, err error) string {
 }
 
 // reapMain: reap UID DIR... Kills every process of UID, then removes UID's
-// files under each DIR and its SysV IPC objects.
+// files under each DIR and its SysV IPC objects. It starts as a uid of its
+// own (the slot's reaper uid) with CAP_SETUID only, and takes UID as its
+// effective uid, keeping its own as real and saved uid: a process may signal
+// another only when its real or effective uid is the other's real or saved
+// uid, and read its memory only when all three match, so the request's
+// processes can neither stop the reaper nor write into it, while its
+// kill(-1) reaches exactly the processes whose real or saved uid is UID.
 func reapMain(args []string) {
 	if len(args) < 1 {
 		os.Exit(2)
 	}
 	uid, err := strconv.Atoi(args[0])
-	if err != nil || uid < minReapUID || os.Getuid() != uid || os.Geteuid() != uid {
-		fmt.Fprintf(os.Stderr, "execd reaper: refusing to run as uid %d for uid %q\n", os.Getuid(), args[0])
+	own := os.Getuid()
+	if err != nil || uid < minReapUID || own < minReapUID || own == uid || os.Geteuid() != own {
+		fmt.Fprintf(os.Stderr, "execd reaper: refusing to run as uid %d for uid %q\n", own, args[0])
+		os.Exit(3)
+	}
+	if err := syscall.Setresuid(own, uid, own); err != nil {
+		fmt.Fprintf(os.Stderr, "execd reaper: acting as uid %d: %v\n", uid, err)
 		os.Exit(3)
 	}
 	if err := dropCapabilities(); err != nil {
 		fmt.Fprintf(os.Stderr, "execd reaper: %v\n", err)
 		os.Exit(3)
 	}
+	// The change of uid made it so already; said again because everything rests on it.
+	const prSetDumpable = 4
+	syscall.RawSyscall(syscall.SYS_PRCTL, prSetDumpable, 0, 0)
 	code := 0
-	if !killAllOfMyUID(10 * time.Second) {
+	if !killAllOf(uid, 10*time.Second) {
 		fmt.Fprintf(os.Stderr, "execd reaper: processes of uid %d still alive after 10s\n", uid)
 		code = 1
 	}
@@ -157,16 +174,17 @@ func reapMain(args []string) {
 	os.Exit(code)
 }
 
-// killAllOfMyUID sends SIGKILL to every process this uid may signal (kill(-1)
-// skips the caller) until /proc shows none left. New forks during a round are
-// caught by the next; RLIMIT_NPROC bounds how many there can be. (kill(-1, 0)
-// cannot tell: it succeeds whenever any other process exists.)
-func killAllOfMyUID(within time.Duration) bool {
+// killAllOf sends SIGKILL to every process the reaper may signal (kill(-1)
+// skips the caller), those whose real or saved uid is uid, until /proc shows
+// none of uid left. New forks during a round are caught by the next;
+// RLIMIT_NPROC bounds how many there can be. (kill(-1, 0) cannot tell: it
+// succeeds whenever any other process exists.)
+func killAllOf(uid int, within time.Duration) bool {
 	until := time.Now().Add(within)
 	pause := 2 * time.Millisecond
 	for {
 		syscall.Kill(-1, syscall.SIGKILL)
-		if len(liveProcessesOf(os.Getuid(), os.Getpid())) == 0 {
+		if len(liveProcessesOf(uid, os.Getpid())) == 0 {
 			return true
 		}
 		if time.Now().After(until) {
@@ -343,34 +361,79 @@ func ipcIDsOf(file string, uid int) []int {
 	return ids
 }
 
-// dropCapabilities empties this thread's ambient, inheritable, permitted and
-// effective sets, then checks that they are empty. The daemon holds
-// CAP_SETUID and CAP_SETGID as ambient capabilities of a non-root user, and
-// the kernel keeps such capabilities across setuid(): they must go by hand
-// before a request's program runs.
-func dropCapabilities() error {
-	const prCapAmbient, prCapAmbientClearAll = 47, 4
-	if _, _, errno := syscall.RawSyscall6(syscall.SYS_PRCTL, prCapAmbient, prCapAmbientClearAll, 0, 0, 0, 0); errno != 0 && errno != syscall.EINVAL {
-		return fmt.Errorf("clearing ambient capabilities: %v", errno)
+// capSetUID is CAP_SETUID: the one capability a reaper starts with.
+const capSetUID = 7
+
+const prCapAmbient, prCapAmbientClearAll = 47, 4
+
+// clearAmbientCapabilities empties the ambient set of every thread of the
+// daemon. The daemon keeps its own capabilities, but a program it starts as
+// another uid (a launcher, a reaper) then starts with none but those it is
+// given by name: held by the Go runtime's threads of a launcher running as a
+// request's uid, they would be a request's for the taking (through
+// /proc/PID/mem of a same-uid process).
+func clearAmbientCapabilities() error {
+	if held, err := threadsHolding("CapAmb:"); err != nil || !held {
+		return err
 	}
+	if _, _, errno := syscall.AllThreadsSyscall6(syscall.SYS_PRCTL, prCapAmbient, prCapAmbientClearAll, 0, 0, 0, 0); errno != 0 {
+		return fmt.Errorf("clearing the ambient capabilities of every thread: %v", errno)
+	}
+	if held, err := threadsHolding("CapAmb:"); err != nil || held {
+		return fmt.Errorf("ambient capabilities still held after clearing them (%v)", err)
+	}
+	return nil
+}
+
+// dropCapabilities empties the ambient, inheritable, permitted and effective
+// sets of every thread of this process, then checks that every thread's are
+// empty. The kernel keeps capabilities across a setuid() between two non-root
+// uids: they must go by hand before a request's program runs, and before the
+// reaper touches anything of a request's.
+func dropCapabilities() error {
 	hdr := struct {
 		version uint32
 		pid     int32
-	}{0x20080522, 0} // _LINUX_CAPABILITY_VERSION_3, this thread
+	}{0x20080522, 0} // _LINUX_CAPABILITY_VERSION_3, the calling thread
 	var data [2]struct{ effective, permitted, inheritable uint32 }
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); errno != 0 {
+	hdrPtr, dataPtr := uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0]))
+	allThreads, allThreads6 := syscall.AllThreadsSyscall, syscall.AllThreadsSyscall6
+	if _, _, errno := allThreads6(syscall.SYS_PRCTL, prCapAmbient, prCapAmbientClearAll, 0, 0, 0, 0); errno == syscall.ENOTSUP {
+		// A binary linked with cgo cannot change every thread: this one drops its
+		// own, and the check below refuses if any other thread holds any.
+		allThreads, allThreads6 = syscall.RawSyscall, syscall.RawSyscall6
+		allThreads6(syscall.SYS_PRCTL, prCapAmbient, prCapAmbientClearAll, 0, 0, 0, 0)
+	} else if errno != 0 && errno != syscall.EINVAL { // EINVAL: a kernel without ambient sets
+		return fmt.Errorf("clearing ambient capabilities: %v", errno)
+	}
+	if _, _, errno := allThreads(syscall.SYS_CAPSET, hdrPtr, dataPtr, 0); errno != 0 {
 		return fmt.Errorf("capset: %v", errno)
 	}
-	status, err := os.ReadFile("/proc/thread-self/status")
-	if err != nil {
-		return err
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		for _, set := range []string{"CapInh:", "CapPrm:", "CapEff:", "CapAmb:"} {
-			if strings.HasPrefix(line, set) && strings.Trim(strings.TrimSpace(line[len(set):]), "0") != "" {
-				return fmt.Errorf("still held after dropping: %s", line)
-			}
+	for _, set := range []string{"CapInh:", "CapPrm:", "CapEff:", "CapAmb:"} {
+		if held, err := threadsHolding(set); err != nil || held {
+			return fmt.Errorf("a thread still holds capabilities (%s) after dropping them (%v)", set, err)
 		}
 	}
 	return nil
+}
+
+// threadsHolding says whether any thread of this process has a capability in
+// the set named by its /proc status line ("CapAmb:", "CapEff:", ...).
+func threadsHolding(set string) (bool, error) {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return false, err
+	}
+	for _, task := range tasks {
+		status, err := os.ReadFile("/proc/self/task/" + task.Name() + "/status")
+		if err != nil {
+			continue // a thread that ended meanwhile
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, set) && strings.Trim(strings.TrimSpace(line[len(set):]), "0") != "" {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -123,6 +124,31 @@ func TestUIDModeKillsEverythingARequestStarted(t *testing.T) {
 	}
 	if left := processesOf(uid, uid+2); len(left) > 0 {
 		t.Errorf("after a timed-out request: %v still running", left)
+	}
+}
+
+// A request's process that outlives it and stops every process of its uid
+// (kill -STOP -1 in a loop) must not stop the reaper: the slot would never be
+// free again, and the process would live on.
+func TestUIDModeALeftoverProcessCannotStopTheReaper(t *testing.T) {
+	addr, _, uid := uidMode(t, &Server{Slots: 1})
+	// Registered after uidMode's check, so run before it: whatever this test left, by pid.
+	t.Cleanup(func() { killProcessesOf(uid, uid+10) })
+	c := dial(t, addr)
+	c.expect(t, "", "", "/bin/sh", "-c",
+		`setsid sh -c 'while kill -0 $PPID 2>/dev/null; do :; done; while :; do kill -STOP -1; done' >/dev/null 2>&1 & sleep 0.3`)
+	expectServedWithin(t, addr, 5*time.Second, "free", "after a request left a process stopping every process of its uid")
+	if left := processesOf(uid, uid+1); len(left) > 0 {
+		t.Errorf("processes of the request's uid left: %v", left)
+	}
+}
+
+// killProcessesOf sends SIGKILL to every process whose real uid is in [lo, hi).
+func killProcessesOf(lo, hi int) {
+	for _, p := range processesOf(lo, hi) {
+		if pid, err := strconv.Atoi(p); err == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }
 

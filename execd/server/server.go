@@ -51,8 +51,10 @@ type Server struct {
 	// MaxConns bounds open connections; more are refused as busy.
 	MaxConns int
 	// UIDBase, when > 0, runs the request in slot i as uid and gid
-	// UIDBase+i, with no supplementary groups (the uid mode). It needs
-	// CAP_SETUID and CAP_SETGID, which requests never get.
+	// UIDBase+i, with no supplementary groups (the uid mode), and starts the
+	// slot's reaper as uid UIDBase+Slots+i. It needs CAP_SETUID and
+	// CAP_SETGID (and CAP_KILL where it does not run as root), which requests
+	// never get.
 	UIDBase int
 	// Limits apply to every process of a request; zero fields take DefaultLimits.
 	Limits Limits
@@ -93,6 +95,7 @@ func (s *Server) init() {
 			if s.UIDBase > 0 {
 				id := uint32(s.UIDBase + i)
 				sl.credential = &syscall.Credential{Uid: id, Gid: id, Groups: []uint32{}}
+				sl.reaperUID = uint32(s.UIDBase + n + i)
 				sl.tmpDir = s.slotTmpDir(i)
 				sl.cgroupProcs = s.slotCgroup(i)
 			}
@@ -110,6 +113,9 @@ func (s *Server) init() {
 // uid mode it first clears whatever an earlier daemon's requests left.
 func (s *Server) Serve(l net.Listener) error {
 	s.init()
+	if err := clearAmbientCapabilities(); err != nil {
+		return err
+	}
 	if s.UIDBase > 0 {
 		for i := 0; i < cap(s.slots); i++ {
 			sl := <-s.slots

@@ -9,7 +9,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -137,6 +139,32 @@ func TestOutputLimit(t *testing.T) {
 	c.expectErr(t, "output limit", "", "head", "-c", "1048577", "/dev/zero")
 	c.expectErr(t, "output limit", "", "cat", "/dev/zero") // endless
 	c.expect(t, "after\n", "", "/bin/echo", "after")
+}
+
+// Four slots that each returned the largest reply keep about 4 MiB between
+// them, not twice that: the container's memory split counts on it.
+func TestSlotsKeepNoMoreThanTheLargestReply(t *testing.T) {
+	addr := start(t, &Server{Slots: 4})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each holds its slot a moment, so that the four run in four slots.
+			if out, err := dial(t, addr).do(t, "", "/bin/sh", "-c", "sleep 0.3; head -c 1048576 /dev/zero"); err != nil || len(out) != protocol.MaxStdout {
+				t.Errorf("the largest reply: got %d bytes, %v", len(out), err)
+			}
+		}()
+	}
+	wg.Wait()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 6<<20 {
+		t.Errorf("the daemon's heap grew by %.1f MiB for four replies of 1 MiB", float64(grown)/(1<<20))
+	}
 }
 
 func TestCommandTimeout(t *testing.T) {

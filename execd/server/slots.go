@@ -1,9 +1,6 @@
 package server
 
-import (
-	"bytes"
-	"syscall"
-)
+import "syscall"
 
 // slot is one place for a running request. In the uid mode each slot has an
 // unprivileged uid of its own, used by one request at a time: a request can
@@ -12,11 +9,16 @@ import (
 type slot struct {
 	id         int
 	credential *syscall.Credential // nil: run as the daemon's own user
-	tmpDir     string              // the request's TMPDIR, removed after it
+	// reaperUID is the uid the slot's reaper starts as, one no request runs
+	// as: a request's processes can then neither signal nor read the reaper.
+	reaperUID uint32
+	tmpDir    string // the request's TMPDIR, removed after it
 	// cgroupProcs is the slot cgroup's cgroup.procs, or "": the request's
 	// processes are born in that cgroup, under its limits.
 	cgroupProcs string
-	out         bytes.Buffer // stdout, reused: its memory is bounded per slot
+	// out holds stdout, reused: made once at exactly maxStdout+1 bytes, so a
+	// slot never holds more (a growing buffer doubles past 2 MiB).
+	out []byte
 }
 
 // slotPool hands out free slots without ever waiting: a request that finds

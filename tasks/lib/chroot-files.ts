@@ -3,7 +3,10 @@
 
 /** Requests that run at once; more get an immediate "busy" error. */
 export const requestSlots = 4;
-/** Request slot i runs as uid and gid 61000+i: unused by Debian and below systemd's dynamic users. */
+/**
+ * Request slot i runs as uid and gid 61000+i, and its reaper starts as uid 61000+slots+i
+ * (61004-61007), a uid no request runs as: unused by Debian and below systemd's dynamic users.
+ */
 export const requestUidBase = 61000;
 /** Where the host binds the request slots' cgroups (requests/slotN) into the container, when it can. */
 export const requestCgroupsInContainer = '/run/execd-cgroups';
@@ -12,8 +15,9 @@ export const requestCgroupsInContainer = '/run/execd-cgroups';
  * The seed's unit (execd listening on the port, started at boot), hardened for strangers' requests:
  * - execd runs as its own system user `execd` with CAP_SETUID and CAP_SETGID only, so it can run
  *   each request as an unprivileged uid of its own, and CAP_KILL, to kill a request's process
- *   group at once (CAP_SETUID already allows as much); a request gets none of them (dropped in
- *   every set before its program runs; NoNewPrivileges= keeps setuid binaries from giving any back);
+ *   group at once (CAP_SETUID already allows as much); a request gets none of them (execd clears
+ *   its ambient set on every thread, and the launcher checks every thread and set before the program
+ *   runs; NoNewPrivileges= keeps setuid binaries from giving any back);
  * - it restarts always and at once, with no start limit a client could trip;
  * - it is never the OOM killer's choice (its requests are, at +1000);
  * - its requests see only their own processes in /proc (ProtectProc=invisible), a read-only system
