@@ -99,6 +99,18 @@ test('switching a parameter back restores from the local cache; --explain says w
   assert.match(explainAll.stdout, /off: out of date: .*\n {4}not cached: it says cache: false/);
 });
 
+test('-f runs the task even when the cache holds its result, and --explain -f says the cache is not asked', async () => {
+  const p = project(taskfile.replace(/'setcap[^']*', /, '').replace(/'chown[^']*', /, ''));
+  p.write('src.txt', 'hello\n');
+  assert.equal((await p.run('gen')).code, 0);
+  assert.match((await p.run('--explain', '-f', 'gen')).stdout, /gen: out of date: forced \(-f\)\n {4}cache: not asked, -f runs it/);
+  const forced = await p.run('-f', 'gen');
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.deepEqual(Project.ran(forced), ['gen']);
+  assert.doesNotMatch(forced.stdout, /restor/);
+  assert.equal(p.read('runs.txt'), 'gen\ngen\n', 'the command ran a second time');
+});
+
 test('a corrupt blob in the local cache is a miss, said once: the task runs and stores a good copy', async () => {
   const p = project(`export default task('gen', { outputs: ['a.txt', 'b.txt'], command: ['sh', '-c', 'echo run >> runs.txt; echo aaa > a.txt; echo bbb > b.txt'] });`);
   assert.equal((await p.run()).code, 0);
@@ -146,6 +158,9 @@ test('a wrong cache setting is one line and exit 2, and never repeats a password
   const query = await p.run('--cache-url', 'http://127.0.0.1:1/cache?token=s3cret');
   assert.equal(query.code, 2);
   assert.equal(query.stderr, 'task: --cache-url must not have a query or fragment: give a token in TASK_CACHE_TOKEN\n');
+  const password = await p.run('--cache-url', 'http://user:s3cret@127.0.0.1:1/cache');
+  assert.equal(password.code, 2);
+  assert.match(password.stderr, /^task: --cache-url must not hold a user or password \(ps shows a command line to every user\): give them in TASK_CACHE_USER and TASK_CACHE_PASSWORD, TASK_CACHE_URL or ~\/\.netrc\n$/);
   const mode = await p.run('--cache-mode=sometimes');
   assert.equal(mode.code, 2);
   assert.match(mode.stderr, /^task: option --cache-mode: 'sometimes' is not one of readwrite, read, off\n$/);

@@ -144,3 +144,26 @@ export default task('use', { deps: [gen], inputs: ['gen/x.c'], outputs: ['x.o'],
   assert.equal(built.code, 0, built.stdout + built.stderr);
   assert.equal(produced.read('x.o'), 'x\n');
 });
+
+test("a run's ctx.stateDir is a folder of the task's own, there when the run asks for it and kept between runs; a check is only told its name", async () => {
+  const p = project(`import fs from 'node:fs';
+export default task('keep', {
+  outputs: ['out.txt'],
+  check: (ctx) => { fs.appendFileSync('check-saw.txt', String(fs.existsSync(ctx.stateDir)) + '\\n'); return false; },
+  run: (ctx) => {
+    const count = ctx.stateDir + '/count';
+    const n = fs.existsSync(count) ? Number(fs.readFileSync(count, 'utf8')) + 1 : 1;
+    fs.writeFileSync(count, String(n));
+    fs.writeFileSync('out.txt', String(n));
+  },
+});
+`);
+  for (const expected of ['1', '2']) {
+    const result = await p.run();
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.equal(p.read('out.txt'), expected);
+  }
+  assert.equal(p.read('.task/tasks/keep/count'), '2');
+  // The check is asked from the second build on (the first has no record): the run's folder, there.
+  assert.equal(p.read('check-saw.txt'), 'true\n');
+});

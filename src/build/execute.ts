@@ -78,7 +78,7 @@ export class TaskExecutor implements Executor {
    */
   ready(run: Run, node: Node): void {
     const cache = this.#cache;
-    if (!cache?.looksAhead || run.stopping || run.signal.aborted || isGroup(node) || notCacheable(node) !== undefined) return;
+    if (!cache?.looksAhead || run.stopping || run.signal.aborted || isGroup(node) || run.forced.has(node.name) || notCacheable(node) !== undefined) return;
     if (!node.deps.every((dep) => run.status.get(dep) === 'ran' || run.status.get(dep) === 'up-to-date')) return;
     try {
       const assessment = assessWithoutCheck(assessOptions(run, node));
@@ -101,7 +101,8 @@ export class TaskExecutor implements Executor {
     // If the removal cannot be written (a full disk), the task does not start.
     const previous = store.get(name);
     store.delete(name);
-    const hit = await this.#cache?.lookup(node, stale.parts, signal);
+    // -f means run it: a result in the cache is not taken instead.
+    const hit = run.forced.has(name) ? undefined : await this.#cache?.lookup(node, stale.parts, signal);
     reporter.emit({ type: 'start', task: name, reasons: stale.reasons, ...(node.spec.pool === 'console' ? { terminal: true } : {}), ...(hit ? { cache: hit.from } : {}) });
     const log = new TaskLog(
       path.join(run.logsDir, `${name}.log`),
@@ -117,7 +118,7 @@ export class TaskExecutor implements Executor {
       const lines: string[] = [];
       const discovered = (paths: readonly string[]) => void found.push(...paths);
       const onExec = (line: string) => void lines.push(line);
-      const context = makeContext({ name, root: graph.root, stateDir: run.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log, terminal: node.spec.pool === 'console', discovered, onExec, usage });
+      const context = makeContext({ name, root: graph.root, stateDir: run.stateDir, values: node.spec.values ?? {}, signal: taskSignal, log, terminal: node.spec.pool === 'console', discovered, onExec, usage, makesStateDir: true });
       // A hit whose blobs prove missing or corrupt runs the task after all.
       const restored = hit !== undefined && (await hit.restore(taskSignal));
       if (!restored) await untilAborted(this.#runner(node, context), taskSignal);

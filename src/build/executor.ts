@@ -8,6 +8,7 @@ import type { Node } from '../graph/graph.ts';
 import type { FingerprintParts, OutputRecord } from '../state/state.ts';
 import type { Run } from './run.ts';
 import type { TaskCache } from '../cache/task-cache.ts';
+import { notCacheable } from '../cache/action-key.ts';
 
 /** A task found out of date: why, and the fingerprint it would be recorded with. */
 export interface Stale {
@@ -48,7 +49,7 @@ export class DryRunExecutor implements Executor {
     run.results.set(node.name, `would-run:${node.name}`);
     run.ranNow.set(node.name, 'would-run');
     run.settle(node.name, 'would-run');
-    const cache = this.#cache && stale.parts && (await this.#cache.explain(node, stale.parts, run.ranNow, run.signal));
+    const cache = this.#cache && stale.parts && (run.forced.has(node.name) && notCacheable(node) === undefined ? 'cache: not asked, -f runs it' : await this.#cache.explain(node, stale.parts, run.ranNow, run.signal));
     run.reporter.emit({ type: 'would-run', task: node.name, reasons: stale.reasons, ...shownCommands(node), ...(cache ? { cache } : {}) });
   }
 

@@ -59,6 +59,10 @@ export function resolveCache(settings: CacheSettings): ResolvedCache {
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new UsageError(`${named} is not an http:// or https:// URL`);
     // Paths are appended to it (URL/cas/DIGEST): a query would be cut off, and a token in one printed.
     if (url.search || url.hash) throw new UsageError(`${named} must not have a query or fragment: give a token in TASK_CACHE_TOKEN`);
+    // A command line is seen by every user of the machine (ps, /proc/PID/cmdline).
+    if (settings.url !== undefined && (url.username || url.password)) {
+      throw new UsageError('--cache-url must not hold a user or password (ps shows a command line to every user): give them in TASK_CACHE_USER and TASK_CACHE_PASSWORD, TASK_CACHE_URL or ~/.netrc');
+    }
   }
   const sizeText = env.TASK_CACHE_SIZE;
   const sizeLimit = sizeText ? parseSize(sizeText) : defaultSizeLimit;

@@ -113,6 +113,8 @@ async function run(args: CliArgs, env: CliEnvironment, argv: readonly string[]):
     args.trace = path.resolve(cwd, args.trace);
     (await import('../report/trace.ts')).checkTraceFile(args.trace);
   }
+  // The same for the cache's folder: the build itself runs in the Taskfile's folder.
+  if (args.cacheDir !== undefined) args.cacheDir = path.resolve(cwd, args.cacheDir);
   const file = locateTaskfile({ taskfile: args.taskfile, directory: args.directory, cwd });
   if (args.verbose) stdout.write(`task: using ${file}\n`);
   // As make -C: the build runs in the Taskfile's folder, so that a path relative to it means the

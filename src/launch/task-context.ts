@@ -1,5 +1,6 @@
 // The context a task's `run` and `check` receive. The command runner (and with it execa) is
 // imported on the first `exec`, so a build where nothing runs never loads it.
+import fs from 'node:fs';
 import path from 'node:path';
 import { baseEnvironment } from './command-launch.ts';
 import { TaskFailure } from '../base/errors.ts';
@@ -39,6 +40,8 @@ export function makeContext(options: {
   onExec?: (line: string) => void;
   /** Where its commands' CPU time and peak memory are added up. */
   usage?: UsageTally;
+  /** A run's context makes the task's state folder when asked for it; a check's only names it. */
+  makesStateDir?: boolean;
 }): TaskContext {
   const { name, root, log, signal } = options;
   // Every command of the run gets the environment as it was before the first check or run
@@ -49,7 +52,12 @@ export function makeContext(options: {
     root,
     values: options.values,
     signal,
-    stateDir: path.join(options.stateDir, 'tasks', name),
+    // Made on first use by a run: most tasks never ask for it.
+    get stateDir() {
+      const dir = path.join(options.stateDir, 'tasks', name);
+      if (options.makesStateDir) fs.mkdirSync(dir, { recursive: true });
+      return dir;
+    },
     log: (line: string) => log.line(line),
     discovered(paths: readonly string[]) {
       if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== '')) {
