@@ -66,11 +66,37 @@ test('a Taskfile that declares nothing, or exports no default, says so', async (
   assert.match(noDefault.stderr, /has no default export; name a target: only/);
 });
 
-test('a missing Taskfile exits 2 naming the folder', async () => {
+test('a module the Taskfile imports that does not exist is one line naming it and its importer; a --taskfile that is a folder says so', async () => {
+  const p = project(`import { nope } from './nope.ts';\nexport default task('a', { values: { nope }, command: ['true'] });\n`);
+  const missing = await p.run();
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, `task: ${p.path('Taskfile.ts')}: Cannot find module './nope.ts' (imported by Taskfile.ts)\n`);
+  p.write('sub/x.txt', '');
+  const folder = await p.run('--taskfile', 'sub');
+  assert.equal(folder.code, 2);
+  assert.equal(folder.stderr, `task: --taskfile ${p.path('sub')} is a folder: give the Taskfile in it, or -C ${p.path('sub')}\n`);
+});
+
+test('values that are not JSON data (a cycle, a Date) exit 2 naming the place, not an internal error', async () => {
+  const p = project(`const o: Record<string, unknown> = { list: [1] }; o.self = o;\nexport default task('a', { values: { o }, command: ['true'] });\n`);
+  const cycle = await p.run();
+  assert.equal(cycle.code, 2, cycle.stderr);
+  assert.equal(cycle.stderr, "task: task 'a': values must be a plain object of JSON data (values.o.self is a circular reference)\n");
+  p.write('Taskfile.ts', p.read('Taskfile.ts').replace('{ o }', '{ when: [new Date(0)] }'));
+  const date = await p.run();
+  assert.equal(date.code, 2);
+  assert.equal(date.stderr, "task: task 'a': values must be a plain object of JSON data (values.when[0] is a Date)\n");
+});
+
+test('a missing Taskfile exits 2 naming the folder; a -C folder that does not exist says so', async () => {
   const p = project('');
-  const result = await p.run('-C', 'nowhere');
+  p.write('empty/x.txt', '');
+  const result = await p.run('-C', 'empty');
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /no Taskfile\.ts in .*nowhere/);
+  assert.equal(result.stderr, `task: no Taskfile.ts in ${p.path('empty')} (use -C DIR or --taskfile FILE)\n`);
+  const nowhere = await p.run('-C', 'nowhere');
+  assert.equal(nowhere.code, 2);
+  assert.equal(nowhere.stderr, `task: no folder ${p.path('nowhere')} (-C)\n`);
 });
 
 test('two tasks declaring one output, or one name twice, exit 2', async () => {

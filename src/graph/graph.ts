@@ -86,7 +86,7 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   deps: ['an array of tasks or names', Array.isArray],
   inputs: ['an array of strings', arrayOf(isString)],
   outputs: ['an array of strings', arrayOf(isString)],
-  values: ['a plain object of JSON data', (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && isJson(v)],
+  values: ['a plain object of JSON data', (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && notJsonAt(v, 'values') === undefined],
   check: ['a function', (v) => typeof v === 'function'],
   always: ['true or false', (v) => typeof v === 'boolean'],
   timeout: ['a number of milliseconds', (v) => typeof v === 'number' && v > 0],
@@ -98,16 +98,24 @@ const specFields: Record<string, [string, (v: unknown) => boolean]> = {
   clean: ['a function', (v) => typeof v === 'function'],
 };
 
-const isJsonArray = arrayOf((v) => isJson(v));
-
-/** Plain JSON data: what survives JSON.stringify unchanged (no functions, dates, NaN, class instances). */
-function isJson(value: unknown): boolean {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
-  if (typeof value === 'number') return Number.isFinite(value);
-  if (Array.isArray(value)) return isJsonArray(value);
-  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
-  for (const key of Object.keys(value)) if (!isJson((value as Record<string, unknown>)[key])) return false;
-  return true;
+/**
+ * Where a value stops being plain JSON data, what survives JSON.stringify unchanged (no
+ * functions, dates, NaN, class instances, cycles): `at` and what is found there, or undefined.
+ */
+function notJsonAt(value: unknown, at: string, within: Set<object> = new Set()): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${at} is ${value}`;
+  if (typeof value !== 'object') return `${at} is ${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}`;
+  if (within.has(value)) return `${at} is a circular reference`;
+  const array = Array.isArray(value);
+  if (!array && Object.getPrototypeOf(value) !== Object.prototype) return `${at} is a ${value.constructor?.name ?? 'object without a prototype'}`;
+  within.add(value);
+  for (const [key, item] of Object.entries(value)) {
+    const found = notJsonAt(item, array ? `${at}[${key}]` : `${at}.${key}`, within);
+    if (found) return found;
+  }
+  within.delete(value);
+  return undefined;
 }
 
 /** Checks one declaration's fields; throws a TaskfileError naming the task and the field. */
@@ -118,7 +126,10 @@ export function checkSpec(def: TaskDef): void {
     const value = spec[field];
     const rule = specFields[field];
     if (!rule) throw new TaskfileError(`task '${def.name}': unknown field '${field}'${didYouMean(field, Object.keys(specFields))}`);
-    if (value !== undefined && !rule[1](value)) throw new TaskfileError(`task '${def.name}': ${field} must be ${rule[0]}`);
+    if (value !== undefined && !rule[1](value)) {
+      const where = field === 'values' && typeof value === 'object' && value !== null ? notJsonAt(value, 'values') : undefined;
+      throw new TaskfileError(`task '${def.name}': ${field} must be ${rule[0]}${where ? ` (${where})` : ''}`);
+    }
   }
 }
 

@@ -30,9 +30,12 @@ export function locateTaskfile(options: { taskfile?: string; directory?: string;
   const start = path.resolve(options.cwd, options.directory ?? '.');
   if (options.taskfile !== undefined || options.directory !== undefined) {
     const file = options.taskfile ? path.resolve(start, options.taskfile) : path.join(start, 'Taskfile.ts');
-    if (!fs.existsSync(file)) {
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (!stat) {
+      if (!options.taskfile && !fs.existsSync(start)) throw new UsageError(`no folder ${start} (-C)`);
       throw new UsageError(options.taskfile ? `no Taskfile at ${file}` : `no Taskfile.ts in ${start} (use -C DIR or --taskfile FILE)`);
     }
+    if (stat.isDirectory()) throw new UsageError(`--taskfile ${file} is a folder: give the Taskfile in it, or -C ${file}`);
     return file;
   }
   const found = findTaskfileAbove(start);
@@ -77,13 +80,22 @@ export async function loadTaskfile(file: string, overrides: Map<string, string>,
 /** "Taskfile.ts:12: message": the first stack frame outside the engine and node_modules. */
 function describeLoadError(error: unknown, file: string): string {
   if (!(error instanceof Error)) return String(error);
-  const message = error.message.trim();
+  const whole = error.message.trim();
   // jiti: "ParseError: Unexpected token \n /path/Taskfile.ts:3:10"
-  const parse = message.match(/^ParseError: (.*?)\s+(\S+):(\d+):\d+$/s);
+  const parse = whole.match(/^ParseError: (.*?)\s+(\S+):(\d+):\d+$/s);
   if (parse) return `${path.relative(path.dirname(file), parse[2]!) || parse[2]}:${parse[3]}: syntax error: ${parse[1]!.trim()}`;
+  // Node's own messages may go on over lines ("Require stack: ..."): the first says what is wrong.
+  const message = whole.split('\n')[0]!;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+    const importer = (error as { requireStack?: string[] }).requireStack?.[0];
+    return `${message}${importer ? ` (imported by ${path.relative(path.dirname(file), importer) || importer})` : ''}`;
+  }
+  if (code === 'ERR_UNKNOWN_FILE_EXTENSION') return `not a Taskfile: ${message}`;
   const engineDir = path.dirname(new URL(import.meta.url).pathname);
   for (const line of error.stack?.split('\n').slice(1) ?? []) {
-    const match = line.match(/\(?((?:\/|[A-Za-z]:\\)[^\s()]+):(\d+):(\d+)\)?$/);
+    // An absolute path of a file, not the inside of a `node:internal/...` frame.
+    const match = line.match(/(?:^|[\s(])((?:\/|[A-Za-z]:\\)[^\s()]+):(\d+):(\d+)\)?$/);
     if (!match) continue;
     const [, where, row] = match;
     if (!where || where.includes('node_modules') || where.startsWith(engineDir)) continue;
