@@ -43,6 +43,19 @@ test('a failure shows the first 10 and last 20 lines with what was cut, the comm
   assert.match(result.stderr, /^task: 1 failed \(\S+\)$/m, 'the summary is on stderr');
 });
 
+test('a failure whose output is one line longer than the excerpt shows all of it: cutting one line saves nothing', async () => {
+  const p = project(`export default task('noisy', { run: (ctx) => ctx.exec('sh', ['-c', 'for i in $(seq 1 30); do echo "line $i"; done; exit 4']) });`);
+  const result = await p.run();
+  assert.equal(result.code, 1);
+  const report = result.stderr.split('\n');
+  const at = report.findIndex((line) => line.startsWith('  its output'));
+  assert.ok(at >= 0, result.stderr);
+  // The command's line and 30 lines of its output: 31.
+  const shown = report.slice(at + 1, at + 32).map((line) => line.trim());
+  assert.deepEqual(shown.slice(1), Array.from({ length: 30 }, (_, i) => `line ${i + 1}`));
+  assert.doesNotMatch(result.stderr, /… \d+ lines? …/);
+});
+
 test("a command's own timeout says it was exec's timeout option, after how long, with the output so far", async () => {
   const p = project(`export default task('waits', { run: (ctx) => ctx.exec('sh', ['-c', 'echo begun; exec sleep 30'], { timeout: 1500 }) });`);
   const result = await p.run();

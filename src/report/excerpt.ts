@@ -16,7 +16,8 @@ export class OutputExcerpt {
       return;
     }
     this.#tail.push(line);
-    if (this.#tail.length > OutputExcerpt.tailLines) this.#tail.shift();
+    // One more than is shown: cutting a single line would save nothing ("… 1 lines …").
+    if (this.#tail.length > OutputExcerpt.tailLines + 1) this.#tail.shift();
   }
 
   /** Lines were left out between the first and the last. */
@@ -26,7 +27,8 @@ export class OutputExcerpt {
 
   /** The lines to show: all of them, or the first and last with "… N lines …" between. */
   lines(): string[] {
-    const left = this.total - this.head.length - this.#tail.length;
-    return left > 0 ? [...this.head, `… ${left} lines …`, ...this.#tail] : [...this.head, ...this.#tail];
+    if (!this.cut) return [...this.head, ...this.#tail];
+    const last = this.#tail.slice(-OutputExcerpt.tailLines);
+    return [...this.head, `… ${this.total - this.head.length - last.length} lines …`, ...last];
   }
 }
