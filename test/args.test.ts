@@ -35,3 +35,17 @@ test('--graph takes its format after = only; --watch refuses the modes that buil
   assert.throws(() => parseArgs(['--watch', '--completion', 'bash']), /--watch cannot be combined with --completion/);
   assert.throws(() => parseArgs(['--clean', '--watch']), /--watch cannot be combined with --clean: it removes what --watch would build/);
 });
+
+test('a value option may end a group of short flags, as getopt reads them; two modes at once are refused', () => {
+  for (const argv of [['-kj2'], ['-kj', '2']]) {
+    const args = parseArgs(argv);
+    assert.equal(args.keepGoing, true);
+    assert.equal(args.jobs, 2);
+  }
+  const inDir = parseArgs(['-nvCsub', 'all']);
+  assert.deepEqual([inDir.dryRun, inDir.verbose, inDir.directory, inDir.targets], [true, true, 'sub', ['all']]);
+  assert.throws(() => parseArgs(['-kj']), /^Error: option -j needs a value$/);
+  assert.throws(() => parseArgs(['-l', '--graph']), /-l cannot be combined with --graph: each is a run of its own/);
+  assert.throws(() => parseArgs(['-q', '--explain']), /--explain cannot be combined with -q/);
+  assert.throws(() => parseArgs(['--compdb', '--graph']), /--graph cannot be combined with --compdb/);
+});

@@ -28,6 +28,20 @@ test('an unknown target exits 2 with "did you mean"', async () => {
   assert.equal(p.exists('.task'), false, 'a mistaken command line creates nothing');
 });
 
+test('a target that names a file a task makes, a Taskfile, or a task in other letter case gets a hint', async () => {
+  const p = project(`export default task('gen', { outputs: ['build/gen.txt'], command: ['true'] });`);
+  const cases: Array<[string[], string]> = [
+    [['build/gen.txt'], "unknown task 'build/gen.txt' (task 'gen' makes build/gen.txt: targets are task names)"],
+    [['-f', 'Taskfile.ts'], "unknown task 'Taskfile.ts' (-f is --force here; another Taskfile is --taskfile FILE)"],
+    [['GEN'], "unknown task 'GEN' (did you mean 'gen'?)"],
+  ];
+  for (const [argv, said] of cases) {
+    const result = await p.run(...argv);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, `task: ${said}\n`);
+  }
+});
+
 test('an unknown parameter exits 2 with "did you mean"; a badly typed one names it', async () => {
   const p = project(good);
   const unknown = await p.run('prot=1');

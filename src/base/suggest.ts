@@ -13,12 +13,13 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-/** The closest candidate within a third of the name's length (at least 2 edits), if any. */
+/** The closest candidate within a third of the name's length (at least 2 edits), if any; a difference of letter case is one edit. */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
   for (const candidate of candidates) {
-    const distance = editDistance(name, candidate);
+    // Letter case counts as one edit, so that `GEN` finds `gen`.
+    const distance = candidate.toLowerCase() === name.toLowerCase() ? 1 : editDistance(name, candidate);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;

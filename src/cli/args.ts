@@ -208,7 +208,15 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       setFlag(args, spelled, arg);
       continue;
     }
-    // Grouped short flags: -nk.
+    // Grouped short flags, as getopt reads them, the last perhaps taking a value: -nk, -kj2, -kj 2.
+    const grouped = /^-([a-zA-Z]+?)([jC])(.*)$/.exec(arg);
+    if (grouped && [...grouped[1]!].every((c) => `-${c}` in flags)) {
+      for (const c of grouped[1]!) setFlag(args, spelled, `-${c}`);
+      const value = grouped[3] || argv[++i];
+      if (value === undefined) throw new UsageError(`option -${grouped[2]} needs a value`);
+      setValue(args, `-${grouped[2]}`, value);
+      continue;
+    }
     if (/^-[a-zA-Z]{2,}$/.test(arg) && [...arg.slice(1)].every((c) => `-${c}` in flags)) {
       for (const c of arg.slice(1)) setFlag(args, spelled, `-${c}`);
       continue;
@@ -218,6 +226,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (args.init && (args.targets.length > 0 || args.overrides.size > 0 || args.taskfile !== undefined)) {
     throw new UsageError('--init takes no targets, parameters or --taskfile: it writes Taskfile.ts in the current folder (or -C DIR)');
   }
+  // Each of these is what the run does instead of a build: two at once would leave one unsaid.
+  const modes = (['list', 'graph', 'compdb', 'explain', 'question'] as const).filter((key) => args[key]);
+  if (modes.length > 1) throw new UsageError(`${spelled.get(modes[0]!)} cannot be combined with ${spelled.get(modes[1]!)}: each is a run of its own`);
   if (args.json) {
     if (args.progress === 'live') throw new UsageError('--json cannot be combined with --progress=live: --json writes JSON lines to stdout, and the live display draws there too');
     const other = (['list', 'graph', 'compdb', 'clean', 'init', 'completion', 'completeTargets'] as const).find((key) => args[key] !== false && args[key] !== undefined);

@@ -251,9 +251,22 @@ export function findCycle(nodes: Map<string, Pick<Node, 'deps'>>): string[] | un
 export function checkTargets(tasks: ReadonlyMap<string, unknown>, targets: readonly string[]): void {
   for (const target of targets) {
     if (!tasks.has(target)) {
-      throw new UsageError(`unknown task '${target}'${didYouMean(target, tasks.keys())}`);
+      throw new UsageError(`unknown task '${target}'${didYouMean(target, tasks.keys()) || targetHint(tasks, target)}`);
     }
   }
+}
+
+/** What a make user may have meant by a target that names no task: a file a task makes, or a Taskfile. */
+function targetHint(tasks: ReadonlyMap<string, unknown>, target: string): string {
+  const file = target.replace(/^\.\//, '');
+  for (const [name, task] of tasks) {
+    const outputs = (task as { spec?: { outputs?: unknown } }).spec?.outputs;
+    if (Array.isArray(outputs) && outputs.some((output) => typeof output === 'string' && output.replace(/^\.\//, '') === file)) {
+      return ` (task '${name}' makes ${target}: targets are task names)`;
+    }
+  }
+  if (/\.[cm]?[jt]s$/.test(target)) return ' (-f is --force here; another Taskfile is --taskfile FILE)';
+  return '';
 }
 
 /** The targets and everything they depend on, in an order where dependencies come first. */
