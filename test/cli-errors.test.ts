@@ -42,6 +42,17 @@ test('a target that names a file a task makes, a Taskfile, or a task in other le
   }
 });
 
+test('-f on a group says that it reruns nothing, since -f does not reach dependencies', async () => {
+  const p = project(`const gen = task('gen', { outputs: ['gen.txt'], command: ['sh', '-c', 'echo >> runs.txt; echo > gen.txt'] });\nexport default task('all', { deps: [gen] });`);
+  assert.equal((await p.run()).code, 0);
+  const forced = await p.run('-f');
+  assert.equal(forced.code, 0);
+  assert.match(forced.stderr, /^task: warning: -f reruns the tasks named, not their dependencies, and 'all' is a group: name the tasks to rerun$/m);
+  assert.equal(p.read('runs.txt'), '\n', 'gen ran once');
+  assert.doesNotMatch((await p.run('-f', 'gen')).stderr, /warning/);
+  assert.equal(p.read('runs.txt'), '\n\n');
+});
+
 test('an unknown parameter exits 2 with "did you mean"; a badly typed one names it', async () => {
   const p = project(good);
   const unknown = await p.run('prot=1');

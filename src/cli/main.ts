@@ -372,6 +372,11 @@ async function runBuild(options: BuildRun): Promise<number> {
     }
     const graph = buildGraph(taskfile.tasks, root);
     const order = closure(graph, targets);
+    // -f reruns the named tasks, not their dependencies: a group names no work of its own.
+    const forcedGroups = args.force ? targets.filter((name) => isGroup(graph.nodes.get(name)!.spec)) : [];
+    if (forcedGroups.length > 0) {
+      options.errors.write(`task: warning: -f reruns the tasks named, not their dependencies, and ${forcedGroups.map((name) => `'${name}'`).join(', ')} ${forcedGroups.length === 1 ? 'is a group' : 'are groups'}: name the tasks to rerun\n`);
+    }
     // The build's stat cache: after a build in which nothing ran, it holds what the snapshot records.
     const stats = new Map<string, Stat | undefined>();
     // Before anything runs: an input that nothing provides is a Taskfile mistake, found now rather than mid-build.
