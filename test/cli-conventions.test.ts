@@ -194,6 +194,12 @@ _task_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
   assert.deepEqual(complete(p.dir, 'task', '--w'), ['--watch']);
   // --trace FILE: file names, not targets.
   assert.deepEqual(complete(p.dir, 'task', '--trace', 'su'), ['sub']);
+  assert.deepEqual(complete(p.dir, 'task', '--color', ''), ['always', 'auto', 'never']);
+  assert.deepEqual(complete(p.dir, 'task', '--cache-mode', '=', 're'), ['read', 'readwrite']);
+  // Task names with ':', which bash splits words at: the part after the last ':' is completed.
+  p.write('colon/Taskfile.ts', `${p.read('Taskfile.ts').split('\n')[0]}\nexport default task('app:src:main.o', { run: () => {} });\ntask('app:src:util.o', { run: () => {} });\n`);
+  assert.deepEqual(complete(p.dir, 'task', '-C', 'colon', 'app', ':', 'src', ':', 'm'), ['main.o']);
+  assert.deepEqual(complete(p.dir, 'task', '-C', 'colon', 'app', ':', 's'), ['src:main.o', 'src:util.o']);
   // -C on the line being completed: the Taskfile there.
   move(p, 'Taskfile.ts', 'other/Taskfile.ts');
   assert.deepEqual(complete(p.dir, 'task', '-C', 'other', 'be'), ['bench']);

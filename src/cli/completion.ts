@@ -2,11 +2,17 @@
 // written into them, and target and parameter names (NAME=) by asking `task --complete-targets`,
 // which loads the Taskfile in reach (the one `task` would use, -C DIR and --taskfile included)
 // and builds nothing.
-import { graphFormats, optionNames } from './args.ts';
+import { cacheModeChoices, graphFormats, optionNames } from './args.ts';
+import { colorChoices, progressChoices } from '../report/display.ts';
 
 const valueOptions = new Set(['-j', '--jobs', '-C', '--taskfile', '--completion', '--trace']);
 /** Options whose value comes after '=' (`--graph=svg`), with the values they take. */
-const inlineValues: Record<string, readonly string[]> = { '--graph': graphFormats };
+const inlineValues: Record<string, readonly string[]> = { '--graph': graphFormats, ...choiceValues() };
+
+/** Options whose value is one of a few words, after '=' or as the next word (`--color never`). */
+function choiceValues(): Record<string, readonly string[]> {
+  return { '--progress': progressChoices, '--color': colorChoices, '--cache-mode': cacheModeChoices };
+}
 
 function bash(): string {
   return `# bash completion for task: source <(task --completion bash)
@@ -16,6 +22,7 @@ _task_complete() {
     -C) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --taskfile|--trace) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
+${Object.entries(choiceValues()).map(([option, values]) => `    ${option}) COMPREPLY=($(compgen -W "${values.join(' ')}" -- "$cur")); return ;;`).join('\n')}
     -j|--jobs) COMPREPLY=(); return ;;
   esac
   # --graph=FORMAT: bash splits the word at '=' (COMP_WORDBREAKS).
@@ -32,8 +39,13 @@ ${Object.entries(inlineValues).map(([option, values]) => `    ${option}) COMPREP
   for ((i = 1; i < COMP_CWORD; i++)); do
     case \${COMP_WORDS[i]} in -C|--taskfile) where+=("\${COMP_WORDS[i]}" "\${COMP_WORDS[i+1]}") ;; esac
   done
+  # Task names hold ':' (cProgram's app:src:main.o), where bash splits words (COMP_WORDBREAKS):
+  # the name is joined back, and each answer cut to what follows its last ':', the part replaced.
+  local word=$cur j=$COMP_CWORD
+  while ((j > 1)) && [[ \${COMP_WORDS[j-1]} == : || \${COMP_WORDS[j]} == : ]]; do word=\${COMP_WORDS[j-1]}$word; ((j--)); done
   local IFS=$'\\n'
-  COMPREPLY=($(compgen -W "$("\${COMP_WORDS[0]}" "\${where[@]}" --complete-targets 2>/dev/null)" -- "$cur"))
+  COMPREPLY=($(compgen -W "$("\${COMP_WORDS[0]}" "\${where[@]}" --complete-targets 2>/dev/null)" -- "$word"))
+  if [[ $word == *:* && $COMP_WORDBREAKS == *:* ]]; then COMPREPLY=("\${COMPREPLY[@]#"\${word%"\${word##*:}"}"}"); fi
   # NAME= waits for its value.
   if [[ \${#COMPREPLY[@]} == 1 && \${COMPREPLY[0]} == *= ]]; then compopt -o nospace 2>/dev/null; fi
 }
