@@ -42,6 +42,24 @@ test('a target that names a file a task makes, a Taskfile, or a task in other le
   }
 });
 
+test('a number parameter takes only a number as written (not 0x10 or 1e3); a parameter declared twice differently, or with an object default, is a Taskfile error', async () => {
+  const p = project(good);
+  for (const text of ['0x10', '1e3', ' 5', '']) {
+    const result = await p.run(`port=${text}`);
+    assert.equal(result.code, 2, text);
+    assert.equal(result.stderr, `task: parameter port: '${text}' is not a number (default 4000)\n`);
+  }
+  assert.equal((await p.run('-n', 'port=-1.5')).code, 0);
+  const twice = project(`param('v', 1, 'x'); param('v', 'two', 'y');\nexport default task('a', { command: ['true'] });`);
+  const declared = await twice.run();
+  assert.equal(declared.code, 2);
+  assert.equal(declared.stderr, 'task: parameter v is declared twice, with default 1 and "two": declare it once\n');
+  const object = project(`param('o', { a: 1 } as unknown as string);\nexport default task('a', { command: ['true'] });`);
+  const objected = await object.run();
+  assert.equal(objected.code, 2);
+  assert.equal(objected.stderr, 'task: parameter o: its default must be a string, a number or a boolean (got a value of type object)\n');
+});
+
 test('-f on a group says that it reruns nothing, since -f does not reach dependencies', async () => {
   const p = project(`const gen = task('gen', { outputs: ['gen.txt'], command: ['sh', '-c', 'echo >> runs.txt; echo > gen.txt'] });\nexport default task('all', { deps: [gen] });`);
   assert.equal((await p.run()).code, 0);

@@ -8,17 +8,17 @@ const namePattern = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** Parses an override to the type of the default, or throws a UsageError naming the parameter. */
 export function parseParam(name: string, text: string, defaultValue: string | number | boolean): string | number | boolean {
   if (typeof defaultValue === 'number') {
-    const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n)) {
+    // Written as a person writes a number: not '0x10', '1e3' or ' 5', which Number() takes too.
+    if (!/^-?(\d+\.?\d*|\.\d+)$/.test(text)) {
       throw new UsageError(`parameter ${name}: '${text}' is not a number (default ${defaultValue})`);
     }
-    return n;
+    return Number(text);
   }
   if (typeof defaultValue === 'boolean') {
     const lower = text.toLowerCase();
     if (['true', '1', 'yes', 'on'].includes(lower)) return true;
     if (['false', '0', 'no', 'off', ''].includes(lower)) return false;
-    throw new UsageError(`parameter ${name}: '${text}' is not a boolean (true or false)`);
+    throw new UsageError(`parameter ${name}: '${text}' is not a boolean (true, yes, on or 1; false, no, off, 0 or nothing)`);
   }
   return text;
 }
@@ -37,7 +37,15 @@ export function param<T extends string | number | boolean>(
   check?: (value: T) => string | undefined,
 ): T {
   if (!namePattern.test(name)) throw new UsageError(`parameter name '${name}' is not valid`);
+  if (!['string', 'number', 'boolean'].includes(typeof defaultValue)) {
+    throw new UsageError(`parameter ${name}: its default must be a string, a number or a boolean (got ${defaultValue === null ? 'null' : Array.isArray(defaultValue) ? 'an array' : `a value of type ${typeof defaultValue}`})`);
+  }
   const reg = registry();
+  const earlier = reg.params.get(name);
+  // The same declaration twice (a helper module called twice) is one parameter; two different ones are a mistake.
+  if (earlier && (earlier.defaultValue !== defaultValue || earlier.description !== description)) {
+    throw new UsageError(`parameter ${name} is declared twice, with default ${JSON.stringify(earlier.defaultValue)} and ${JSON.stringify(defaultValue)}: declare it once`);
+  }
   const text = reg.overrides.get(name);
   const value = text === undefined ? defaultValue : parseParam(name, text, defaultValue);
   const problem = check?.(value as T);
