@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -278,6 +279,22 @@ func TestTooManyConnections(t *testing.T) {
 	n, _ := conn.Read(buf)
 	if !strings.HasPrefix(string(buf[:n]), "ERR busy: 2 connections are open") {
 		t.Errorf("third connection got %q", buf[:n])
+	}
+	// A flood past that: at most as many refusals at once as connections (each holds a
+	// goroutine for up to 2 s); the rest are closed unanswered.
+	before := runtime.NumGoroutine()
+	var flood []net.Conn
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			flood = append(flood, c)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if grown := runtime.NumGoroutine() - before; grown > 2+10 {
+		t.Errorf("200 refused connections took %d goroutines", grown)
+	}
+	for _, c := range flood {
+		c.Close()
 	}
 }
 

@@ -81,6 +81,8 @@ type Server struct {
 	once  sync.Once
 	slots slotPool
 	conns chan struct{}
+	// refusing counts the connections being told "busy" (each up to 2 s).
+	refusing chan struct{}
 }
 
 func (s *Server) init() {
@@ -106,6 +108,7 @@ func (s *Server) init() {
 			max = DefaultMaxConns
 		}
 		s.conns = make(chan struct{}, max)
+		s.refusing = make(chan struct{}, max)
 	})
 }
 
@@ -144,7 +147,17 @@ func (s *Server) Serve(l net.Listener) error {
 				s.handleConn(conn)
 			}()
 		default:
-			go s.refuse(conn, fmt.Sprintf("busy: %d connections are open; try again shortly", cap(s.conns)))
+			select {
+			case s.refusing <- struct{}{}:
+				go func() {
+					defer func() { <-s.refusing }()
+					s.refuse(conn, fmt.Sprintf("busy: %d connections are open; try again shortly", cap(s.conns)))
+				}()
+			default:
+				// As many refusals are under way as connections may be open: a flood is
+				// closed unanswered rather than given a goroutine (and its buffers) each.
+				conn.Close()
+			}
 		}
 	}
 }
