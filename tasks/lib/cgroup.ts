@@ -151,8 +151,16 @@ export function createRequestCgroups(requests: RequestCgroups): void {
   for (const hierarchy of requests.hierarchies) {
     make(hierarchy.dir, hierarchy.files);
     for (let i = 0; i < requests.slots; i++) {
-      make(slotDir(hierarchy.dir, i), requests.slotFiles[hierarchy.name] ?? {});
-      for (const file of ['cgroup.procs', 'tasks']) fs.chownSync(path.join(slotDir(hierarchy.dir, i), file), requestUidBase + i, requestUidBase + i);
+      const slot = slotDir(hierarchy.dir, i);
+      make(slot, requests.slotFiles[hierarchy.name] ?? {});
+      // The slot's uid joins it (its launcher writes cgroup.procs); no other slot may look in
+      // (the pids of a request's processes, which ProtectProc hides from /proc, and its usage).
+      for (const file of ['cgroup.procs', 'tasks']) {
+        fs.chownSync(path.join(slot, file), requestUidBase + i, requestUidBase + i);
+        fs.chmodSync(path.join(slot, file), 0o600);
+      }
+      fs.chownSync(slot, 0, requestUidBase + i);
+      fs.chmodSync(slot, 0o710);
     }
   }
 }
