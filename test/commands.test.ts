@@ -167,3 +167,14 @@ export default task('keep', {
   // The check is asked from the second build on (the first has no record): the run's folder, there.
   assert.equal(p.read('check-saw.txt'), 'true\n');
 });
+
+test('exec with reject: false tells a command killed by a signal by exitCode -1 and the signal', async () => {
+  const p = project(`import fs from 'node:fs';
+export default task('killed', {
+  run: async (ctx) => fs.writeFileSync('result.json', JSON.stringify(await ctx.exec('sh', ['-c', 'kill -KILL $$'], { reject: false }))),
+});
+`);
+  const result = await p.run();
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(JSON.parse(p.read('result.json')), { stdout: '', stderr: '', exitCode: -1, signal: 'SIGKILL' });
+});

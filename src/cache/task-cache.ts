@@ -201,7 +201,7 @@ export class TaskCache {
   async #restore(node: Node, result: ActionResult, signal: AbortSignal): Promise<boolean> {
     const { local, remote } = this.#options;
     const missing = (out: CachedOutput) => {
-      this.#warnOnce('missing', `task '${node.name}': the cache's result names a blob ${out.digest.slice(0, 12)} that is missing or truncated; running the task`);
+      this.#warnOnce('missing', `task '${node.name}': the cache's result names a blob ${out.digest.slice(0, 12)} that is missing or does not match its digest; running the task`);
       return false;
     };
     try {

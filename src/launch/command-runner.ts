@@ -123,7 +123,7 @@ async function runChild(
   if (outcome.exitCode === null) {
     const why = `command was killed by ${outcome.signal ?? 'a signal'}: ${shown}`;
     if (options.reject !== false) throw new CommandFailed(why, shown, log.tail(), log.path);
-    return { stdout: outcome.stdout, stderr: outcome.stderr, exitCode: -1 };
+    return { stdout: outcome.stdout, stderr: outcome.stderr, exitCode: -1, ...(outcome.signal ? { signal: outcome.signal } : {}) };
   }
   if (outcome.exitCode !== 0 && options.reject !== false) {
     throw new CommandFailed(`command exited with code ${outcome.exitCode}: ${shown}`, shown, log.tail(), log.path, outcome.exitCode);

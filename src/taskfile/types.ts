@@ -29,7 +29,10 @@ export interface ExecOptions {
 export interface ExecResult {
   stdout: string;
   stderr: string;
+  /** -1 when a signal ended the command (with `reject: false`). */
   exitCode: number;
+  /** The signal that ended the command (`SIGKILL`), when one did. */
+  signal?: string;
 }
 
 /** What a task's `run` and `check` receive. */
