@@ -245,6 +245,28 @@ export default task('slow', { outputs: ['out'], run: (ctx) => ctx.exec('sh', ['-
   assert.equal(p.exists('out'), false);
 });
 
+test("after Ctrl-C the summary's time counts until the commands have stopped (one that traps SIGTERM takes its time)", async () => {
+  const script = "trap 'sleep 1.5; exit 1' TERM; echo started; sleep 30 & wait";
+  const p = new Project(`export default task('slow', { outputs: ['out'], run: (ctx) => ctx.exec('sh', ['-c', ${JSON.stringify(script)}]) });`);
+  projects.push(p);
+  const child = p.spawn([]);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+  // The task has begun; its shell sets its trap at once.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const interrupted = Date.now();
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  const stopped = Date.now() - interrupted;
+  assert.equal(code, 130);
+  const said = /^task: 1 interrupted \((\d+(?:\.\d+)?)(ms|s)\)$/m.exec(stderr);
+  assert.ok(said, stderr);
+  const ms = Number(said[1]) * (said[2] === 's' ? 1000 : 1);
+  assert.ok(stopped >= 1400, `the command took its 1.5 s to stop (${stopped} ms)`);
+  assert.ok(ms >= 1400, `the summary says ${said[0]}, after ${stopped} ms`);
+});
+
 test("commands see process.env as the Taskfile left it, not a run's later change (that is exec's env option)", async () => {
   const p = new Project(`
 process.env.TASK_TEST_EARLY = 'set while loading';
