@@ -153,14 +153,14 @@ export function createRequestCgroups(requests: RequestCgroups): void {
     for (let i = 0; i < requests.slots; i++) {
       const slot = slotDir(hierarchy.dir, i);
       make(slot, requests.slotFiles[hierarchy.name] ?? {});
-      // The slot's uid joins it (its launcher writes cgroup.procs); no other slot may look in
-      // (the pids of a request's processes, which ProtectProc hides from /proc, and its usage).
+      // The slot's uid joins it (its launcher writes cgroup.procs), and only it may read which
+      // pids are in it (ProtectProc hides them from /proc); the folder is not listed, but execd
+      // (another uid) must reach it to find the slot's cgroup.procs.
       for (const file of ['cgroup.procs', 'tasks']) {
         fs.chownSync(path.join(slot, file), requestUidBase + i, requestUidBase + i);
         fs.chmodSync(path.join(slot, file), 0o600);
       }
-      fs.chownSync(slot, 0, requestUidBase + i);
-      fs.chmodSync(slot, 0o710);
+      fs.chmodSync(slot, 0o711);
     }
   }
 }
