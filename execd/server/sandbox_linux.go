@@ -373,13 +373,13 @@ const prCapAmbient, prCapAmbientClearAll = 47, 4
 // request's uid, they would be a request's for the taking (through
 // /proc/PID/mem of a same-uid process).
 func clearAmbientCapabilities() error {
-	if held, err := threadsHolding("CapAmb:"); err != nil || !held {
+	if held, err := threadsHolding("CapAmb:"); err != nil || held == "" {
 		return err
 	}
 	if _, _, errno := syscall.AllThreadsSyscall6(syscall.SYS_PRCTL, prCapAmbient, prCapAmbientClearAll, 0, 0, 0, 0); errno != 0 {
 		return fmt.Errorf("clearing the ambient capabilities of every thread: %v", errno)
 	}
-	if held, err := threadsHolding("CapAmb:"); err != nil || held {
+	if held, err := threadsHolding("CapAmb:"); err != nil || held != "" {
 		return fmt.Errorf("ambient capabilities still held after clearing them (%v)", err)
 	}
 	return nil
@@ -409,20 +409,19 @@ func dropCapabilities() error {
 	if _, _, errno := allThreads(syscall.SYS_CAPSET, hdrPtr, dataPtr, 0); errno != 0 {
 		return fmt.Errorf("capset: %v", errno)
 	}
-	for _, set := range []string{"CapInh:", "CapPrm:", "CapEff:", "CapAmb:"} {
-		if held, err := threadsHolding(set); err != nil || held {
-			return fmt.Errorf("a thread still holds capabilities (%s) after dropping them (%v)", set, err)
-		}
+	if held, err := threadsHolding("CapInh:", "CapPrm:", "CapEff:", "CapAmb:"); err != nil || held != "" {
+		return fmt.Errorf("a thread still holds capabilities (%s) after dropping them (%v)", held, err)
 	}
 	return nil
 }
 
-// threadsHolding says whether any thread of this process has a capability in
-// the set named by its /proc status line ("CapAmb:", "CapEff:", ...).
-func threadsHolding(set string) (bool, error) {
+// threadsHolding returns the first /proc status line, of any thread of this
+// process, that shows a capability in one of the sets named ("CapAmb:",
+// "CapEff:", ...); "" when none does. Each thread's status is read once.
+func threadsHolding(sets ...string) (string, error) {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	for _, task := range tasks {
 		status, err := os.ReadFile("/proc/self/task/" + task.Name() + "/status")
@@ -430,10 +429,12 @@ func threadsHolding(set string) (bool, error) {
 			continue // a thread that ended meanwhile
 		}
 		for _, line := range strings.Split(string(status), "\n") {
-			if strings.HasPrefix(line, set) && strings.Trim(strings.TrimSpace(line[len(set):]), "0") != "" {
-				return true, nil
+			for _, set := range sets {
+				if strings.HasPrefix(line, set) && strings.Trim(strings.TrimSpace(line[len(set):]), "0") != "" {
+					return line, nil
+				}
 			}
 		}
 	}
-	return false, nil
+	return "", nil
 }

@@ -44,6 +44,7 @@ export function makeContext(options: {
   makesStateDir?: boolean;
 }): TaskContext {
   const { name, root, log, signal } = options;
+  let stateDirMade = false;
   // Every command of the run gets the environment as it was before the first check or run
   // could change it, whichever task's command happens to start first.
   baseEnvironment();
@@ -55,7 +56,10 @@ export function makeContext(options: {
     // Made on first use by a run: most tasks never ask for it.
     get stateDir() {
       const dir = path.join(options.stateDir, 'tasks', name);
-      if (options.makesStateDir) fs.mkdirSync(dir, { recursive: true });
+      if (options.makesStateDir && !stateDirMade) {
+        fs.mkdirSync(dir, { recursive: true });
+        stateDirMade = true;
+      }
       return dir;
     },
     log: (line: string) => log.line(line),

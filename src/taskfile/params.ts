@@ -44,7 +44,10 @@ export function param<T extends string | number | boolean>(
   const earlier = reg.params.get(name);
   // The same declaration twice (a helper module called twice) is one parameter; two different ones are a mistake.
   if (earlier && (earlier.defaultValue !== defaultValue || earlier.description !== description)) {
-    throw new UsageError(`parameter ${name} is declared twice, with default ${JSON.stringify(earlier.defaultValue)} and ${JSON.stringify(defaultValue)}: declare it once`);
+    const differ = earlier.defaultValue !== defaultValue
+      ? `default ${JSON.stringify(earlier.defaultValue)} and ${JSON.stringify(defaultValue)}`
+      : `description ${JSON.stringify(earlier.description)} and ${JSON.stringify(description)}`;
+    throw new UsageError(`parameter ${name} is declared twice, with ${differ}: declare it once`);
   }
   const text = reg.overrides.get(name);
   const value = text === undefined ? defaultValue : parseParam(name, text, defaultValue);
