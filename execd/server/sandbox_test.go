@@ -280,8 +280,8 @@ func TestTooManyConnections(t *testing.T) {
 	if !strings.HasPrefix(string(buf[:n]), "ERR busy: 2 connections are open") {
 		t.Errorf("third connection got %q", buf[:n])
 	}
-	// A flood past that: at most as many refusals at once as connections (each holds a
-	// goroutine for up to 2 s); the rest are closed unanswered.
+	// A flood past that: at most refusalsPerConn refusals at once for each connection (each
+	// holds a goroutine for up to 2 s); the rest are closed unanswered.
 	before := runtime.NumGoroutine()
 	var flood []net.Conn
 	for i := 0; i < 200; i++ {

@@ -108,7 +108,9 @@ func (s *Server) init() {
 			max = DefaultMaxConns
 		}
 		s.conns = make(chan struct{}, max)
-		s.refusing = make(chan struct{}, max)
+		// Room to tell a burst past the bound "busy" (each refusal lingers up to 2 s),
+		// while a flood still costs a bounded number of goroutines.
+		s.refusing = make(chan struct{}, refusalsPerConn*max)
 	})
 }
 
@@ -154,8 +156,8 @@ func (s *Server) Serve(l net.Listener) error {
 					s.refuse(conn, fmt.Sprintf("busy: %d connections are open; try again shortly", cap(s.conns)))
 				}()
 			default:
-				// As many refusals are under way as connections may be open: a flood is
-				// closed unanswered rather than given a goroutine (and its buffers) each.
+				// As many refusals are under way as there is room for: a flood is closed
+				// unanswered rather than given a goroutine (and its buffers) each.
 				conn.Close()
 			}
 		}
@@ -163,6 +165,10 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 // refuse answers a connection with one ERR line and closes it.
+// refusalsPerConn: how many connections may be being told "busy" at once, for
+// each connection that may be open.
+const refusalsPerConn = 4
+
 func (s *Server) refuse(conn net.Conn, msg string) {
 	defer conn.Close()
 	s.logf("%s refused: %s", conn.RemoteAddr(), msg)
