@@ -65,8 +65,10 @@ type Server struct {
 	// CgroupDir, in the uid mode, holds a folder per cgroup hierarchy
 	// (memory, cpu, ...), each with a cgroup per slot (slot0, slot1, ...)
 	// whose cgroup.procs the slot's uid owns: each request runs in its slot's
-	// cgroups, with their limits. Without them (logged once) requests run
-	// with Limits only.
+	// cgroups, with their limits. A CgroupDir that is missing or empty (the
+	// host bound none in; logged once) leaves requests with Limits only; one
+	// that holds a hierarchy without every slot's cgroup.procs reachable makes
+	// Serve fail, rather than run requests outside their limits.
 	CgroupDir string
 	// RefuseLocal refuses connections from the daemon's own host (loopback,
 	// or the listener's own address): a request must not start requests.
@@ -83,6 +85,8 @@ type Server struct {
 	conns chan struct{}
 	// refusing counts the connections being told "busy" (each up to 2 s).
 	refusing chan struct{}
+	// setupErr is why the slots cannot serve (a request cgroup out of reach).
+	setupErr error
 }
 
 func (s *Server) init() {
@@ -99,7 +103,11 @@ func (s *Server) init() {
 				sl.credential = &syscall.Credential{Uid: id, Gid: id, Groups: []uint32{}}
 				sl.reaperUID = uint32(s.UIDBase + n + i)
 				sl.tmpDir = s.slotTmpDir(i)
-				sl.cgroupProcs = s.slotCgroup(i)
+				procs, err := s.slotCgroup(i)
+				if err != nil && s.setupErr == nil {
+					s.setupErr = err
+				}
+				sl.cgroupProcs = procs
 			}
 			s.slots <- sl
 		}
@@ -118,6 +126,9 @@ func (s *Server) init() {
 // uid mode it first clears whatever an earlier daemon's requests left.
 func (s *Server) Serve(l net.Listener) error {
 	s.init()
+	if s.setupErr != nil {
+		return s.setupErr
+	}
 	if err := clearAmbientCapabilities(); err != nil {
 		return err
 	}
@@ -285,23 +296,33 @@ func (s *Server) commandTimeout() time.Duration {
 }
 
 // slotCgroup lists the slot's cgroup.procs files, comma separated, one per
-// hierarchy folder in CgroupDir (memory/slotN, cpu/slotN, ...), or "" without.
-func (s *Server) slotCgroup(i int) string {
+// hierarchy folder in CgroupDir (memory/slotN, cpu/slotN, ...), or "" when the
+// host bound none in. It fails closed: a hierarchy without this slot's
+// cgroup.procs within reach (missing, or a folder this daemon cannot search)
+// is an error, since the slot's requests would otherwise run without its limits.
+func (s *Server) slotCgroup(i int) (string, error) {
 	if s.CgroupDir == "" {
-		return ""
+		return "", nil
 	}
 	hierarchies, err := os.ReadDir(s.CgroupDir)
-	var procs []string
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(hierarchies) == 0) {
+		if i == 0 {
+			s.logf("no request cgroups in %s: requests share the container's limits", s.CgroupDir)
+		}
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("request cgroups: %v", err)
+	}
+	procs := make([]string, 0, len(hierarchies))
 	for _, h := range hierarchies {
 		file := filepath.Join(s.CgroupDir, h.Name(), "slot"+strconv.Itoa(i), "cgroup.procs")
-		if _, err := os.Stat(file); err == nil {
-			procs = append(procs, file)
+		if _, err := os.Stat(file); err != nil {
+			return "", fmt.Errorf("request slot %d has no cgroup within reach in %s (%v): not serving requests outside their limits", i, h.Name(), err)
 		}
+		procs = append(procs, file)
 	}
-	if len(procs) == 0 && i == 0 {
-		s.logf("no request cgroups in %s (%v): requests share the container's limits", s.CgroupDir, err)
-	}
-	return strings.Join(procs, ",")
+	return strings.Join(procs, ","), nil
 }
 
 func (s *Server) executable() (string, error) {

@@ -331,3 +331,32 @@ func expectServedWithin(t *testing.T, addr string, within time.Duration, word, w
 		return
 	}
 }
+
+// A host that bound request cgroups in, but not every slot's (or not within the daemon's
+// reach), must not get requests run outside their limits: the daemon refuses to serve.
+func TestRequestCgroupsOutOfReachStopTheDaemon(t *testing.T) {
+	dir := t.TempDir()
+	slot0 := filepath.Join(dir, "memory", "slot0")
+	if err := os.MkdirAll(slot0, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(slot0, "cgroup.procs"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{Slots: 2, UIDBase: 61000, CgroupDir: dir, Logger: log.New(io.Discard, "", 0)}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "request slot 1 has no cgroup within reach in memory") {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve ran requests although slot 1 has no cgroup")
+	}
+}
