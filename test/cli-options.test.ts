@@ -23,6 +23,17 @@ test('--list shows tasks with descriptions and parameters with defaults', async 
   assert.match(result.stdout, /^ {2}suite="bookworm" +Debian suite \(now "trixie"\)$/m);
 });
 
+test('--list TARGET lists only the tasks the target needs; a mistyped target is refused', async () => {
+  const p = project(recipe);
+  const result = await p.run('--list', 'chroot');
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout.split('\n').filter((line) => /^ {2}[a-z]+ {2}/.test(line)).map((line) => line.trim().split(/ +/)[0]), ['rootfs', 'execd', 'chroot']);
+  assert.match(result.stdout, /^ {2}suite="bookworm" +Debian suite$/m);
+  const typo = await p.run('-l', 'chrot');
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /^task: .*chrot.*did you mean 'chroot'/);
+});
+
 test('--graph prints the targets\' DAG in Graphviz DOT', async () => {
   const result = await project(recipe).run('--graph', 'chroot');
   assert.equal(result.code, 0);

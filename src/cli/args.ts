@@ -84,7 +84,7 @@ export const optionNames: readonly string[] = [...Object.keys(flags), ...withVal
 
 export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
 
-  -l, --list          list tasks and parameters
+  -l, --list          list tasks (those TARGETs need, if given) and parameters
   -n, --dry-run       print what would run, in order, and why; run nothing
       --explain       for every task of the targets: up to date, or why not
   -q, --question      run nothing; exit 0 if up to date, 1 if there is work

@@ -150,7 +150,10 @@ async function run(args: CliArgs, env: CliEnvironment, argv: readonly string[]):
   }
   const graph = buildGraph(taskfile.tasks, taskfile.root);
   if (args.list) {
-    stdout.write(listing(taskfile));
+    // As --compdb: targets narrow the listing to what they need (mistyped ones are refused).
+    if (args.targets.length > 0) checkTargets(graph.nodes, args.targets);
+    const only = args.targets.length > 0 ? new Set(closure(graph, args.targets)) : undefined;
+    stdout.write(listing(taskfile, only));
     return 0;
   }
   if (args.compdb) {
@@ -230,11 +233,12 @@ function defaultTarget(taskfile: LoadedTaskfile): string {
   return taskfile.defaultTarget;
 }
 
-function listing(taskfile: LoadedTaskfile): string {
-  const names = [...taskfile.tasks.keys()];
-  const width = Math.max(...names.map((n) => n.length));
+/** The tasks (in the Taskfile's order; only those in `only`, if given) and every parameter. */
+function listing(taskfile: LoadedTaskfile, only?: ReadonlySet<string>): string {
+  const tasks = [...taskfile.tasks.values()].filter((def) => only === undefined || only.has(def.name));
+  const width = Math.max(...tasks.map((def) => def.name.length));
   const lines = ['tasks:'];
-  for (const def of taskfile.tasks.values()) {
+  for (const def of tasks) {
     const mark = def.name === taskfile.defaultTarget ? ' (default)' : '';
     lines.push(`  ${def.name.padEnd(width)}  ${def.spec.description ?? ''}${mark}`.trimEnd());
   }
