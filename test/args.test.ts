@@ -17,7 +17,10 @@ test('options, targets and overrides are told apart', () => {
 
 test('bad options are usage errors with a suggestion', () => {
   assert.throws(() => parseArgs(['--dryrun']), /unknown option --dryrun \(did you mean '--dry-run'\?\)/);
-  assert.throws(() => parseArgs(['-j', '0']), /option -j: '0' is not a positive whole number/);
+  assert.throws(() => parseArgs(['-j', '-1']), /option -j: '-1' is not a whole number \(0 means no limit\)/);
+  assert.throws(() => parseArgs(['-j', '2.5']), /option -j: '2.5' is not a whole number/);
+  assert.throws(() => parseArgs(['-j', '0x4']), /option -j: '0x4' is not a whole number/);
+  assert.equal(parseArgs(['-j0']).jobs, Infinity, '-j0: no limit, as in ninja');
   assert.throws(() => parseArgs(['-j']), /option -j needs a value/);
 });
 

@@ -49,6 +49,23 @@ test('at most -j tasks run at once', async () => {
   assert.equal(gate.peak(), 2);
 });
 
+test('-j0 (no limit) starts every ready task at once', async () => {
+  const rig = new EngineRig();
+  for (let i = 0; i < 6; i++) rig.task(`t${i}`, {});
+  rig.task('all', { deps: ['t0', 't1', 't2', 't3', 't4', 't5'] });
+  const gate = gatedRunner();
+  const done = rig.build(['all'], { jobs: Infinity, runner: gate.runner });
+  await tick();
+  assert.equal(gate.running().length, 6);
+  for (let i = 0; i < 3; i++) {
+    for (const name of gate.running()) gate.release(name);
+    await tick();
+  }
+  const { summary } = await done;
+  assert.equal(summary.ran.length, 7);
+  assert.equal(gate.peak(), 6);
+});
+
 test('independent tasks run at the same time, their dependent after both', async () => {
   const rig = new EngineRig();
   rig.task('a', {});

@@ -63,7 +63,7 @@ class Slots {
   constructor(graph: Graph, order: readonly string[], jobs: number) {
     this.#graph = graph;
     this.#priority = criticalPathLengths(graph, order);
-    const slots = Math.max(1, jobs);
+    const slots = Math.max(1, Math.min(jobs, order.length)); // -j0 is Infinity: a slot a task
     this.#freeLanes = Array.from({ length: slots }, (_, i) => slots - 1 - i);
     for (const name of order) {
       const deps = new Set(graph.nodes.get(name)!.deps.filter((dep) => this.#priority.has(dep)));

@@ -89,7 +89,7 @@ export const usage = `usage: task [options] [TARGET...] [NAME=VALUE...]
       --explain       for every task of the targets: up to date, or why not
   -q, --question      run nothing; exit 0 if up to date, 1 if there is work
   -f, --force         rerun the named targets even if up to date
-  -j, --jobs N        run at most N tasks at once (default: number of CPUs)
+  -j, --jobs N        run at most N tasks at once (default: number of CPUs; 0: no limit)
   -k, --keep-going    after a failure, go on with what does not depend on it
       --graph[=dot|svg|png]  print the targets' graph (DOT by default; svg and png
                       laid out by a built-in Graphviz, png only into a file: > FILE);
@@ -270,8 +270,9 @@ function setOverride(overrides: Map<string, string>, name: string, value: string
 function setValue(args: CliArgs, option: string, value: string): void {
   if (option === '-j' || option === '--jobs') {
     const jobs = Number(value);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`option ${option}: '${value}' is not a positive whole number`);
-    args.jobs = jobs;
+    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(jobs)) throw new UsageError(`option ${option}: '${value}' is not a whole number (0 means no limit)`);
+    // As ninja's -j0: every task that is ready starts at once.
+    args.jobs = jobs === 0 ? Infinity : jobs;
   } else if (option === '--completion') {
     if (!(shells as readonly string[]).includes(value)) throw new UsageError(`--completion: no script for shell '${value}'; one of ${shells.join(', ')}`);
     args.completion = value;
