@@ -195,6 +195,7 @@ test('--json: one JSON object a line, a plan first, started and finished per tas
   assert.equal(typeof summary.durationMs, 'number');
   // -v's messages and the failure report are not on stdout: they go to stderr.
   assert.match(result.stderr, /task: using /);
+  assert.match(result.stderr, /^task: task 'broken' failed: command exited with code 3: .*\ntask: {3}command: .*\n(task: .*\n)*task: {3}full log: .*\.task\/logs\/broken\.log$/m);
 });
 
 test('--json on a build with nothing to do, and with -n: still a plan and a summary, every line JSON', async () => {

@@ -1,11 +1,12 @@
 // `--json`: the engine's events as one JSON object a line on stdout, for CI systems and editors.
 // A `plan` first, then `started` and `finished` per task, then a `summary`. Nothing else goes to
-// stdout: warnings go to stderr, as in the other displays.
+// stdout: warnings, and each failure's report as the plain display prints it, go to stderr.
 import fs from 'node:fs';
 import path from 'node:path';
 import { CommandFailed } from '../base/errors.ts';
 import type { BuildEvent, BuildSummary, Reporter } from './events.ts';
 import { describeReason, type Reason } from '../decide/freshness.ts';
+import { failureLines } from './plain-reporter.ts';
 
 /** One task of the plan: whether it will run, and why (or why not). */
 export interface PlanEntry {
@@ -123,7 +124,10 @@ export class JsonReporter implements Reporter {
           error instanceof CommandFailed
             ? { log: error.logPath, ...(error.exitCode !== undefined ? { exitCode: error.exitCode } : {}), command: error.command, error: error.message }
             : { ...this.#log(event.task), error: error.message };
-        return this.#finish(event.task, 'failed', { reason: this.#reason(event.task), durationMs: Math.round(event.durationMs), ...failure });
+        this.#finish(event.task, 'failed', { reason: this.#reason(event.task), durationMs: Math.round(event.durationMs), ...failure });
+        // For whoever watches the CI log rather than reads the JSON: what failed, its last lines, its log.
+        process.stderr.write(`${failureLines(event.task, error, undefined, this.#log(event.task)).map((line) => `task: ${line}`).join('\n')}\n`);
+        return;
       }
       case 'skipped':
         return this.#finish(event.task, 'skipped', { reason: `dependency ${event.dependency} failed`, durationMs: 0 });
