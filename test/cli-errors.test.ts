@@ -1,5 +1,6 @@
 // Mistakes a user can make, each with a clear message, exit 2, and nothing recorded lost.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { Project, projectMaker } from './helpers/cli-rig.ts';
 
@@ -156,6 +157,25 @@ test('a missing input that nothing produces exits 2 before the build, naming tas
   const result = await p.run();
   assert.equal(result.code, 2);
   assert.match(result.stderr, /task 'compile': input main\.c does not exist, and no task declares it as an output \(nearest existing folder: \.\/\)/);
+});
+
+test('a glob input that matches nothing, and that no declared output could match, exits 2 before the build, -n too', async () => {
+  const p = project(`
+const gen = task('gen', { outputs: ['gen/version.h'], run: (ctx) => ctx.exec('sh', ['-c', 'mkdir -p gen && echo 1 > gen/version.h']) });
+const early = task('early', { outputs: ['early.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'echo > early.txt']) });
+export default task('compile', { deps: [gen, early], inputs: ['gen/*.h', 'src/*.c'], run: async () => {} });
+`);
+  for (const flags of [[], ['-n']]) {
+    const result = await p.run(...flags);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, "task: task 'compile': input pattern 'src/*.c' matches no file, and no task declares an output it could match\n");
+    assert.equal(fs.existsSync(p.path('early.txt')), false, 'nothing ran');
+  }
+  // gen/*.h matches nothing yet either, but gen's output will give it a match: the build goes on.
+  fs.mkdirSync(p.path('src'));
+  fs.writeFileSync(p.path('src/main.c'), 'int main;\n');
+  const built = await p.run();
+  assert.equal(built.code, 0, built.stderr);
 });
 
 test('errors keep what is recorded: a later good run finds it up to date', async () => {

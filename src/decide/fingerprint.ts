@@ -3,6 +3,7 @@ import path from 'node:path';
 import { sha256 } from '../base/digest.ts';
 import { pathInside, relativeTo } from '../base/inside.ts';
 import type { Disk } from '../base/disk.ts';
+import { globMatcher } from '../base/glob-match.ts';
 import { InputNotBuiltYet, TaskFailure, TaskfileError } from '../base/errors.ts';
 import type { FileStamps } from '../state/file-stamps.ts';
 import type { Graph, Node } from '../graph/graph.ts';
@@ -62,7 +63,7 @@ export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileS
     }
     if (globChars.test(input)) {
       const matches = disk.glob(input, root);
-      if (matches.length === 0) throw new TaskFailure(`task '${node.name}': input pattern '${input}' matches no file`);
+      if (matches.length === 0) throw new TaskFailure(`input pattern '${input}' matches no file`);
       matches.forEach(add);
       continue;
     }
@@ -82,14 +83,21 @@ export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileS
 }
 
 /**
- * Before anything runs: every declared input that is a plain path (not a glob) exists, or is
- * produced by a task of the graph (it, or a folder above it, is a declared output). Otherwise a
- * Taskfile error names the task, the input and the deepest folder above it that does exist.
+ * Before anything runs: every declared input that is a plain path exists, or is produced by a task
+ * of the graph (it, or a folder above it, is a declared output). Otherwise a Taskfile error names
+ * the task, the input and the deepest folder above it that does exist. A glob must match a file,
+ * or a declared output could give it one.
  */
 export function checkInputsExist(graph: Graph, order: readonly string[], disk: Disk): void {
   const { root } = graph;
   for (const name of order) {
     const node = graph.nodes.get(name)!;
+    for (const [i, input] of node.inputs.entries()) {
+      if (node.literalInputs[i] !== undefined || !globChars.test(input)) continue;
+      if (disk.glob(input, root).length === 0 && !outputMayMatch(graph, input)) {
+        throw new TaskfileError(`task '${name}': input pattern '${input}' matches no file, and no task declares an output it could match`);
+      }
+    }
     for (const [i, literal] of node.literalInputs.entries()) {
       if (literal === undefined || graph.producers.has(literal.file) || disk.stat(literal.file) !== undefined) continue;
       let nearest = path.dirname(literal.file);
@@ -111,6 +119,21 @@ export function checkInputsExist(graph: Graph, order: readonly string[], disk: D
       );
     }
   }
+}
+
+/**
+ * Whether a declared output could give `pattern` a match once built: it matches, or it could be a
+ * folder holding matches (it is at or above the folder the pattern looks under, or below it).
+ */
+function outputMayMatch(graph: Graph, pattern: string): boolean {
+  const { matches, base } = globMatcher(pattern);
+  const absolute = path.isAbsolute(pattern);
+  const looksUnder = path.resolve(graph.root, base);
+  for (const output of graph.producers.keys()) {
+    if (matches(absolute ? output : relativeTo(graph.root, output))) return true;
+    if (output === looksUnder || pathInside(output, looksUnder) !== undefined || pathInside(looksUnder, output) !== undefined) return true;
+  }
+  return false;
 }
 
 /** Source text of a function, for the fingerprint: editing `run` reruns the task. */
