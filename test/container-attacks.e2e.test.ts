@@ -175,12 +175,17 @@ describe('the execd container against hostile clients', { skip, timeout: 30 * 60
     assert.equal(stillRunning.code, 0, stillRunning.stderr);
     assert.equal(stillRunning.stdout, 'TOPSECRET', "the other request ran to its end with its own stdin");
     // The slots' cgroups: a request may read the pids of its own slot's only.
-    const cgroups = await execc('', 'sh', '-c', 'for f in /run/execd-cgroups/*/slot*/cgroup.procs; do cat "$f" >/dev/null 2>&1 && echo "$f"; done; ls /run/execd-cgroups/memory/slot0 2>&1 | head -1');
-    const [listing, ...readable] = cgroups.stdout.trim().split('\n').reverse();
+    // (Named one by one: neither the slots' folders nor their parent can be listed.)
+    const cgroups = await execc('', 'sh', '-c', 'for h in memory cpu; do for i in 0 1 2 3; do f=/run/execd-cgroups/$h/slot$i/cgroup.procs; cat "$f" >/dev/null 2>&1 && echo "$f"; done; done; ls /run/execd-cgroups/memory 2>&1 | head -1; ls /run/execd-cgroups/memory/slot0 2>&1 | head -1');
+    const [listing, parentListing, ...readable] = cgroups.stdout.trim().split('\n').reverse();
     const slots = new Set(readable.map((file) => file.match(/\/(slot\d)\//)?.[1]));
     assert.equal(slots.size, 1, `cgroup.procs readable, of one slot only: ${readable.join(' ')}`);
     assert.ok(readable.some((file) => file.endsWith('/memory/' + [...slots][0] + '/cgroup.procs')), `its own slot's: ${readable.join(' ')}`);
     assert.match(listing ?? '', /Permission denied/, 'a slot folder is not listed');
+    assert.match(parentListing ?? '', /Permission denied/, 'nor the folder of the slots');
+    // Nor another slot's memory use or statistics, or all requests' together: only root reads them.
+    const usage = await execc('', 'sh', '-c', 'cd /run/execd-cgroups; for f in memory/memory.usage_in_bytes cpu/cpu.stat memory/slot0/memory.usage_in_bytes memory/slot1/memory.usage_in_bytes memory/slot2/memory.usage_in_bytes memory/slot3/memory.usage_in_bytes memory/slot0/memory.stat cpu/slot0/cpu.stat cpu/slot3/cpu.stat; do cat "$f" >/dev/null 2>&1 && echo "$f"; done; true');
+    assert.equal(usage.stdout, '', `no cgroup statistics readable by a request: ${usage.stdout}`);
     // Privilege: none at all, and no way back to any.
     const caps = await execc('', 'sh', '-c', 'id -u; grep -E "^Cap(Prm|Eff|Amb)" /proc/self/status; grep NoNewPrivs /proc/self/status');
     assert.match(caps.stdout, /^6100[0-3]\nCapPrm:\t0+\nCapEff:\t0+\nCapAmb:\t0+\nNoNewPrivs:\t1\n$/);

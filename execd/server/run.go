@@ -87,9 +87,18 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 
 	// Stdin: all stdinLen bytes are read from the connection whatever the
 	// command does with them, so the next request starts where it should.
+	// Stdin cut short (the client gone, or too slow) never reaches the program
+	// as an end of file: it would run on as if its input were whole. It is
+	// killed instead, and its stdin closed only once nothing of it is left.
 	fed := make(chan error, 1)
+	cutShort := make(chan struct{})
+	reaped := make(chan struct{})
 	go func() {
 		_, err := io.CopyN(&forgivingWriter{w: inW}, stdin, int64(stdinLen))
+		if err != nil {
+			close(cutShort)
+			<-reaped
+		}
 		inW.Close()
 		fed <- err
 	}()
@@ -136,6 +145,8 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 		limit = fmt.Errorf("time limit: killed after %v", timeout)
 	case <-overflow:
 		limit = fmt.Errorf("output limit: more than %d bytes of output", maxStdout)
+	case <-cutShort:
+		limit = errors.New("stdin cut short")
 	}
 	var killing time.Duration // how long the kill took, logged: a thrashing request dies slowly
 	if limit != nil {
@@ -149,6 +160,7 @@ func (s *Server) run(sl *slot, peer string, args []string, stdin io.Reader, stdi
 	// holding stdout) ends with it.
 	reapStart := time.Now()
 	s.killRequest(sl, cmd)
+	close(reaped)
 	reaping := time.Since(reapStart)
 	s.readersDone(&readers, outR, errR)
 	if limit == nil && outLen > maxStdout { // it exited before the select saw the overflow

@@ -360,3 +360,20 @@ func TestRequestCgroupsOutOfReachStopTheDaemon(t *testing.T) {
 		t.Fatal("Serve ran requests although slot 1 has no cgroup")
 	}
 }
+
+// A client that announces more stdin than it sends and goes away must not have its program run
+// on the part it sent as if it were whole: the program is killed, never shown an end of file.
+func TestStdinCutShortKillsTheRequest(t *testing.T) {
+	addr := start(t, &Server{Slots: 1})
+	dir := t.TempDir()
+	started, finished := filepath.Join(dir, "started"), filepath.Join(dir, "finished")
+	c := dial(t, addr)
+	io.WriteString(c, "sh\n-c\ntouch "+started+"; cat >/dev/null; touch "+finished+"\n\n100\n0123456789")
+	waitForFile(started)
+	c.Close()
+	expectServedWithin(t, addr, 2*time.Second, "served", "after a client cut its stdin short")
+	time.Sleep(300 * time.Millisecond)
+	if _, err := os.Stat(finished); err == nil {
+		t.Fatal("the program ran on to its end with 10 of its 100 bytes of stdin")
+	}
+}

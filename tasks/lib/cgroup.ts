@@ -153,16 +153,25 @@ export function createRequestCgroups(requests: RequestCgroups): void {
     for (let i = 0; i < requests.slots; i++) {
       const slot = slotDir(hierarchy.dir, i);
       make(slot, requests.slotFiles[hierarchy.name] ?? {});
+      closeToRequests(slot);
       // The slot's uid joins it (its launcher writes cgroup.procs), and only it may read which
-      // pids are in it (ProtectProc hides them from /proc); the folder is not listed, but execd
-      // (another uid) must reach it to find the slot's cgroup.procs.
-      for (const file of ['cgroup.procs', 'tasks']) {
-        fs.chownSync(path.join(slot, file), requestUidBase + i, requestUidBase + i);
-        fs.chmodSync(path.join(slot, file), 0o600);
-      }
-      fs.chmodSync(slot, 0o711);
+      // pids are in it (ProtectProc hides them from /proc).
+      for (const file of ['cgroup.procs', 'tasks']) fs.chownSync(path.join(slot, file), requestUidBase + i, requestUidBase + i);
     }
+    closeToRequests(hierarchy.dir);
   }
+}
+
+/**
+ * A request cgroup's files are root's alone (0600) and its folder is not listed (0711): a request
+ * must not read another slot's memory use or statistics, nor all requests' together. execd (another
+ * uid) still reaches each slot's cgroup.procs by name.
+ */
+function closeToRequests(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile()) fs.chmodSync(path.join(dir, entry.name), 0o600);
+  }
+  fs.chmodSync(dir, 0o711);
 }
 
 /** Every request cgroup folder, slots before their parents (a cgroup goes only once it has no children). */
