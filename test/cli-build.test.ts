@@ -245,7 +245,7 @@ export default task('slow', { outputs: ['out'], run: (ctx) => ctx.exec('sh', ['-
   assert.equal(p.exists('out'), false);
 });
 
-test("after Ctrl-C the summary's time counts until the commands have stopped (one that traps SIGTERM takes its time)", async () => {
+test("after Ctrl-C the summary's time, and the task's in the timings log, count until the commands have stopped (one that traps SIGTERM takes its time)", async () => {
   const script = "trap 'sleep 1.5; exit 1' TERM; echo started; sleep 30 & wait";
   const p = new Project(`export default task('slow', { outputs: ['out'], run: (ctx) => ctx.exec('sh', ['-c', ${JSON.stringify(script)}]) });`);
   projects.push(p);
@@ -265,6 +265,11 @@ test("after Ctrl-C the summary's time counts until the commands have stopped (on
   const ms = Number(said[1]) * (said[2] === 's' ? 1000 : 1);
   assert.ok(stopped >= 1400, `the command took its 1.5 s to stop (${stopped} ms)`);
   assert.ok(ms >= 1400, `the summary says ${said[0]}, after ${stopped} ms`);
+  const line = p.read('.task/timings.log').split('\n').find((l) => l.endsWith('\tslow'))!;
+  const [start, end, status] = line.split('\t');
+  assert.equal(status, 'interrupted');
+  assert.ok(Number(end) - interrupted >= 1400, `the log's end is after the command stopped, ${Number(end) - interrupted} ms after the interrupt`);
+  assert.ok(Number(end) - Number(start) >= 1900, `the log's duration counts the grace period: ${Number(end) - Number(start)} ms`);
 });
 
 test("commands see process.env as the Taskfile left it, not a run's later change (that is exec's env option)", async () => {

@@ -33,6 +33,14 @@ export class TimingsCollector {
     this.timings.tasks.push({ task, startMs, endMs, lane, status, fingerprint: parts ? fingerprintDigest(parts) : '' });
   }
 
+  /**
+   * After an interrupt, once every command has stopped (`atMs`): an interrupted task ends then,
+   * not at the interrupt, since its commands ran on through their grace period.
+   */
+  commandsStopped(atMs: number): void {
+    for (const entry of this.timings.tasks) if (entry.status === 'interrupted') entry.endMs = Math.max(entry.endMs, atMs);
+  }
+
   #statusOf(task: string, status: string | undefined, restored: readonly string[]): TimingStatus | undefined {
     if (status === 'failed' || status === 'interrupted') return status;
     if (status !== 'ran') return undefined;

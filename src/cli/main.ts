@@ -428,8 +428,12 @@ async function runBuild(options: BuildRun): Promise<number> {
     checks = run.checks;
     const summary = await build(run, building ? new TaskExecutor({ cache }) : new DryRunExecutor({ cache }));
     await taskContext.commandsSettled();
-    // After Ctrl-C a command may take its grace period to stop: the summary's time counts it.
-    if (interrupt.signal.aborted) summary.wallMs = run.disk.now() - run.started;
+    // After Ctrl-C a command may take its grace period to stop: the summary's time counts it, and
+    // so does each interrupted task's in the timings log and trace.
+    if (interrupt.signal.aborted) {
+      summary.wallMs = run.disk.now() - run.started;
+      run.timings.commandsStopped(run.disk.now());
+    }
     if (building && summary.timings) {
       const { saveTimings } = await import('../build/timings.ts');
       for (const message of await saveTimings(summary.timings, { log: paths.timings, trace: args.trace })) reporter.emit({ type: 'warning', message });
