@@ -171,11 +171,27 @@ export default task('compile', { deps: [gen, early], inputs: ['gen/*.h', 'src/*.
     assert.equal(result.stderr, "task: task 'compile': input pattern 'src/*.c' matches no file, and no task declares an output it could match\n");
     assert.equal(fs.existsSync(p.path('early.txt')), false, 'nothing ran');
   }
-  // gen/*.h matches nothing yet either, but gen's output will give it a match: the build goes on.
+  // gen/*.h matches nothing yet either, but gen's output will give it a match: -n says compile
+  // would run, and the build goes on.
   fs.mkdirSync(p.path('src'));
   fs.writeFileSync(p.path('src/main.c'), 'int main;\n');
+  const dry = await p.run('-n');
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^would run compile: /m);
   const built = await p.run();
   assert.equal(built.code, 0, built.stderr);
+});
+
+test('only an output that could match a glob defers its check: one beside the matches, or the task\'s own, does not', async () => {
+  for (const pattern of ['gen/*.h', '*/*.h']) {
+    const p = project(`
+const gen = task('gen', { outputs: ['gen/notes.txt'], run: (ctx) => ctx.exec('sh', ['-c', 'mkdir -p gen && echo > gen/notes.txt']) });
+export default task('compile', { deps: [gen], inputs: ['${pattern}'], outputs: ['out.txt'], run: async () => {} });
+`);
+    const result = await p.run('-n');
+    assert.equal(result.code, 2, `${pattern}: ${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`input pattern '${pattern.replaceAll('*', '\\*')}' matches no file, and no task declares an output it could match`));
+  }
 });
 
 test('errors keep what is recorded: a later good run finds it up to date', async () => {

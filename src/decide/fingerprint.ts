@@ -63,7 +63,11 @@ export function inputDigests(node: Node, graph: Graph, disk: Disk, stamps: FileS
     }
     if (globChars.test(input)) {
       const matches = disk.glob(input, root);
-      if (matches.length === 0) throw new TaskFailure(`input pattern '${input}' matches no file`);
+      if (matches.length === 0) {
+        const producer = producerThatMayMatch(graph, input, node.name);
+        if (producer === undefined) throw new TaskFailure(`input pattern '${input}' matches no file`);
+        throw new InputNotBuiltYet(`input pattern '${input}' matches no file (task '${producer}' declares an output it could match)`, input, producer);
+      }
       matches.forEach(add);
       continue;
     }
@@ -94,7 +98,7 @@ export function checkInputsExist(graph: Graph, order: readonly string[], disk: D
     const node = graph.nodes.get(name)!;
     for (const [i, input] of node.inputs.entries()) {
       if (node.literalInputs[i] !== undefined || !globChars.test(input)) continue;
-      if (disk.glob(input, root).length === 0 && !outputMayMatch(graph, input)) {
+      if (disk.glob(input, root).length === 0 && producerThatMayMatch(graph, input, name) === undefined) {
         throw new TaskfileError(`task '${name}': input pattern '${input}' matches no file, and no task declares an output it could match`);
       }
     }
@@ -122,18 +126,24 @@ export function checkInputsExist(graph: Graph, order: readonly string[], disk: D
 }
 
 /**
- * Whether a declared output could give `pattern` a match once built: it matches, or it could be a
- * folder holding matches (it is at or above the folder the pattern looks under, or below it).
+ * The task whose declared output could give `pattern` a match once built, if one could: the output
+ * matches, or it could be a folder holding matches: at or above the folder the pattern looks
+ * under, or below it where the pattern still has folders to go down (or has a `**`). Not the
+ * reading task's own.
  */
-function outputMayMatch(graph: Graph, pattern: string): boolean {
+function producerThatMayMatch(graph: Graph, pattern: string, reader: string): string | undefined {
   const { matches, base } = globMatcher(pattern);
   const absolute = path.isAbsolute(pattern);
   const looksUnder = path.resolve(graph.root, base);
-  for (const output of graph.producers.keys()) {
-    if (matches(absolute ? output : relativeTo(graph.root, output))) return true;
-    if (output === looksUnder || pathInside(output, looksUnder) !== undefined || pathInside(looksUnder, output) !== undefined) return true;
+  const rest = (base === '' ? pattern : pattern.slice(base.length + 1)).split('/');
+  for (const [output, producer] of graph.producers) {
+    if (producer === reader) continue; // a task's own output is never its input
+    if (matches(absolute ? output : relativeTo(graph.root, output))) return producer;
+    if (output === looksUnder || pathInside(output, looksUnder) !== undefined) return producer;
+    const below = pathInside(looksUnder, output);
+    if (below !== undefined && (rest.includes('**') || below.split(path.sep).length < rest.length)) return producer;
   }
-  return false;
+  return undefined;
 }
 
 /** Source text of a function, for the fingerprint: editing `run` reruns the task. */
