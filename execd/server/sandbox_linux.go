@@ -26,7 +26,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -246,67 +245,6 @@ func makeOwnFolder(prefix string) (string, error) {
 			return "", err
 		}
 	}
-}
-
-// removeOwnedBy removes every entry under root owned by uid (a folder of its
-// own with everything in it). root itself stays. A folder of uid's that holds
-// another uid's entries (a request made it open to all, and another request
-// put a folder of its own in it) cannot be emptied: it is left open to all,
-// sticky, so that the other uid's reaper can still reach its own entries and
-// remove them, and a later reaper of uid removes the folder once it is empty.
-func removeOwnedBy(root string, uid int) {
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		path := filepath.Join(root, e.Name())
-		info, err := os.Lstat(path)
-		if err != nil {
-			continue
-		}
-		st, ok := info.Sys().(*syscall.Stat_t)
-		if !ok {
-			continue
-		}
-		if int(st.Uid) == uid {
-			if info.IsDir() {
-				makeTraversable(path, uid)
-				if os.RemoveAll(path) != nil {
-					leaveReachable(path)
-				}
-			} else {
-				os.Remove(path)
-			}
-		} else if info.IsDir() {
-			removeOwnedBy(path, uid)
-		}
-	}
-}
-
-// makeTraversable gives uid's own folders u+rwx so that RemoveAll can empty
-// them. WalkDir visits a folder before reading it, so the chmod comes first.
-func makeTraversable(root string, uid int) {
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if d != nil && d.IsDir() {
-			os.Chmod(path, 0o700)
-		}
-		return nil
-	})
-}
-
-// leaveReachable opens the folders left of a tree this uid could not remove
-// (another uid's entries are in it) to every uid, sticky: each may then enter
-// and remove only its own entries.
-func leaveReachable(root string) {
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if d != nil && d.IsDir() {
-			if os.Chmod(path, 0o777|os.ModeSticky) != nil {
-				return fs.SkipDir // another uid's: not ours to open
-			}
-		}
-		return nil
-	})
 }
 
 // removeIPCOwnedBy removes the SysV shared memory, semaphores and message

@@ -166,6 +166,20 @@ func TestUIDModeLeavesNoFiles(t *testing.T) {
 	}
 }
 
+// A tree deeper than any path the kernel takes (4096 bytes), with folders locked at the bottom
+// (mode 0100 and 000), is removed all the same: it held its slot's memory for good otherwise.
+func TestUIDModeLeavesNoDeepOrLockedTree(t *testing.T) {
+	addr, scratch, _ := uidMode(t, &Server{Slots: 1})
+	c := dial(t, addr)
+	name := strings.Repeat("d", 250)
+	script := fmt.Sprintf(`chdir "%[1]s" or die; for (1..24) { mkdir "%[2]s" or die "mkdir: $!"; chdir "%[2]s" or die "chdir: $!" } mkdir "x"; mkdir "x/y"; open F, ">x/y/file"; print F "payload"; close F; open F, ">x/y/empty"; close F; chmod 0100, "x"; mkdir "z"; open F, ">z/f"; close F; chmod 0, "z"; print "deep\n"`, scratch, name)
+	c.expect(t, "deep\n", "", "/usr/bin/perl", "-e", script)
+	if entries, _ := os.ReadDir(scratch); len(entries) != 0 {
+		t.Errorf("left in the scratch folder: %v", entries)
+	}
+	c.expect(t, "still here\n", "", "/bin/echo", "still here")
+}
+
 // alongside runs a shell script as a request of its own connection while the test goes on, and
 // checks its reply; the function it returns waits for that.
 func alongside(t *testing.T, addr, want, script string) (wait func()) {

@@ -1,0 +1,197 @@
+package server
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// removeOwnedBy removes every entry under root owned by uid: each folder of
+// uid's goes with everything in it; root itself stays.
+//
+// It works from open folders, one name at a time, so that neither a path
+// longer than the kernel takes (a tree thousands of folders deep) nor a mode
+// uid gave its own folders (000, 0100) keeps a tree from it; and it holds two
+// folders open at most however deep a tree goes, climbing back through "..".
+//
+// A folder of uid's that holds another uid's folder (a request made it open to
+// all, and another request put a folder of its own in it) cannot be emptied:
+// it is left open to all, sticky, so that the other uid's reaper can still
+// reach its own entries and remove them, and a later reaper of uid removes the
+// folder once it is empty. Other uids' folders that can be entered are
+// searched for uid's entries.
+func removeOwnedBy(root string, uid int) {
+	top, err := openFolderAt(_AT_FDCWD, root)
+	if err != nil {
+		return
+	}
+	defer syscall.Close(top)
+	var rootStat syscall.Stat_t
+	if syscall.Fstat(top, &rootStat) != nil {
+		return
+	}
+	// Folders not to go down into again: another uid's once searched, and
+	// uid's that could not be removed.
+	done := map[fileID]bool{}
+	cur, depth := top, 0
+	closeCur := func() {
+		if cur != top {
+			syscall.Close(cur)
+		}
+	}
+	defer closeCur()
+	var here syscall.Stat_t
+	for steps := 0; steps < 1<<24; steps++ {
+		if syscall.Fstat(cur, &here) != nil {
+			return
+		}
+		own := depth > 0 && int(here.Uid) == uid
+		if name, ok := clearFolder(cur, uid, own, rootStat.Dev, done); ok {
+			if own || int(name.uid) == uid {
+				// uid's own folder: it may have locked itself out (mode 000).
+				syscall.Fchmodat(cur, name.name, 0o700, 0)
+			}
+			child, err := openFolderAt(cur, name.name)
+			if err != nil {
+				done[name.id] = true // not ours to enter
+				continue
+			}
+			closeCur()
+			cur, depth = child, depth+1
+			continue
+		}
+		// Nothing left to go down into: this folder is as empty as uid can make it.
+		if depth == 0 {
+			return
+		}
+		up, err := openFolderAt(cur, "..")
+		if err != nil {
+			return
+		}
+		id := fileID{here.Dev, here.Ino}
+		closeCur()
+		cur, depth = up, depth-1
+		if depth == 0 {
+			// Back at root, unless a folder was moved meanwhile: then stop.
+			var st syscall.Stat_t
+			if syscall.Fstat(cur, &st) != nil || st.Dev != rootStat.Dev || st.Ino != rootStat.Ino {
+				return
+			}
+		}
+		name := nameOf(cur, id)
+		if name == "" {
+			done[id] = true
+			continue
+		}
+		// uid's folder goes, as does an empty one of another uid's in a folder of uid's.
+		var parent syscall.Stat_t
+		parentOwn := depth > 0 && syscall.Fstat(cur, &parent) == nil && int(parent.Uid) == uid
+		if (own || parentOwn) && unlinkAt(cur, name, _AT_REMOVEDIR) == nil {
+			continue
+		}
+		if own {
+			// Another uid's folder is inside: left for that uid's reaper to reach.
+			syscall.Fchmodat(cur, name, 0o777|syscall.S_ISVTX, 0)
+		}
+		done[id] = true
+	}
+}
+
+// fileID names a file on its file system.
+type fileID struct {
+	dev, ino uint64
+}
+
+// folderEntry is a folder found in another.
+type folderEntry struct {
+	name string
+	id   fileID
+	uid  uint32
+}
+
+const (
+	_AT_FDCWD     = -0x64
+	_AT_REMOVEDIR = 0x200
+	_O_PATH       = 0x200000
+)
+
+// lstatAt is fstatat(dir, name, AT_SYMLINK_NOFOLLOW), which Go's syscall
+// package exports on some architectures only.
+func lstatAt(dir int, name string, st *syscall.Stat_t) error {
+	fd, err := syscall.Openat(dir, name, _O_PATH|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(fd)
+	return syscall.Fstat(fd, st)
+}
+
+// openFolderAt opens name in the folder dir (never through a symbolic link).
+func openFolderAt(dir int, name string) (int, error) {
+	return syscall.Openat(dir, name, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+}
+
+func unlinkAt(dir int, name string, flags int) error {
+	p, err := syscall.BytePtrFromString(name)
+	if err != nil {
+		return err
+	}
+	if _, _, errno := syscall.Syscall(syscall.SYS_UNLINKAT, uintptr(dir), uintptr(unsafe.Pointer(p)), uintptr(flags)); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// clearFolder removes from the folder dir every entry that is not a folder
+// and is uid's (or any, in a folder of uid's: as its owner uid may), and
+// returns the first folder in it still to go down into, if any.
+func clearFolder(dir, uid int, own bool, dev uint64, done map[fileID]bool) (folderEntry, bool) {
+	if _, err := syscall.Seek(dir, 0, 0); err != nil {
+		return folderEntry{}, false
+	}
+	buf := make([]byte, 16<<10)
+	for {
+		n, err := syscall.ReadDirent(dir, buf)
+		if err != nil || n <= 0 {
+			return folderEntry{}, false
+		}
+		_, _, names := syscall.ParseDirent(buf[:n], -1, nil)
+		for _, name := range names {
+			var st syscall.Stat_t
+			if lstatAt(dir, name, &st) != nil {
+				continue
+			}
+			if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+				if own || int(st.Uid) == uid {
+					unlinkAt(dir, name, 0)
+				}
+				continue
+			}
+			id := fileID{st.Dev, st.Ino}
+			if st.Dev != dev || done[id] {
+				continue
+			}
+			return folderEntry{name, id, st.Uid}, true
+		}
+	}
+}
+
+// nameOf finds the name of the folder id in the folder dir ("" if none).
+func nameOf(dir int, id fileID) string {
+	if _, err := syscall.Seek(dir, 0, 0); err != nil {
+		return ""
+	}
+	buf := make([]byte, 16<<10)
+	for {
+		n, err := syscall.ReadDirent(dir, buf)
+		if err != nil || n <= 0 {
+			return ""
+		}
+		_, _, names := syscall.ParseDirent(buf[:n], -1, nil)
+		for _, name := range names {
+			var st syscall.Stat_t
+			if lstatAt(dir, name, &st) == nil && st.Dev == id.dev && st.Ino == id.ino {
+				return name
+			}
+		}
+	}
+}
