@@ -186,6 +186,10 @@ describe('the execd container against hostile clients', { skip, timeout: 30 * 60
     // Nor another slot's memory use or statistics, or all requests' together: only root reads them.
     const usage = await execc('', 'sh', '-c', 'cd /run/execd-cgroups; for f in memory/memory.usage_in_bytes cpu/cpu.stat memory/slot0/memory.usage_in_bytes memory/slot1/memory.usage_in_bytes memory/slot2/memory.usage_in_bytes memory/slot3/memory.usage_in_bytes memory/slot0/memory.stat cpu/slot0/cpu.stat cpu/slot3/cpu.stat; do cat "$f" >/dev/null 2>&1 && echo "$f"; done; true');
     assert.equal(usage.stdout, '', `no cgroup statistics readable by a request: ${usage.stdout}`);
+    // Nor the other clients' connections to execd (their addresses and byte counts), or any other
+    // file of /proc that is not a process's.
+    const net_ = await execc('', 'sh', '-c', 'for f in /proc/net/tcp /proc/net/tcp6 /proc/meminfo /proc/sysvipc/shm; do cat "$f" >/dev/null 2>&1 && echo "$f"; done; ls /proc/self/status');
+    assert.equal(net_.stdout, '/proc/self/status\n', `only processes' files in /proc: ${net_.stdout}`);
     // Privilege: none at all, and no way back to any.
     const caps = await execc('', 'sh', '-c', 'id -u; grep -E "^Cap(Prm|Eff|Amb)" /proc/self/status; grep NoNewPrivs /proc/self/status');
     assert.match(caps.stdout, /^6100[0-3]\nCapPrm:\t0+\nCapEff:\t0+\nCapAmb:\t0+\nNoNewPrivs:\t1\n$/);
@@ -314,6 +318,13 @@ describe('the execd container against hostile clients', { skip, timeout: 30 * 60
       t.diagnostic(`${requests} request(s) of ${processes} x 1.5 MiB: ${replies.map((r) => (r.code === 0 ? 'finished' : r.stderr.trim().replace(/^execc: \S+ /, ''))).join('; ')}; slowest ${Math.max(...replies.map((r) => r.ms))} ms`);
       await assertAlive(`${requests} request(s) of ${processes} processes of 1.5 MiB`);
     }
+    // Socket buffers count too: loopback connections written to and never read hold what their
+    // slot's 1 MiB of TCP memory allows (233 MiB of the host's, before that limit was set).
+    const tcpHog = 'use Socket; socket(L,PF_INET,SOCK_STREAM,0) or die; bind(L,pack_sockaddr_in(0,inet_aton("127.0.0.1"))) or die; listen(L,64); my $a=getsockname(L); my @k; my $n=0; for (1..24) { socket(my $c,PF_INET,SOCK_STREAM,0); connect($c,$a) or die; accept(my $s,L); push @k,$c,$s; } for my $c (@k) { for (1..4096) { my $w=send($c,"x" x 16384,MSG_DONTWAIT); last unless defined $w && $w>0; $n+=$w } } print "$n\n"';
+    const buffered = await execc(tcpHog, 'perl', '-');
+    t.diagnostic(`loopback TCP buffered by one request: ${(Number(buffered.stdout) / 2 ** 20).toFixed(1)} MiB (${buffered.stderr.trim() || 'exit 0'})`);
+    assert.equal(buffered.code, 0, buffered.stderr);
+    assert.ok(Number(buffered.stdout) < 8 * 2 ** 20, `a request buffered ${buffered.stdout.trim()} bytes in loopback sockets`);
     if (containerMemory) {
       t.diagnostic(`OOM kills: ${slotKills() - slotKillsBefore} in the request slots, ${oomKills(containerMemory) - containerKillsBefore} in the container's own cgroup`);
       assert.ok(slotKills() > slotKillsBefore, 'the hogs met their slots\' memory limits');
@@ -332,12 +343,17 @@ describe('the execd container against hostile clients', { skip, timeout: 30 * 60
         await execc('', 'sh', '-c', `head -c ${size} /dev/zero > ${dir}/fill-${size}; mkdir -p ${dir}/d/e; chmod 000 ${dir}/d`);
         await assertAlive(`${size} written to ${dir}`);
       }
+      // A tree deeper than any path the kernel takes, locked at the bottom, with 1 MiB in it.
+      const deep = `chdir "${dir}" or die; my $n = "d" x 250; for (1..18) { mkdir $n, 0700 or die; chdir $n or die } mkdir "x", 0700; open F, ">x/payload" or die; print F "Z" x 1048576; close F; chmod 0, "x"; print "buried\n"`;
+      const buried = await execc(deep, 'perl', '-');
+      assert.equal(buried.stdout, 'buried\n', buried.stderr);
     }
     const sizes = await execc('', 'sh', '-c', 'df -k /tmp /var/tmp /dev/shm | tail -n +2');
     for (const line of sizes.stdout.trim().split('\n')) {
-      const [fs_, total] = line.split(/\s+/);
+      const [fs_, total, used] = line.split(/\s+/);
       assert.equal(fs_, 'tmpfs', line);
       assert.ok(Number(total) <= 4096, `at most 4 MiB: ${line}`);
+      assert.ok(Number(used) < 256, `emptied after each request: ${line}`);
     }
     const left = await execc('', 'sh', '-c', 'find /tmp /var/tmp /dev/shm -mindepth 1 -maxdepth 1 ! -name "execd-request-*"');
     assert.equal(left.code, 0, left.stderr);

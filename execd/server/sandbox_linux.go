@@ -19,7 +19,6 @@ package server
 // (clearAmbientCapabilities), so a helper starts with none it was not given.
 
 import (
-	"bufio"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -248,55 +247,49 @@ func makeOwnFolder(prefix string) (string, error) {
 }
 
 // removeIPCOwnedBy removes the SysV shared memory, semaphores and message
-// queues that uid owns or created: they would outlive its processes.
+// queues that uid owns or created: they would outlive its processes. They are
+// found through the IPC calls themselves, not /proc/sysvipc, which execd's
+// unit hides (ProcSubset=pid); the *_STAT_ANY forms see an object whatever
+// mode its owner gave it.
 func removeIPCOwnedBy(uid int) {
-	const ipcRmid = 0
+	const (
+		ipcRmid             = 0
+		shmStatAny, shmInfo = 15, 14
+		semStatAny, semInfo = 20, 19
+		msgStatAny, msgInfo = 13, 12
+		permUID, permCUID   = 4, 12 // offsets in struct ipc64_perm
+	)
+	var buf [512]byte // larger than any of shmid64_ds, semid64_ds, msqid64_ds
+	p := uintptr(unsafe.Pointer(&buf[0]))
+	owned := func() bool {
+		u := *(*uint32)(unsafe.Pointer(&buf[permUID]))
+		c := *(*uint32)(unsafe.Pointer(&buf[permCUID]))
+		return int(u) == uid || int(c) == uid
+	}
 	for _, kind := range []struct {
-		file string
-		ctl  uintptr
-	}{{"shm", syscall.SYS_SHMCTL}, {"sem", syscall.SYS_SEMCTL}, {"msg", syscall.SYS_MSGCTL}} {
-		for _, id := range ipcIDsOf("/proc/sysvipc/"+kind.file, uid) {
-			if kind.ctl == syscall.SYS_SEMCTL {
-				syscall.Syscall6(kind.ctl, uintptr(id), 0, ipcRmid, 0, 0, 0)
-			} else {
-				syscall.Syscall(kind.ctl, uintptr(id), ipcRmid, 0)
+		ctl           uintptr
+		info, statAny uintptr
+		semaphore     bool
+	}{{syscall.SYS_SHMCTL, shmInfo, shmStatAny, false}, {syscall.SYS_SEMCTL, semInfo, semStatAny, true}, {syscall.SYS_MSGCTL, msgInfo, msgStatAny, false}} {
+		ctl := func(id, cmd uintptr) (uintptr, syscall.Errno) {
+			if kind.semaphore {
+				r, _, errno := syscall.Syscall6(kind.ctl, id, 0, cmd, p, 0, 0)
+				return r, errno
+			}
+			r, _, errno := syscall.Syscall(kind.ctl, id, cmd, p)
+			return r, errno
+		}
+		highest, errno := ctl(0, kind.info)
+		if errno != 0 {
+			continue
+		}
+		for index := uintptr(0); index <= highest; index++ {
+			id, errno := ctl(index, kind.statAny)
+			if errno == 0 && owned() {
+				ctl(id, ipcRmid)
 			}
 		}
 	}
-}
-
-// ipcIDsOf reads a /proc/sysvipc table: the ids of rows whose uid or cuid is uid.
-func ipcIDsOf(file string, uid int) []int {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	if !sc.Scan() {
-		return nil
-	}
-	head := strings.Fields(sc.Text())
-	col := func(name string) int {
-		for i, h := range head {
-			if h == name {
-				return i
-			}
-		}
-		return -1
-	}
-	idCol, uidCol, cuidCol := 1, col("uid"), col("cuid")
-	var ids []int
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		owned := func(c int) bool { return c >= 0 && c < len(f) && f[c] == strconv.Itoa(uid) }
-		if len(f) > idCol && (owned(uidCol) || owned(cuidCol)) {
-			if id, err := strconv.Atoi(f[idCol]); err == nil {
-				ids = append(ids, id)
-			}
-		}
-	}
-	return ids
 }
 
 // capSetUID is CAP_SETUID: the one capability a reaper starts with.

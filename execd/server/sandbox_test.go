@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -178,6 +179,34 @@ func TestUIDModeLeavesNoDeepOrLockedTree(t *testing.T) {
 		t.Errorf("left in the scratch folder: %v", entries)
 	}
 	c.expect(t, "still here\n", "", "/bin/echo", "still here")
+}
+
+// SysV IPC objects a request made go with it, whatever mode it gave them (0: not even readable
+// by their owner), although the reaper no longer reads /proc/sysvipc (the unit hides it).
+func TestUIDModeLeavesNoIPCObjects(t *testing.T) {
+	if _, err := exec.LookPath("ipcmk"); err != nil {
+		t.Skip("ipcmk (util-linux) is not installed")
+	}
+	addr, _, uid := uidMode(t, &Server{Slots: 1})
+	c := dial(t, addr)
+	c.expect(t, "made\n", "", "/bin/sh", "-c", "(ipcmk -M 4096 -p 0 && ipcmk -S 2 -p 0 && ipcmk -Q -p 0 && ipcmk -M 4096) >/dev/null && echo made")
+	for _, table := range []string{"shm", "sem", "msg"} {
+		text, err := os.ReadFile("/proc/sysvipc/" + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(text)), "\n")
+		head := strings.Fields(lines[0])
+		for _, line := range lines[1:] {
+			f := strings.Fields(line)
+			for i, name := range head {
+				if (name == "uid" || name == "cuid") && i < len(f) && f[i] == strconv.Itoa(uid) {
+					t.Errorf("a %s object of uid %d outlived its request: %s", table, uid, line)
+					break
+				}
+			}
+		}
+	}
 }
 
 // alongside runs a shell script as a request of its own connection while the test goes on, and

@@ -101,7 +101,9 @@ export async function removeCgroups(plans: CgroupPlan[]): Promise<void> {
  * they count against its limits, in two hierarchies:
  * - memory: `requests` gets half of the container's memory (16M of 32M) and each `requests/slotN`
  *   a quarter, so the container's own processes (systemd, journald, execd: about 13M) keep their
- *   room and a memory hog thrashes only its own slot;
+ *   room and a memory hog thrashes only its own slot; socket buffers, which cgroup v1 counts apart
+ *   and only once a limit is set (loopback TCP had buffered 233 MiB of the host's memory from one
+ *   request), get 1 MiB a slot and 2 MiB for all requests;
  * - cpu: `requests/slotN` share a quarter of the container's CPU weight among them (cpu.shares
  *   256 against 1024 for each of the container's own processes) and at most half its quota, so
  *   execd, systemd and the reaper still run on time when every slot spins.
@@ -123,14 +125,14 @@ export function planRequestCgroups(plans: CgroupPlan[], memoryMax: string): Requ
   const total = memoryBytes(memoryMax);
   return {
     hierarchies: [
-      { name: 'memory', dir: path.join(memory.dir, 'requests'), files: { 'memory.limit_in_bytes': String(Math.floor(total / 2)) } },
+      { name: 'memory', dir: path.join(memory.dir, 'requests'), files: { 'memory.limit_in_bytes': String(Math.floor(total / 2)), 'memory.kmem.tcp.limit_in_bytes': String(2 << 20) } },
       // Half the container's CPU quota at most, as well: a program in a long system call (a
       // 1 MiB read) overruns a quota until it returns to user mode, and the overrun must not
       // come out of what execd and systemd need.
       { name: 'cpu', dir: path.join(cpu.dir, 'requests'), files: { 'cpu.shares': '256', 'cpu.cfs_period_us': '100000', 'cpu.cfs_quota_us': String(Math.max(1000, Math.floor(Number(cpu.files['cpu.cfs_quota_us']) / 2))) } },
     ],
     slots: requestSlots,
-    slotFiles: { memory: { 'memory.limit_in_bytes': String(Math.floor(total / 4)) }, cpu: {} },
+    slotFiles: { memory: { 'memory.limit_in_bytes': String(Math.floor(total / 4)), 'memory.kmem.tcp.limit_in_bytes': String(1 << 20) }, cpu: {} },
   };
 }
 

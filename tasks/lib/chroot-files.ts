@@ -20,7 +20,8 @@ export const requestCgroupsInContainer = '/run/execd-cgroups';
  *   runs; NoNewPrivileges= keeps setuid binaries from giving any back);
  * - it restarts always and at once, with no start limit a client could trip;
  * - it is never the OOM killer's choice (its requests are, at +1000);
- * - its requests see only their own processes in /proc (ProtectProc=invisible), a read-only system
+ * - its requests see only their own processes in /proc (ProtectProc=invisible) and nothing else of
+ *   it (ProcSubset=pid: /proc/net listed every client's connection to execd), a read-only system
  *   (ProtectSystem=strict leaves /run writable, and /run/lock is open to all: ReadOnlyPaths=/run),
  *   small private tmpfs for /tmp, /var/tmp and /dev/shm (their pages count against the container's
  *   memory), a private IPC namespace, no Unix sockets (no D-Bus, no journal socket), no kernel
@@ -46,6 +47,7 @@ NoNewPrivileges=yes
 OOMScoreAdjust=-1000
 UMask=0077
 ProtectProc=invisible
+ProcSubset=pid
 ProtectSystem=strict
 ReadOnlyPaths=/run
 ReadWritePaths=-${requestCgroupsInContainer}
