@@ -132,10 +132,10 @@ export function checkInputsExist(graph: Graph, order: readonly string[], disk: D
  * reading task's own.
  */
 function producerThatMayMatch(graph: Graph, pattern: string, reader: string): string | undefined {
-  const { matches, base } = globMatcher(pattern);
+  const { matches, base, glob } = globMatcher(pattern);
   const absolute = path.isAbsolute(pattern);
   const looksUnder = path.resolve(graph.root, base);
-  const rest = (base === '' ? pattern : pattern.slice(base.length + 1)).split('/');
+  const rest = glob.split('/');
   for (const [output, producer] of graph.producers) {
     if (producer === reader) continue; // a task's own output is never its input
     if (matches(absolute ? output : relativeTo(graph.root, output))) return producer;
