@@ -45,16 +45,7 @@ func removeOwnedBy(root string, uid int) {
 			return
 		}
 		own := depth > 0 && int(here.Uid) == uid
-		if name, ok := clearFolder(cur, uid, own, rootStat.Dev, done); ok {
-			if own || int(name.uid) == uid {
-				// uid's own folder: it may have locked itself out (mode 000).
-				syscall.Fchmodat(cur, name.name, 0o700, 0)
-			}
-			child, err := openFolderAt(cur, name.name)
-			if err != nil {
-				done[name.id] = true // not ours to enter
-				continue
-			}
+		if child, ok := enterNextFolder(cur, uid, own, rootStat.Dev, done); ok {
 			closeCur()
 			cur, depth = child, depth+1
 			continue
@@ -101,11 +92,53 @@ type fileID struct {
 	dev, ino uint64
 }
 
-// folderEntry is a folder found in another.
-type folderEntry struct {
+// dirent is an entry as getdents64 gives it.
+type dirent struct {
+	ino  uint64
+	typ  uint8
 	name string
-	id   fileID
-	uid  uint32
+}
+
+const (
+	_DT_UNKNOWN = 0
+	_DT_DIR     = 4
+)
+
+// readDirents reads the folder dir from its start, a batch of entries at a
+// time, until each returns false or the folder ends. Entries carry their
+// inode and type, so that folders already done cost no system call.
+func readDirents(dir int, each func(dirent) bool) {
+	if _, err := syscall.Seek(dir, 0, 0); err != nil {
+		return
+	}
+	buf := make([]byte, 16<<10)
+	for {
+		n, err := syscall.Getdents(dir, buf)
+		if err != nil || n <= 0 {
+			return
+		}
+		for off := 0; off+19 <= n; {
+			reclen := int(*(*uint16)(unsafe.Pointer(&buf[off+16])))
+			if reclen == 0 || off+reclen > n {
+				return
+			}
+			name := buf[off+19 : off+reclen]
+			for i, c := range name {
+				if c == 0 {
+					name = name[:i]
+					break
+				}
+			}
+			e := dirent{*(*uint64)(unsafe.Pointer(&buf[off])), buf[off+18], string(name)}
+			off += reclen
+			if e.name == "." || e.name == ".." {
+				continue
+			}
+			if !each(e) {
+				return
+			}
+		}
+	}
 }
 
 const (
@@ -141,57 +174,59 @@ func unlinkAt(dir int, name string, flags int) error {
 	return nil
 }
 
-// clearFolder removes from the folder dir every entry that is not a folder
-// and is uid's (or any, in a folder of uid's: as its owner uid may), and
-// returns the first folder in it still to go down into, if any.
-func clearFolder(dir, uid int, own bool, dev uint64, done map[fileID]bool) (folderEntry, bool) {
-	if _, err := syscall.Seek(dir, 0, 0); err != nil {
-		return folderEntry{}, false
-	}
-	buf := make([]byte, 16<<10)
-	for {
-		n, err := syscall.ReadDirent(dir, buf)
-		if err != nil || n <= 0 {
-			return folderEntry{}, false
+// enterNextFolder removes from the folder dir every entry that is not a
+// folder and is uid's (or any, in a folder of uid's: as its owner uid may),
+// and opens the first folder in it still to go down into, if any: uid's own
+// made searchable first, since a request may have locked itself out (mode
+// 000). A folder it cannot open is done.
+func enterNextFolder(dir, uid int, own bool, dev uint64, done map[fileID]bool) (int, bool) {
+	child := -1
+	readDirents(dir, func(e dirent) bool {
+		if e.typ == _DT_DIR && done[fileID{dev, e.ino}] {
+			return true
 		}
-		_, _, names := syscall.ParseDirent(buf[:n], -1, nil)
-		for _, name := range names {
-			var st syscall.Stat_t
-			if lstatAt(dir, name, &st) != nil {
-				continue
-			}
-			if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
-				if own || int(st.Uid) == uid {
-					unlinkAt(dir, name, 0)
-				}
-				continue
-			}
-			id := fileID{st.Dev, st.Ino}
-			if st.Dev != dev || done[id] {
-				continue
-			}
-			return folderEntry{name, id, st.Uid}, true
+		if own && e.typ != _DT_DIR && e.typ != _DT_UNKNOWN {
+			unlinkAt(dir, e.name, 0) // in a folder of uid's, whoever's it is
+			return true
 		}
-	}
+		var st syscall.Stat_t
+		if lstatAt(dir, e.name, &st) != nil {
+			return true
+		}
+		if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+			if own || int(st.Uid) == uid {
+				unlinkAt(dir, e.name, 0)
+			}
+			return true
+		}
+		id := fileID{st.Dev, st.Ino}
+		if st.Dev != dev || done[id] {
+			return true
+		}
+		if own || int(st.Uid) == uid {
+			syscall.Fchmodat(dir, e.name, 0o700, 0)
+		}
+		fd, err := openFolderAt(dir, e.name)
+		if err != nil {
+			done[id] = true // not ours to enter
+			return true
+		}
+		child = fd
+		return false
+	})
+	return child, child >= 0
 }
 
 // nameOf finds the name of the folder id in the folder dir ("" if none).
 func nameOf(dir int, id fileID) string {
-	if _, err := syscall.Seek(dir, 0, 0); err != nil {
-		return ""
-	}
-	buf := make([]byte, 16<<10)
-	for {
-		n, err := syscall.ReadDirent(dir, buf)
-		if err != nil || n <= 0 {
-			return ""
+	found := ""
+	readDirents(dir, func(e dirent) bool {
+		var st syscall.Stat_t
+		if e.ino == id.ino && lstatAt(dir, e.name, &st) == nil && st.Dev == id.dev && st.Ino == id.ino {
+			found = e.name
+			return false
 		}
-		_, _, names := syscall.ParseDirent(buf[:n], -1, nil)
-		for _, name := range names {
-			var st syscall.Stat_t
-			if lstatAt(dir, name, &st) == nil && st.Dev == id.dev && st.Ino == id.ino {
-				return name
-			}
-		}
-	}
+		return true
+	})
+	return found
 }
