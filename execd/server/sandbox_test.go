@@ -168,12 +168,13 @@ func TestUIDModeLeavesNoFiles(t *testing.T) {
 }
 
 // A tree deeper than any path the kernel takes (4096 bytes), with folders locked at the bottom
-// (mode 0100 and 000), is removed all the same: it held its slot's memory for good otherwise.
+// (mode 0100 and 000), is removed all the same: it held its slot's memory for good otherwise. So
+// are 3,000 locked folders side by side.
 func TestUIDModeLeavesNoDeepOrLockedTree(t *testing.T) {
 	addr, scratch, _ := uidMode(t, &Server{Slots: 1})
 	c := dial(t, addr)
 	name := strings.Repeat("d", 250)
-	script := fmt.Sprintf(`chdir "%[1]s" or die; for (1..24) { mkdir "%[2]s" or die "mkdir: $!"; chdir "%[2]s" or die "chdir: $!" } mkdir "x"; mkdir "x/y"; open F, ">x/y/file"; print F "payload"; close F; open F, ">x/y/empty"; close F; chmod 0100, "x"; mkdir "z"; open F, ">z/f"; close F; chmod 0, "z"; print "deep\n"`, scratch, name)
+	script := fmt.Sprintf(`chdir "%[1]s" or die; for (1..24) { mkdir "%[2]s" or die "mkdir: $!"; chdir "%[2]s" or die "chdir: $!" } mkdir "x"; mkdir "x/y"; open F, ">x/y/file"; print F "payload"; close F; open F, ">x/y/empty"; close F; chmod 0100, "x"; mkdir "z"; open F, ">z/f"; close F; chmod 0, "z"; chdir "%[1]s"; mkdir "wide"; for (1..3000) { mkdir "wide/$_"; open F, ">wide/$_/f"; close F; chmod 0, "wide/$_" } print "deep\n"`, scratch, name)
 	c.expect(t, "deep\n", "", "/usr/bin/perl", "-e", script)
 	if entries, _ := os.ReadDir(scratch); len(entries) != 0 {
 		t.Errorf("left in the scratch folder: %v", entries)

@@ -92,12 +92,21 @@ type fileID struct {
 	dev, ino uint64
 }
 
-// dirent is an entry as getdents64 gives it.
+// dirent is an entry as getdents64 gives it. Its name stays bytes in the
+// read buffer until asked for: a folder read again and again (after each of
+// its folders is done) then allocates nothing for the entries it skips.
 type dirent struct {
-	ino  uint64
-	typ  uint8
-	name string
+	ino uint64
+	typ uint8
+	raw []byte
 }
+
+func (e dirent) name() string { return string(e.raw) }
+
+// The buffers folders are read into, one for the folder the remover is in and
+// one for a folder in it: the reaper reads thousands of folders and runs in
+// the container's own memory.
+var direntBuffers [2][16 << 10]byte
 
 const (
 	_DT_UNKNOWN = 0
@@ -107,11 +116,10 @@ const (
 // readDirents reads the folder dir from its start, a batch of entries at a
 // time, until each returns false or the folder ends. Entries carry their
 // inode and type, so that folders already done cost no system call.
-func readDirents(dir int, each func(dirent) bool) {
+func readDirents(dir int, buf []byte, each func(dirent) bool) {
 	if _, err := syscall.Seek(dir, 0, 0); err != nil {
 		return
 	}
-	buf := make([]byte, 16<<10)
 	for {
 		n, err := syscall.Getdents(dir, buf)
 		if err != nil || n <= 0 {
@@ -129,9 +137,9 @@ func readDirents(dir int, each func(dirent) bool) {
 					break
 				}
 			}
-			e := dirent{*(*uint64)(unsafe.Pointer(&buf[off])), buf[off+18], string(name)}
+			e := dirent{*(*uint64)(unsafe.Pointer(&buf[off])), buf[off+18], name}
 			off += reclen
-			if e.name == "." || e.name == ".." {
+			if string(name) == "." || string(name) == ".." {
 				continue
 			}
 			if !each(e) {
@@ -178,24 +186,28 @@ func unlinkAt(dir int, name string, flags int) error {
 // folder and is uid's (or any, in a folder of uid's: as its owner uid may),
 // and opens the first folder in it still to go down into, if any: uid's own
 // made searchable first, since a request may have locked itself out (mode
-// 000). A folder it cannot open is done.
+// 000). A folder it cannot open is done. A folder in it that holds no folder
+// still to go into is emptied and removed (or done) on the way, without going
+// down into it and reading dir again from its start: a request may leave
+// thousands of folders side by side.
 func enterNextFolder(dir, uid int, own bool, dev uint64, done map[fileID]bool) (int, bool) {
 	child := -1
-	readDirents(dir, func(e dirent) bool {
+	readDirents(dir, direntBuffers[0][:], func(e dirent) bool {
 		if e.typ == _DT_DIR && done[fileID{dev, e.ino}] {
 			return true
 		}
 		if own && e.typ != _DT_DIR && e.typ != _DT_UNKNOWN {
-			unlinkAt(dir, e.name, 0) // in a folder of uid's, whoever's it is
+			unlinkAt(dir, e.name(), 0) // in a folder of uid's, whoever's it is
 			return true
 		}
+		name := e.name()
 		var st syscall.Stat_t
-		if lstatAt(dir, e.name, &st) != nil {
+		if lstatAt(dir, name, &st) != nil {
 			return true
 		}
 		if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
 			if own || int(st.Uid) == uid {
-				unlinkAt(dir, e.name, 0)
+				unlinkAt(dir, name, 0)
 			}
 			return true
 		}
@@ -204,26 +216,81 @@ func enterNextFolder(dir, uid int, own bool, dev uint64, done map[fileID]bool) (
 			return true
 		}
 		if own || int(st.Uid) == uid {
-			syscall.Fchmodat(dir, e.name, 0o700, 0)
+			syscall.Fchmodat(dir, name, 0o700, 0)
 		}
-		fd, err := openFolderAt(dir, e.name)
+		fd, err := openFolderAt(dir, name)
 		if err != nil {
 			done[id] = true // not ours to enter
 			return true
 		}
-		child = fd
-		return false
+		childOwn := int(st.Uid) == uid
+		if !clearLeaf(fd, uid, childOwn, done) {
+			child = fd
+			return false
+		}
+		syscall.Close(fd)
+		if (own || childOwn) && unlinkAt(dir, name, _AT_REMOVEDIR) == nil {
+			return true
+		}
+		if childOwn {
+			// Another uid's entry is inside: left for that uid's reaper to reach.
+			syscall.Fchmodat(dir, name, 0o777|syscall.S_ISVTX, 0)
+		}
+		done[id] = true
+		return true
 	})
 	return child, child >= 0
+}
+
+// clearLeaf removes from the folder dir every entry that is not a folder and
+// is uid's (or any, if the folder is uid's), and says whether it holds no
+// folder still to go into (none, or only done ones).
+func clearLeaf(dir, uid int, own bool, done map[fileID]bool) bool {
+	leaf := true
+	dev := devOf(dir)
+	readDirents(dir, direntBuffers[1][:], func(e dirent) bool {
+		if e.typ == _DT_DIR {
+			if done[fileID{dev, e.ino}] {
+				return true
+			}
+			leaf = false
+			return false
+		}
+		name := e.name()
+		if own && e.typ != _DT_UNKNOWN {
+			unlinkAt(dir, name, 0)
+			return true
+		}
+		var st syscall.Stat_t
+		if lstatAt(dir, name, &st) != nil {
+			return true
+		}
+		if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+			leaf = false
+			return false
+		}
+		if own || int(st.Uid) == uid {
+			unlinkAt(dir, name, 0)
+		}
+		return true
+	})
+	return leaf
+}
+
+// devOf is the file system of the open file fd.
+func devOf(fd int) uint64 {
+	var st syscall.Stat_t
+	syscall.Fstat(fd, &st)
+	return st.Dev
 }
 
 // nameOf finds the name of the folder id in the folder dir ("" if none).
 func nameOf(dir int, id fileID) string {
 	found := ""
-	readDirents(dir, func(e dirent) bool {
+	readDirents(dir, direntBuffers[0][:], func(e dirent) bool {
 		var st syscall.Stat_t
-		if e.ino == id.ino && lstatAt(dir, e.name, &st) == nil && st.Dev == id.dev && st.Ino == id.ino {
-			found = e.name
+		if e.ino == id.ino && lstatAt(dir, e.name(), &st) == nil && st.Dev == id.dev && st.Ino == id.ino {
+			found = e.name()
 			return false
 		}
 		return true
