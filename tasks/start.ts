@@ -3,8 +3,10 @@
 // finds it gone (killed from outside).
 import fs from 'node:fs';
 import { codeInputs, task, type TaskRef } from '../src/index.ts';
+import { requestSlots, requestUidBase } from './lib/chroot-files.ts';
 import { containerAddress, waitForPort } from './lib/container.ts';
 import { containerFor } from './lib/host.ts';
+import { closeRequestNetwork } from './lib/nftables.ts';
 import type { RecipeParams } from './lib/params.ts';
 
 export function startTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
@@ -20,6 +22,8 @@ export function startTask(p: RecipeParams, deps: TaskRef[]): TaskRef {
       await container.start(ctx);
       // Running means serving: execd listens a moment after systemd has started it.
       const leader = container.leader();
+      // Right as it serves: requests (and their reapers) send nothing, not even on loopback.
+      if (leader !== undefined) await closeRequestNetwork(ctx, leader, requestUidBase, requestUidBase + 2 * requestSlots - 1);
       const address = leader === undefined ? undefined : containerAddress(leader);
       if (address) await waitForPort(ctx, address, p.port);
       // The rootfs a replaced container ran from (see the rootfs task) is no longer in use.

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { TaskFailure, type TaskContext } from '../../src/index.ts';
+import { containerStaticAddress } from './container.ts';
 import type { RecipeParams } from './params.ts';
 
 /** nft names allow no '-': a machine name (a-z, 0-9, -) maps one to one onto a table name. */
@@ -13,7 +14,10 @@ export function firewallTable(machine: string): string {
 /**
  * The rules. Input and forward: from the container's link only replies to connections the host
  * opened pass; anything it starts is dropped, to the host (every service bound to 0.0.0.0) and
- * beyond. Output: the host may open connections to the container's port (and ping it), nothing else.
+ * beyond. Output: the host may open connections to the container's port (and ping it), nothing else;
+ * and nothing for the container's address leaves by another link: once the container is gone (its
+ * link with it), a stale address in the hosts file must not send smoke tests or clients off to
+ * whatever else answers there (an attack's client got an HTTP reply from such an address).
  */
 export function firewallRules(p: Pick<RecipeParams, 'machine' | 'port'>): string {
   const link = `ve-${p.machine}`;
@@ -30,6 +34,7 @@ export function firewallRules(p: Pick<RecipeParams, 'machine' | 'port'>): string
   }
   chain output {
     type filter hook output priority filter - 10; policy accept;
+    ip daddr ${containerStaticAddress(p.machine)} oifname != "${link}" counter drop
     oifname "${link}" ct state established,related accept
     oifname "${link}" tcp dport ${p.port} accept
     oifname "${link}" icmp type echo-request accept
@@ -40,7 +45,7 @@ export function firewallRules(p: Pick<RecipeParams, 'machine' | 'port'>): string
 }
 
 /** How many rules the table holds when intact. */
-const ruleCount = (rules: string) => rules.split('\n').filter((line) => /^\s+(iifname|oifname)/.test(line)).length;
+const ruleCount = (rules: string) => rules.split("\n").filter((line) => /^\s+(iifname|oifname|ip daddr)/.test(line)).length;
 
 /** The table's digest is its comment: a table changed or flushed by hand no longer matches. */
 function tagged(rules: string): { text: string; tag: string } {
@@ -78,4 +83,33 @@ export async function removeFirewall(ctx: TaskContext, p: Pick<RecipeParams, 'ma
   const table = firewallTable(p.machine);
   const removed = await ctx.exec('nft', ['delete', 'table', 'inet', table], { reject: false, quiet: true });
   ctx.log(removed.exitCode === 0 ? `removed the firewall table inet ${table}` : `no firewall table inet ${table}`);
+}
+
+/** The table inside the container's own network namespace that keeps requests off the network. */
+export const requestNetworkTable = 'execd_requests';
+
+/**
+ * Requests have no network at all, not even loopback: nothing a request's uid (or its reaper's)
+ * sends leaves its socket. Loopback connections never accepted hold their buffers outside any
+ * memory cgroup (one request had held 345 MiB of the host's memory in a listener's queue), and
+ * execd serves nothing a request needs over the network. execd's own sockets (uid execd) pass.
+ * A TCP connection is refused at once (a dropped SYN would be sent again until connect times out).
+ * Written as a replacement, so that installing it twice leaves one table.
+ */
+export function requestNetworkRules(firstUid: number, lastUid: number): string {
+  return `table inet ${requestNetworkTable}
+delete table inet ${requestNetworkTable}
+table inet ${requestNetworkTable} {
+  chain output {
+    type filter hook output priority filter - 10; policy accept;
+    meta skuid ${firstUid}-${lastUid} meta l4proto tcp counter reject with tcp reset
+    meta skuid ${firstUid}-${lastUid} counter drop
+  }
+}
+`;
+}
+
+/** Installs the request rules in the network namespace of the process `leader` (the container's init). */
+export async function closeRequestNetwork(ctx: TaskContext, leader: number, firstUid: number, lastUid: number): Promise<void> {
+  await ctx.exec('nsenter', ['-t', String(leader), '-n', 'nft', '-f', '-'], { input: requestNetworkRules(firstUid, lastUid) });
 }
