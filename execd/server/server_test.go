@@ -377,3 +377,15 @@ func TestStdinCutShortKillsTheRequest(t *testing.T) {
 		t.Fatal("the program ran on to its end with 10 of its 100 bytes of stdin")
 	}
 }
+
+// With RefuseLocal (as the container runs it), a connection from the daemon's own host gets an
+// ERR line and nothing runs: a request must not start requests. (Requests have no network in the
+// container at all; this is the second wall.)
+func TestRefuseLocalAnswersALocalPeerWithERR(t *testing.T) {
+	dir := t.TempDir()
+	c := dial(t, start(t, &Server{RefuseLocal: true}))
+	c.expectErr(t, "refused: requests from the container itself are not served", "", "/usr/bin/touch", filepath.Join(dir, "ran"))
+	if _, err := os.Stat(filepath.Join(dir, "ran")); err == nil {
+		t.Error("the refused request ran")
+	}
+}
