@@ -73,18 +73,46 @@ func removeOwnedBy(root string, uid int) {
 			done[id] = true
 			continue
 		}
-		// uid's folder goes, as does an empty one of another uid's in a folder of uid's.
 		var parent syscall.Stat_t
 		parentOwn := depth > 0 && syscall.Fstat(cur, &parent) == nil && int(parent.Uid) == uid
-		if (own || parentOwn) && unlinkAt(cur, name, _AT_REMOVEDIR) == nil {
-			continue
-		}
-		if own {
-			// Another uid's folder is inside: left for that uid's reaper to reach.
-			syscall.Fchmodat(cur, name, 0o777|syscall.S_ISVTX, 0)
-		}
-		done[id] = true
+		removeFolder(cur, name, id, parentOwn, own, done)
 	}
+}
+
+// removeFolder removes the emptied folder name (id) from the folder dir: uid's
+// folder goes, as does an empty one of another uid's in a folder of uid's
+// (parentOwn). One that cannot go is done; if it is uid's, another uid's
+// folder is inside, and it is left open to all, sticky, for that uid's reaper
+// to reach.
+func removeFolder(dir int, name string, id fileID, parentOwn, own bool, done map[fileID]bool) {
+	if (own || parentOwn) && unlinkAt(dir, name, _AT_REMOVEDIR) == nil {
+		return
+	}
+	if own {
+		syscall.Fchmodat(dir, name, 0o777|syscall.S_ISVTX, 0)
+	}
+	done[id] = true
+}
+
+// clearEntry removes the entry e of the folder dir if it is not a folder and
+// is uid's (or any, in a folder of uid's: as its owner uid may), and says
+// whether it is a folder, with its stat in st then.
+func clearEntry(dir int, e dirent, uid int, own bool, st *syscall.Stat_t) bool {
+	if own && e.typ != _DT_DIR && e.typ != _DT_UNKNOWN {
+		unlinkAt(dir, e.name(), 0) // no stat needed: whoever's it is
+		return false
+	}
+	name := e.name()
+	if lstatAt(dir, name, st) != nil {
+		return false
+	}
+	if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+		return true
+	}
+	if own || int(st.Uid) == uid {
+		unlinkAt(dir, name, 0)
+	}
+	return false
 }
 
 // fileID names a file on its file system.
@@ -196,21 +224,11 @@ func enterNextFolder(dir, uid int, own bool, dev uint64, done map[fileID]bool) (
 		if e.typ == _DT_DIR && done[fileID{dev, e.ino}] {
 			return true
 		}
-		if own && e.typ != _DT_DIR && e.typ != _DT_UNKNOWN {
-			unlinkAt(dir, e.name(), 0) // in a folder of uid's, whoever's it is
+		var st syscall.Stat_t
+		if !clearEntry(dir, e, uid, own, &st) {
 			return true
 		}
 		name := e.name()
-		var st syscall.Stat_t
-		if lstatAt(dir, name, &st) != nil {
-			return true
-		}
-		if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
-			if own || int(st.Uid) == uid {
-				unlinkAt(dir, name, 0)
-			}
-			return true
-		}
 		id := fileID{st.Dev, st.Ino}
 		if st.Dev != dev || done[id] {
 			return true
@@ -224,19 +242,12 @@ func enterNextFolder(dir, uid int, own bool, dev uint64, done map[fileID]bool) (
 			return true
 		}
 		childOwn := int(st.Uid) == uid
-		if !clearLeaf(fd, uid, childOwn, done) {
+		if !clearLeaf(fd, uid, childOwn, dev, done) {
 			child = fd
 			return false
 		}
 		syscall.Close(fd)
-		if (own || childOwn) && unlinkAt(dir, name, _AT_REMOVEDIR) == nil {
-			return true
-		}
-		if childOwn {
-			// Another uid's entry is inside: left for that uid's reaper to reach.
-			syscall.Fchmodat(dir, name, 0o777|syscall.S_ISVTX, 0)
-		}
-		done[id] = true
+		removeFolder(dir, name, id, own, childOwn, done)
 		return true
 	})
 	return child, child >= 0
@@ -245,43 +256,20 @@ func enterNextFolder(dir, uid int, own bool, dev uint64, done map[fileID]bool) (
 // clearLeaf removes from the folder dir every entry that is not a folder and
 // is uid's (or any, if the folder is uid's), and says whether it holds no
 // folder still to go into (none, or only done ones).
-func clearLeaf(dir, uid int, own bool, done map[fileID]bool) bool {
+func clearLeaf(dir, uid int, own bool, dev uint64, done map[fileID]bool) bool {
 	leaf := true
-	dev := devOf(dir)
 	readDirents(dir, direntBuffers[1][:], func(e dirent) bool {
-		if e.typ == _DT_DIR {
-			if done[fileID{dev, e.ino}] {
-				return true
-			}
-			leaf = false
-			return false
-		}
-		name := e.name()
-		if own && e.typ != _DT_UNKNOWN {
-			unlinkAt(dir, name, 0)
+		if e.typ == _DT_DIR && done[fileID{dev, e.ino}] {
 			return true
 		}
 		var st syscall.Stat_t
-		if lstatAt(dir, name, &st) != nil {
-			return true
-		}
-		if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+		if clearEntry(dir, e, uid, own, &st) && !done[fileID{st.Dev, st.Ino}] {
 			leaf = false
 			return false
-		}
-		if own || int(st.Uid) == uid {
-			unlinkAt(dir, name, 0)
 		}
 		return true
 	})
 	return leaf
-}
-
-// devOf is the file system of the open file fd.
-func devOf(fd int) uint64 {
-	var st syscall.Stat_t
-	syscall.Fstat(fd, &st)
-	return st.Dev
 }
 
 // nameOf finds the name of the folder id in the folder dir ("" if none).

@@ -120,13 +120,15 @@ export class JsonReporter implements Reporter {
         });
       case 'failed': {
         const { error } = event;
+        // A failed command names its log; another failure has one if it wrote any (one stat).
+        const written = error instanceof CommandFailed ? {} : this.#log(event.task);
         const failure: Record<string, unknown> =
           error instanceof CommandFailed
             ? { log: error.logPath, ...(error.exitCode !== undefined ? { exitCode: error.exitCode } : {}), command: error.command, error: error.message }
-            : { ...this.#log(event.task), error: error.message };
+            : { ...written, error: error.message };
         this.#finish(event.task, 'failed', { reason: this.#reason(event.task), durationMs: Math.round(event.durationMs), ...failure });
         // For whoever watches the CI log rather than reads the JSON: what failed, its last lines, its log.
-        process.stderr.write(`${failureLines(event.task, error, undefined, this.#log(event.task)).map((line) => `task: ${line}`).join('\n')}\n`);
+        process.stderr.write(`${failureLines(event.task, error, undefined, written).map((line) => `task: ${line}`).join('\n')}\n`);
         return;
       }
       case 'skipped':
